@@ -1,0 +1,41 @@
+"""``Authorization: Token <token>`` authentication against hashed tokens."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions
+
+from accounts import services
+
+
+class HashedTokenAuthentication(authentication.BaseAuthentication):
+    keyword = "Token"
+
+    def authenticate(self, request):
+        parts = authentication.get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed("Invalid token header: use 'Authorization: Token <token>'.")
+        try:
+            raw = parts[1].decode()
+        except UnicodeError:
+            raise exceptions.AuthenticationFailed("Invalid token header.") from None
+        token = services.api_token_authenticate(raw=raw)
+        if token is None:
+            raise exceptions.AuthenticationFailed("Invalid or revoked token.")
+        return token.user, token
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+class HashedTokenScheme(OpenApiAuthenticationExtension):
+    target_class = HashedTokenAuthentication
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token <token>`; get one from `POST /api/v1/auth/token/`.",
+        }

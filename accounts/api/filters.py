@@ -1,0 +1,19 @@
+import django_filters
+
+from accounts.models import CareerStage, Customer
+
+
+class CustomerFilter(django_filters.FilterSet):
+    channel = django_filters.NumberFilter(field_name="channel_id")
+    career_stage = django_filters.ChoiceFilter(choices=CareerStage.choices)
+    opt_in = django_filters.BooleanFilter(field_name="marketing_opt_in")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    email = django_filters.CharFilter(method="filter_email")
+
+    class Meta:
+        model = Customer
+        fields = ["channel", "career_stage", "opt_in", "is_email_verified"]
+
+    def filter_email(self, queryset, name, value):
+        return queryset.filter(email=value.strip().lower())

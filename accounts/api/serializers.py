@@ -1,0 +1,104 @@
+from rest_framework import serializers
+
+from accounts.models import Brand, CareerStage, Channel, User
+
+
+class CredentialsSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`. Shown once.")
+
+
+class RegisterSerializer(CredentialsSerializer):
+    referral_code = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+
+
+class RegisterResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    claim_pending = serializers.BooleanField(
+        help_text="True when the email belonged to an existing customer: a link was sent to finish sign-up."
+    )
+    detail = serializers.CharField()
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    channel = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "name",
+            "first_name",
+            "last_name",
+            "phone_number",
+            "age",
+            "profession",
+            "career_stage",
+            "purpose",
+            "channel",
+            "country_code",
+            "time_zone",
+            "marketing_opt_in",
+            "is_email_verified",
+            "email_verified_at",
+            "is_staff",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ProfileUpdateSerializer(serializers.Serializer):
+    """Fields a person may change about themselves; the service validates values."""
+
+    name = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    first_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    last_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    phone_number = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    age = serializers.IntegerField(required=False, allow_null=True, min_value=13, max_value=120)
+    profession = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    career_stage = serializers.ChoiceField(choices=CareerStage.choices, required=False, allow_blank=True)
+    purpose = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    country_code = serializers.CharField(required=False, allow_blank=True, max_length=2)
+    time_zone = serializers.CharField(required=False, max_length=63)
+    marketing_opt_in = serializers.BooleanField(required=False)
+
+
+class CustomerSerializer(PersonSerializer):
+    class Meta(PersonSerializer.Meta):
+        fields = [*PersonSerializer.Meta.fields, "kit_state", "updated_at"]
+        read_only_fields = fields
+
+
+class ChannelSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Channel
+        fields = ["id", "name", "description"]
+
+
+class BrandSerializer(serializers.ModelSerializer):
+    customer_io_api_key = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=255, help_text="Write-only; stored encrypted."
+    )
+    has_customer_io_credentials = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Brand
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "customer_io_site_id",
+            "customer_io_api_key",
+            "has_customer_io_credentials",
+            "settings",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]

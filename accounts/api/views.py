@@ -1,0 +1,124 @@
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from accounts import services
+from accounts.api.filters import CustomerFilter
+from accounts.api.serializers import (
+    BrandSerializer,
+    ChannelSerializer,
+    CredentialsSerializer,
+    CustomerSerializer,
+    PersonSerializer,
+    ProfileUpdateSerializer,
+    RegisterResultSerializer,
+    RegisterSerializer,
+    TokenSerializer,
+)
+from accounts.models import ApiToken, Brand, Channel, Customer
+from focusedroom.api.pagination import CursorPagination
+from focusedroom.api.permissions import StaffModelPermissions
+from focusedroom.errors import ApplicationError
+
+
+class TokenView(APIView):
+    """Obtain (POST) or revoke (DELETE) an API token."""
+
+    throttle_scope = "auth"
+
+    def get_permissions(self):
+        return [permissions.AllowAny()] if self.request.method == "POST" else [permissions.IsAuthenticated()]
+
+    def get_throttles(self):
+        return [*super().get_throttles(), ScopedRateThrottle()]
+
+    @extend_schema(request=CredentialsSerializer, responses={201: TokenSerializer}, auth=[])
+    def post(self, request):
+        data = CredentialsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request, email=data.validated_data["email"], password=data.validated_data["password"])
+        if user is None:
+            raise ApplicationError(
+                "Email or password is incorrect.", fields={"non_field_errors": ["Email or password is incorrect."]}
+            )
+        _, raw = services.api_token_create(user=user, name="api")
+        return Response({"token": raw}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request):
+        if not isinstance(request.auth, ApiToken):
+            raise ApplicationError("Send the token to revoke as 'Authorization: Token <token>'.")
+        services.api_token_revoke(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RegisterView(APIView):
+    """Create a member account (or start claiming the customer record with that email)."""
+
+    permission_classes = [permissions.AllowAny]
+    throttle_scope = "auth"
+
+    def get_throttles(self):
+        return [*super().get_throttles(), ScopedRateThrottle()]
+
+    @extend_schema(request=RegisterSerializer, responses={201: RegisterResultSerializer, 202: RegisterResultSerializer})
+    def post(self, request):
+        data = RegisterSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.member_signup(**data.validated_data, request=request._request)
+        if result.claim_pending:
+            body = {
+                "id": result.user.pk,
+                "email": result.user.email,
+                "claim_pending": True,
+                "detail": "This email already has a customer record. We sent a link to finish creating the account.",
+            }
+            return Response(body, status=status.HTTP_202_ACCEPTED)
+        body = {"id": result.user.pk, "email": result.user.email, "claim_pending": False, "detail": "Account created."}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class MeView(APIView):
+    """The authenticated person."""
+
+    @extend_schema(responses=PersonSerializer)
+    def get(self, request):
+        return Response(PersonSerializer(request.user).data)
+
+    @extend_schema(request=ProfileUpdateSerializer, responses=PersonSerializer)
+    def patch(self, request):
+        data = ProfileUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        user = services.person_update_profile(user=request.user, data=data.validated_data)
+        return Response(PersonSerializer(user).data)
+
+
+class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
+    """Staff: customers, newest first, filterable by channel, career stage, opt-in and date."""
+
+    queryset = Customer.objects.select_related("channel")
+    serializer_class = CustomerSerializer
+    permission_classes = [StaffModelPermissions]
+    filterset_class = CustomerFilter
+    pagination_class = CursorPagination
+    ordering = ("-created_at", "-id")
+    ordering_fields = ["created_at"]
+
+
+class ChannelViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Channel.objects.all()
+    serializer_class = ChannelSerializer
+    pagination_class = None
+
+
+class BrandViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Staff: brands (tenants of loyalty programmes). The Customer.io API key is write-only."""
+
+    queryset = Brand.objects.all()
+    serializer_class = BrandSerializer
+    permission_classes = [StaffModelPermissions]
+    lookup_field = "slug"
+    filterset_fields = ["is_active"]

@@ -1,0 +1,21 @@
+"""Domain signals published by ``accounts``.
+
+Other apps subscribe in their ``AppConfig.ready()`` and react through their own
+services (referrals, experiment identity stitching, outbox rows). Receivers run
+synchronously inside the sender's transaction, so what they write commits or rolls
+back with the change they react to.
+"""
+
+from django.dispatch import Signal
+
+# A member account was created or claimed through sign-up.
+# kwargs: user, referral_code (str, may be empty), request (may be None)
+person_signed_up = Signal()
+
+# A visitor became a known person (test submitted with an email, log-in, verification).
+# kwargs: user, anonymous_id (str, may be empty), request (may be None)
+person_identified = Signal()
+
+# A person proved they own their email address.
+# kwargs: user, request (may be None)
+email_verified = Signal()

@@ -1,0 +1,53 @@
+"""Fixtures shared by every app's tests."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission
+from rest_framework.test import APIClient
+
+from accounts.tests.factories import CustomerFactory, StaffFactory
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def member(db):
+    """A member with a password ("correct-horse-42")."""
+    return CustomerFactory(password="correct-horse-42")
+
+
+@pytest.fixture
+def member_client(member) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(member)
+    return client
+
+
+@pytest.fixture
+def staff_with_perms(db):
+    """``staff_with_perms("app.codename", ...)`` -> a staff user holding exactly those permissions."""
+
+    def make(*perms: str):
+        user = StaffFactory()
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def staff_client(staff_with_perms):
+    """``staff_client("app.codename", ...)`` -> an APIClient authenticated as such a staff user."""
+
+    def make(*perms: str) -> APIClient:
+        client = APIClient()
+        client.force_authenticate(staff_with_perms(*perms))
+        return client
+
+    return make

@@ -1,0 +1,1 @@
+"""Experiments: A/B tests, variants, assignment, exposures, conversions, attribution."""

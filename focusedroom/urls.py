@@ -1,0 +1,30 @@
+"""FocusedRoom URLs.
+
+Each app owns two URL modules: ``<app>/urls.py`` for its pages and
+``<app>/api/urls.py`` for its API, mounted under ``/api/v1/``.
+"""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from focusedroom import views
+
+APPS = ["accounts", "engagement", "experiments", "rewards", "profiles"]
+
+api_v1 = [path("", include(f"{app}.api.urls")) for app in APPS]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include(api_v1)),
+    *[path("", include(f"{app}.urls")) for app in APPS],
+]
+
+handler400 = "focusedroom.views.bad_request"
+handler403 = "focusedroom.views.permission_denied"
+handler404 = "focusedroom.views.page_not_found"
+handler500 = "focusedroom.views.server_error"

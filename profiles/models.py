@@ -1,0 +1,1 @@
+"""Campaign planning: target customer profiles, brand guidelines, budgets, containers, usage."""
