@@ -13,7 +13,7 @@ from django.dispatch import Signal
 person_signed_up = Signal()
 
 # A visitor became a known person (test submitted with an email, log-in, verification).
-# kwargs: user, anonymous_id (str, may be empty), request (may be None)
+# kwargs: user, created (bool: the person is new), anonymous_id (str, may be empty), request (may be None)
 person_identified = Signal()
 
 # A person proved they own their email address.
