@@ -50,7 +50,7 @@ PROFILE_FIELDS: dict[str, int | None] = {
     "country_code": 2,
     "time_zone": 63,
 }
-EMAIL_UNIQUE_CONSTRAINT = "accounts_user_email_ci_unique"
+EMAIL_UNIQUE_CONSTRAINTS = {"accounts_user_email_ci_unique", "accounts_user_email_key"}
 
 
 def hash_token(raw: str) -> str:
@@ -113,7 +113,7 @@ def clean_profile(data: dict[str, Any]) -> dict[str, Any]:
 
 def _is_email_conflict(exc: IntegrityError) -> bool:
     diag = getattr(exc.__cause__, "diag", None)
-    return getattr(diag, "constraint_name", None) == EMAIL_UNIQUE_CONSTRAINT
+    return getattr(diag, "constraint_name", None) in EMAIL_UNIQUE_CONSTRAINTS
 
 
 @transaction.atomic

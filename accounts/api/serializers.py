@@ -1,3 +1,5 @@
+import zoneinfo
+
 from rest_framework import serializers
 
 from accounts.models import Brand, CareerStage, Channel, User
@@ -67,6 +69,11 @@ class ProfileUpdateSerializer(serializers.Serializer):
     country_code = serializers.CharField(required=False, allow_blank=True, max_length=2)
     time_zone = serializers.CharField(required=False, max_length=63)
     marketing_opt_in = serializers.BooleanField(required=False)
+
+    def validate_time_zone(self, value: str) -> str:
+        if value not in zoneinfo.available_timezones():
+            raise serializers.ValidationError("Unknown time zone; use an IANA name such as Europe/Paris.")
+        return value
 
 
 class CustomerSerializer(PersonSerializer):

@@ -1,0 +1,68 @@
+import pytest
+from django.contrib.auth.models import Group
+from rest_framework.throttling import AnonRateThrottle
+
+from accounts.models import User
+from accounts.roles import ROLES, sync_roles
+
+
+@pytest.mark.django_db
+def test_signup_page_creates_a_member_and_logs_in(client):
+    response = client.post("/accounts/signup/", {"email": "page@example.com", "password": "correct-horse-42"})
+    assert response.status_code == 302 and response["Location"] == "/account/"
+    assert client.get("/account/").status_code == 200
+    assert User.objects.get(email="page@example.com").check_password("correct-horse-42")
+
+
+@pytest.mark.django_db
+def test_signup_page_shows_errors_next_to_fields(client):
+    response = client.post("/accounts/signup/", {"email": "nope", "password": "1"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'class="field field-invalid"' in html and "errorlist" in html
+    assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_login_logout_and_password_reset(client, member):
+    from django.core import mail
+
+    assert client.post("/accounts/login/", {"username": member.email, "password": "correct-horse-42"}).status_code == 302
+    assert client.post("/accounts/logout/").status_code == 302
+    assert client.get("/account/").status_code == 302  # back to the login page
+    client.post("/accounts/password-reset/", {"email": member.email})
+    assert len(mail.outbox) == 1 and "/accounts/reset/" in mail.outbox[0].body
+
+
+@pytest.mark.django_db
+def test_forms_carry_csrf_protection():
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    assert strict.post("/accounts/signup/", {"email": "x@example.com", "password": "correct-horse-42"}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_role_groups_exist_with_sensible_permissions():
+    sync_roles()  # idempotent
+    counts = sync_roles()
+    assert set(counts) == set(ROLES) == {"Marketing", "Support", "Ops"}
+    support = set(Group.objects.get(name="Support").permissions.values_list("codename", flat=True))
+    assert "view_customer" in support and "change_customer" in support
+    assert not any(c.endswith("experiment") for c in support)
+    marketing = Group.objects.get(name="Marketing").permissions
+    assert marketing.filter(codename="view_customer").exists()
+    assert not marketing.filter(codename="delete_customer").exists()
+
+
+@pytest.mark.django_db
+def test_anonymous_clients_are_throttled_with_the_error_shape(client, monkeypatch):
+    from django.core.cache import cache
+
+    cache.clear()
+    monkeypatch.setattr(AnonRateThrottle, "rate", "2/min", raising=False)
+    statuses = [client.post("/api/v1/auth/token/", {}).status_code for _ in range(3)]
+    assert statuses == [400, 400, 429]
+    body = client.post("/api/v1/auth/token/", {}).json()
+    assert body["error"]["status"] == 429
+    cache.clear()

@@ -1,0 +1,113 @@
+"""Settings rules, checked in fresh interpreters with controlled environments."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "DJANGO_ENV": "production",
+    "SECRET_KEY": "x" * 60 + "-production-secret-for-tests",
+    "DATABASE_URL": "postgres://focusedroom:pw@127.0.0.1:5432/focusedroom",
+    "ALLOWED_HOSTS": "focusedroom.example.com",
+}
+
+
+def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ENV"}}
+    base["DJANGO_SETTINGS_MODULE"] = "focusedroom.settings"
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.parametrize("missing", ["DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS"])
+def test_production_refuses_to_start_without_required_variable(missing):
+    env = {k: v for k, v in PRODUCTION.items() if k != missing}
+    result = run_python("import django; django.setup()", env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert missing in result.stderr
+
+
+def test_production_with_all_variables_passes_deploy_check():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "focusedroom.settings", **PRODUCTION},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_settings_are_secure():
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS > 0, "
+        "s.EMAIL_BACKEND.rsplit('.', 1)[-1], s.CACHES['default']['BACKEND'].rsplit('.', 1)[-1])"
+    )
+    result = run_python(code, PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True", "True", "True", "True", "EmailBackend", "DatabaseCache"]
+
+
+def test_email_url_and_redis_cache_come_from_the_environment():
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.CACHES['default']['BACKEND'], s.CACHES['default']['LOCATION'])"
+    )
+    env = {**PRODUCTION, "EMAIL_URL": "smtp://mailer:pw@smtp.example.com:2525", "REDIS_URL": "redis://127.0.0.1:6379/3"}
+    result = run_python(code, env)
+    assert result.returncode == 0, result.stderr
+    backend, host, port, cache, location = result.stdout.split()
+    assert backend == "django.core.mail.backends.smtp.EmailBackend"
+    assert (host, port) == ("smtp.example.com", "2525")
+    assert cache == "django.core.cache.backends.redis.RedisCache"
+    assert "127.0.0.1:6379/3" in location
+
+
+def test_development_defaults_console_email_and_database_cache():
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.DEBUG, s.EMAIL_BACKEND.rsplit('.', 1)[-1], s.CACHES['default']['BACKEND'].rsplit('.', 1)[-1])"
+    )
+    env = {"DJANGO_ENV": "development", "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused"}
+    result = run_python(code, env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "EmailBackend", "DatabaseCache"]
+    assert "console" in run_python("import django; django.setup(); from django.conf import settings as s; print(s.EMAIL_BACKEND)", env).stdout
+
+
+def test_unknown_environment_name_is_refused():
+    result = run_python("import django; django.setup()", {"DJANGO_ENV": "staging"})
+    assert result.returncode != 0
+    assert "DJANGO_ENV must be" in result.stderr
+
+
+def test_embedded_database_is_reused_by_a_second_process(tmp_path):
+    """Two processes asking for the embedded server get the same running server."""
+    code = (
+        "from pathlib import Path; from focusedroom.embedded_db import embedded_database_url; import psycopg, sys; "
+        "url = embedded_database_url(Path(sys.argv[1])); "
+        "print(psycopg.connect(url).execute('select pg_postmaster_start_time()').fetchone()[0])"
+    )
+    data_dir = str(tmp_path / "pg")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code + "; sys.stdout.flush(); sys.stdin.read()", data_dir],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        first = holder.stdout.readline().strip()
+        second = subprocess.run(
+            [sys.executable, "-c", code, data_dir], cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
+        assert second.returncode == 0, second.stderr
+        assert first and second.stdout.strip() == first
+    finally:
+        holder.communicate(input="", timeout=120)
