@@ -20,7 +20,7 @@ def test_parallel_identifications_with_one_email_in_many_cases_create_one_person
             barrier.wait()
             _, was_created = services.person_identify(email=email, profile={"name": "P"})
             created.append(was_created)
-        except Exception as exc:  # noqa: BLE001 — collected and asserted below
+        except Exception as exc:
             errors.append(exc)
         finally:
             connection.close()
