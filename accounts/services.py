@@ -184,7 +184,48 @@ def person_update_profile(*, user: User, data: dict[str, Any]) -> User:
         user.marketing_opt_in_at = timezone.now() if opt_in else None
         fields += ["marketing_opt_in", "marketing_opt_in_at"]
     user.save(update_fields=fields)
+    signals.person_updated.send(sender=User, user=user, fields=fields)
     return user
+
+
+@transaction.atomic
+def person_withdraw_marketing_consent(*, user: User, source: str) -> bool:
+    """Clear marketing opt-in (unsubscribe link, provider webhook). Returns True if it changed."""
+    changed = User.all_objects.filter(pk=user.pk, marketing_opt_in=True).update(
+        marketing_opt_in=False, marketing_opt_in_at=None, updated_at=timezone.now()
+    )
+    if changed:
+        user.marketing_opt_in, user.marketing_opt_in_at = False, None
+        signals.person_updated.send(sender=User, user=user, fields=["marketing_opt_in"], source=source)
+    return bool(changed)
+
+
+@transaction.atomic
+def person_record_email_problem(*, user: User, problem: str) -> None:
+    """Record a bounce or spam complaint reported by an email provider."""
+    field = {"bounced": "email_bounced_at", "spammed": "email_spam_reported_at"}[problem]
+    now = timezone.now()
+    User.all_objects.filter(pk=user.pk).update(**{field: now, "updated_at": now})
+    setattr(user, field, now)
+    signals.person_updated.send(sender=User, user=user, fields=[field])
+
+
+@transaction.atomic
+def person_set_kit_subscription(*, user: User, state: str | None = None, subscriber_id: str | None = None) -> None:
+    """Store what Kit says about the person (state from webhooks, subscriber id from sync)."""
+    from accounts.models import KitState
+
+    updates: dict[str, Any] = {}
+    if state is not None:
+        if state not in KitState.values:
+            raise ValidationError({"state": [f"Unknown Kit state {state!r}."]})
+        updates["kit_state"] = state
+    if subscriber_id is not None:
+        updates["kit_subscriber_id"] = str(subscriber_id)[:64]
+    if updates:
+        User.all_objects.filter(pk=user.pk).update(**updates, updated_at=timezone.now())
+        for field, value in updates.items():
+            setattr(user, field, value)
 
 
 @dataclass(frozen=True)

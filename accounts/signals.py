@@ -19,3 +19,7 @@ person_identified = Signal()
 # A person proved they own their email address.
 # kwargs: user, request (may be None)
 email_verified = Signal()
+
+# A person's profile or consent changed (profile edit, webhook, import).
+# kwargs: user, fields (list of changed field names)
+person_updated = Signal()

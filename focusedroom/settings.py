@@ -268,3 +268,14 @@ LOGGING = {
 # Admin site branding.
 ADMIN_SITE_HEADER = "FocusedRoom operator console"
 TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
+
+# ------------------------------------------------------------------- integrations
+# Base URLs and secrets of the outside services; tests and staging point them at local servers.
+CUSTOMERIO_TRACK_URL = env.str("CUSTOMERIO_TRACK_URL", default="https://track.customer.io/api/v1").rstrip("/")
+CUSTOMERIO_WEBHOOK_SIGNING_SECRET = env.str("CUSTOMERIO_WEBHOOK_SIGNING_SECRET", default="")
+KIT_API_URL = env.str("KIT_API_URL", default="https://api.kit.com").rstrip("/")
+KIT_API_KEY = env.str("KIT_API_KEY", default="")
+KIT_WEBHOOK_SECRET = env.str("KIT_WEBHOOK_SECRET", default="")
+# Email verification links: validity and the cooldown between two emails to one person.
+EMAIL_VERIFICATION_TTL_HOURS = env.int("EMAIL_VERIFICATION_TTL_HOURS", default=48)
+EMAIL_VERIFICATION_COOLDOWN_SECONDS = env.int("EMAIL_VERIFICATION_COOLDOWN_SECONDS", default=300)
