@@ -4,3 +4,27 @@ from django.apps import AppConfig
 class ExperimentsConfig(AppConfig):
     name = "experiments"
     verbose_name = "Experiments"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+        from django.db.models.signals import post_delete, post_save
+
+        from accounts import signals as accounts_signals
+        from engagement import signals as engagement_signals
+        from experiments import receivers
+        from experiments.models import Experiment, Variant
+        from rewards import signals as rewards_signals
+
+        uid = "experiments.receivers."
+        accounts_signals.person_identified.connect(receivers.on_person_identified, dispatch_uid=uid + "identified")
+        accounts_signals.email_verified.connect(receivers.on_email_verified, dispatch_uid=uid + "email_verified")
+        user_logged_in.connect(receivers.on_user_logged_in, dispatch_uid=uid + "logged_in")
+        engagement_signals.quiz_completed.connect(receivers.on_quiz_completed, dispatch_uid=uid + "quiz_completed")
+        rewards_signals.referral_converted.connect(receivers.on_referral_converted, dispatch_uid=uid + "referral")
+        for model in (Experiment, Variant):
+            post_save.connect(
+                receivers.on_definition_changed, sender=model, dispatch_uid=uid + f"save.{model.__name__}"
+            )
+            post_delete.connect(
+                receivers.on_definition_changed, sender=model, dispatch_uid=uid + f"delete.{model.__name__}"
+            )

@@ -1,1 +1,444 @@
-"""Experiments: A/B tests, variants, assignment, exposures, conversions, attribution."""
+"""Experiments: A/B tests, variants, participation, impressions, conversions, attribution.
+
+Tables keep seed 002's names, columns, defaults and CHECK constraints. A participant is a
+person (``user``) or, until they identify, an anonymous visitor id (``anonymous_id``):
+exactly one of the two is set on every participation, impression, conversion and
+attribution row, and the database allows one participation per participant and
+experiment (two partial unique indexes).
+
+Invariants the database enforces beyond the seed (see migration 0002):
+
+* a running experiment's variants cannot be added, removed, re-weighted or re-configured
+  (trigger ``variants_frozen_unless_draft``);
+* an experiment only leaves ``draft`` for ``running`` with at least two variants whose
+  weights sum to 1 and exactly one control (trigger ``experiments_start_requirements``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Now
+from django.utils import timezone
+
+from experiments.conditions import validate_rules
+
+EXACTLY_ONE_PARTICIPANT = (Q(user__isnull=False) & Q(anonymous_id="")) | (Q(user__isnull=True) & ~Q(anonymous_id=""))
+
+
+class ExperimentStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    RUNNING = "running", "Running"
+    PAUSED = "paused", "Paused"
+    STOPPED = "stopped", "Stopped"
+    ARCHIVED = "archived", "Archived"
+
+
+class DeviceType(models.TextChoices):
+    """``focusedroom.request_context.DEVICE_TYPES``, as stored."""
+
+    DESKTOP = "desktop", "Desktop"
+    MOBILE = "mobile", "Mobile"
+    TABLET = "tablet", "Tablet"
+    BOT = "bot", "Bot"
+    OTHER = "other", "Other"
+
+
+class ConnectionType(models.TextChoices):
+    WIFI = "wifi", "Wi-Fi"
+    ETHERNET = "ethernet", "Ethernet"
+    CELLULAR = "cellular", "Cellular"
+    FOUR_G = "4g", "4G"
+    THREE_G = "3g", "3G"
+    TWO_G = "2g", "2G"
+    SLOW_2G = "slow-2g", "Slow 2G"
+    OFFLINE = "offline", "Offline"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"
+
+
+def _uuid_pk():
+    return models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+
+
+class Experiment(models.Model):
+    """An A/B test definition (seed 002 ``experiments``)."""
+
+    id = _uuid_pk()
+    name = models.TextField(unique=True)
+    key = models.SlugField(
+        max_length=100, unique=True, help_text="Used in URLs, templates and (unless a seed is set) as the hash seed."
+    )
+    seed = models.CharField(
+        max_length=100, blank=True, default="", help_text="Hash seed; empty means the key is the seed."
+    )
+    description = models.TextField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+    is_active = models.BooleanField(null=True, default=True, db_default=True)
+    updated_at = models.DateTimeField(null=True, auto_now=True, db_default=Now())
+    target_sample_size = models.PositiveIntegerField(null=True, blank=True, help_text="Participants wanted in total.")
+    confidence_level = models.DecimalField(
+        max_digits=3, decimal_places=2, null=True, default=Decimal("0.95"), db_default=Decimal("0.95")
+    )
+    minimum_detectable_effect = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        null=True,
+        default=Decimal("0.05"),
+        db_default=Decimal("0.05"),
+        help_text="Relative uplift the test should be able to detect (0.05 = +5 %).",
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=20,
+        null=True,
+        choices=ExperimentStatus.choices,
+        default=ExperimentStatus.DRAFT,
+        db_default=ExperimentStatus.DRAFT,
+    )
+    coverage = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("1"),
+        db_default=Decimal("1"),
+        help_text="Share of traffic included (0–1); the rest sees the control and is not counted.",
+    )
+    eligibility_rules = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Conditions on the participant, e.g. {"channel": 1, "device_type": {"$in": ["mobile"]}}.',
+    )
+    conversion_window_days = models.PositiveIntegerField(
+        default=30, db_default=30, help_text="Conversions count when they happen this many days after first exposure."
+    )
+
+    class Meta:
+        db_table = "experiments"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(confidence_level__gte=Decimal("0.80"), confidence_level__lte=Decimal("0.99")),
+                name="experiments_confidence_level_check",
+            ),
+            models.CheckConstraint(condition=Q(status__in=ExperimentStatus.values), name="experiments_status_enum"),
+            models.CheckConstraint(condition=Q(coverage__gte=0, coverage__lte=1), name="experiments_coverage_0_1"),
+            models.CheckConstraint(
+                condition=Q(minimum_detectable_effect__isnull=True) | Q(minimum_detectable_effect__gt=0),
+                name="experiments_mde_positive",
+            ),
+            models.CheckConstraint(condition=Q(conversion_window_days__gte=1), name="experiments_window_positive"),
+            models.CheckConstraint(
+                condition=Q(status=ExperimentStatus.DRAFT)
+                | Q(status=ExperimentStatus.ARCHIVED, started_at__isnull=True)
+                | Q(started_at__isnull=False),
+                name="experiments_started_when_not_draft",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ExperimentStatus.STOPPED) | Q(ended_at__isnull=False),
+                name="experiments_stopped_has_end",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(started_at__isnull=True) | Q(ended_at__gte=F("started_at")),
+                name="experiments_end_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["status"], name="experiments_status_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def hash_seed(self) -> str:
+        return self.seed or self.key
+
+    def clean(self) -> None:
+        try:
+            validate_rules(self.eligibility_rules or {})
+        except ValidationError as exc:
+            messages = [f"{where}: {m}" for where, ms in exc.message_dict.items() for m in ms]
+            raise ValidationError({"eligibility_rules": messages}) from None
+
+
+class Variant(models.Model):
+    """One arm of an experiment (seed 002 ``variants``) with its traffic weight."""
+
+    id = _uuid_pk()
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="variants")
+    name = models.TextField()
+    config_json = models.JSONField(null=True, blank=True, help_text='What the page shows, e.g. {"headline": "…"}.')
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+    description = models.TextField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, auto_now=True, db_default=Now())
+    weight = models.DecimalField(max_digits=5, decimal_places=4, help_text="Share of covered traffic (0–1).")
+    is_control = models.BooleanField(default=False, db_default=False)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order of the variant in bucket ranges.")
+
+    class Meta:
+        db_table = "variants"
+        ordering = ["experiment", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "name"], name="variants_experiment_id_name_key"),
+            models.UniqueConstraint(fields=["experiment", "position"], name="variants_experiment_position_key"),
+            models.UniqueConstraint(
+                fields=["experiment"], condition=Q(is_control=True), name="variants_one_control_per_experiment"
+            ),
+            models.CheckConstraint(condition=Q(weight__gte=0, weight__lte=1), name="variants_weight_0_1"),
+            models.CheckConstraint(condition=~Q(name=""), name="variants_name_not_blank"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Participation(models.Model):
+    """A participant's assignment in one experiment (seed 002 ``user_experiment_participation``)."""
+
+    id = _uuid_pk()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    anonymous_id = models.CharField(max_length=64, blank=True, default="", db_default="")
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="participations")
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="participations")
+    first_exposure_date = models.DateTimeField(default=timezone.now, db_default=Now())
+    was_eligible_at_exposure = models.BooleanField(default=True, db_default=True)
+    eligibility_criteria = models.JSONField(null=True, default=dict, db_default={})
+    total_impressions = models.IntegerField(null=True, default=1, db_default=1)
+    has_converted = models.BooleanField(null=True, default=False, db_default=False)
+    first_conversion_date = models.DateTimeField(null=True, blank=True)
+    conversion_within_window = models.BooleanField(null=True, default=False, db_default=False)
+    created_at = models.DateTimeField(null=True, default=timezone.now, db_default=Now())
+    updated_at = models.DateTimeField(null=True, auto_now=True, db_default=Now())
+    has_multiple_exposures = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Exposed to several variants (identity merge); excluded from results.",
+    )
+    identity_merges = models.JSONField(default=list, db_default=[], blank=True)
+
+    class Meta:
+        db_table = "user_experiment_participation"
+        constraints = [
+            models.CheckConstraint(condition=EXACTLY_ONE_PARTICIPANT, name="participation_exactly_one_participant"),
+            models.UniqueConstraint(
+                fields=["experiment", "user"], condition=Q(user__isnull=False), name="participation_user_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["experiment", "anonymous_id"],
+                condition=Q(user__isnull=True),
+                name="participation_anonymous_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(first_conversion_date__isnull=True)
+                | Q(first_conversion_date__gte=F("first_exposure_date")),
+                name="participation_conversion_after_exposure",
+            ),
+            models.CheckConstraint(
+                condition=Q(total_impressions__gte=0), name="participation_impressions_non_negative"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["experiment", "variant"], name="participation_exp_variant"),
+            models.Index(fields=["anonymous_id"], condition=~Q(anonymous_id=""), name="participation_anonymous"),
+            models.Index(fields=["user"], condition=Q(user__isnull=False), name="participation_user"),
+        ]
+
+
+class Impression(models.Model):
+    """One exposure of a participant to a variant (seed 002 ``impressions``)."""
+
+    id = _uuid_pk()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    anonymous_id = models.CharField(max_length=64, blank=True, default="", db_default="")
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="+")
+    session_identifier = models.TextField(null=True, blank=True)
+    impression_at = models.DateTimeField(default=timezone.now, db_default=Now())
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="impressions")
+    page_url = models.TextField(null=True, blank=True)
+    user_agent = models.TextField(null=True, blank=True)
+    country_code = models.CharField(max_length=2, null=True, blank=True)
+    region = models.CharField(max_length=100, null=True, blank=True)
+    city = models.CharField(max_length=100, null=True, blank=True)
+    device_type = models.CharField(max_length=20, null=True, blank=True, choices=DeviceType.choices)
+    screen_resolution = models.CharField(max_length=20, null=True, blank=True)
+    viewport_size = models.CharField(max_length=20, null=True, blank=True)
+    connection_type = models.CharField(max_length=20, null=True, blank=True, choices=ConnectionType.choices)
+    language_code = models.CharField(max_length=10, null=True, blank=True)
+    time_zone = models.CharField(max_length=50, null=True, blank=True)
+    utm_source = models.CharField(max_length=100, null=True, blank=True)
+    utm_medium = models.CharField(max_length=100, null=True, blank=True)
+    utm_campaign = models.CharField(max_length=100, null=True, blank=True)
+    time_on_page = models.IntegerField(null=True, blank=True)
+    scroll_depth_percent = models.IntegerField(null=True, blank=True)
+    page_load_time = models.IntegerField(null=True, blank=True)
+    bounce = models.BooleanField(null=True, default=False, db_default=False)
+    is_first_exposure = models.BooleanField(null=True, default=False, db_default=False)
+    user_was_eligible = models.BooleanField(null=True, default=True, db_default=True)
+    metadata = models.JSONField(null=True, default=dict, db_default={})
+    user_eligibility_status = models.JSONField(null=True, default=dict, db_default={})
+    user_context = models.JSONField(null=True, default=dict, db_default={})
+
+    class Meta:
+        db_table = "impressions"
+        constraints = [
+            models.CheckConstraint(condition=EXACTLY_ONE_PARTICIPANT, name="impressions_exactly_one_participant"),
+            models.CheckConstraint(
+                condition=Q(scroll_depth_percent__isnull=True)
+                | Q(scroll_depth_percent__gte=0, scroll_depth_percent__lte=100),
+                name="impressions_scroll_depth_percent_check",
+            ),
+            models.CheckConstraint(
+                condition=Q(device_type__isnull=True) | Q(device_type__in=DeviceType.values),
+                name="impressions_device_type_enum",
+            ),
+            models.CheckConstraint(
+                condition=Q(connection_type__isnull=True) | Q(connection_type__in=ConnectionType.values),
+                name="impressions_connection_type_enum",
+            ),
+            models.CheckConstraint(
+                condition=Q(time_on_page__isnull=True) | Q(time_on_page__gte=0),
+                name="impressions_time_on_page_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(page_load_time__isnull=True) | Q(page_load_time__gte=0),
+                name="impressions_page_load_time_positive",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["experiment", "variant"], name="impressions_exp_variant"),
+            models.Index(fields=["anonymous_id"], condition=~Q(anonymous_id=""), name="impressions_anonymous"),
+            models.Index(fields=["user"], condition=Q(user__isnull=False), name="impressions_user"),
+        ]
+
+
+class Conversion(models.Model):
+    """A conversion attributed to one experiment the participant was exposed to (seed 002 ``conversions``)."""
+
+    id = _uuid_pk()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    anonymous_id = models.CharField(max_length=64, blank=True, default="", db_default="")
+    participation = models.ForeignKey(Participation, on_delete=models.CASCADE, related_name="conversions")
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="+")
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="conversions")
+    session_identifier = models.TextField(null=True, blank=True)
+    conversion_type = models.TextField()
+    details = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+    country_code = models.CharField(max_length=2, null=True, blank=True)
+    device_type = models.CharField(max_length=20, null=True, blank=True, choices=DeviceType.choices)
+    referrer_source = models.CharField(max_length=200, null=True, blank=True)
+    utm_source = models.CharField(max_length=100, null=True, blank=True)
+    utm_medium = models.CharField(max_length=100, null=True, blank=True)
+    utm_campaign = models.CharField(max_length=100, null=True, blank=True)
+    conversion_value = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    time_to_convert = models.IntegerField(null=True, blank=True, help_text="Seconds from first exposure.")
+    metadata = models.JSONField(null=True, default=dict, db_default={})
+    is_first_conversion_for_experiment = models.BooleanField(null=True, default=True, db_default=True)
+    conversion_attribution_source = models.TextField(null=True, default="direct", db_default="direct")
+    conversion_window_days = models.IntegerField(null=True, default=30, db_default=30)
+    original_exposure_date = models.DateTimeField(null=True, blank=True)
+    conversion_eligibility_verified = models.BooleanField(null=True, default=False, db_default=False)
+    conversion_context = models.JSONField(null=True, default=dict, db_default={})
+    conversion_within_window = models.BooleanField(default=False, db_default=False)
+    idempotency_key = models.CharField(max_length=100, blank=True, default="", db_default="")
+
+    class Meta:
+        db_table = "conversions"
+        constraints = [
+            models.CheckConstraint(condition=EXACTLY_ONE_PARTICIPANT, name="conversions_exactly_one_participant"),
+            models.CheckConstraint(
+                condition=Q(conversion_value__isnull=True) | Q(conversion_value__gte=0),
+                name="conversions_conversion_value_check",
+            ),
+            models.CheckConstraint(
+                condition=Q(device_type__isnull=True) | Q(device_type__in=DeviceType.values),
+                name="conversions_device_type_enum",
+            ),
+            models.CheckConstraint(
+                condition=Q(time_to_convert__isnull=True) | Q(time_to_convert__gte=0),
+                name="conversions_time_to_convert_positive",
+            ),
+            models.UniqueConstraint(
+                fields=["experiment", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="conversions_idempotency_key_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["experiment", "conversion_type", "variant", "participation"],
+                condition=Q(conversion_within_window=True, conversion_eligibility_verified=True),
+                name="conversions_results",
+            ),
+            models.Index(fields=["participation"], name="conversions_participation"),
+            models.Index(fields=["anonymous_id"], condition=~Q(anonymous_id=""), name="conversions_anonymous"),
+            models.Index(fields=["user"], condition=Q(user__isnull=False), name="conversions_user"),
+        ]
+
+
+class ConversionAttribution(models.Model):
+    """How a conversion was credited to an experiment (seed 002 ``conversion_attribution``)."""
+
+    id = _uuid_pk()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    anonymous_id = models.CharField(max_length=64, blank=True, default="", db_default="")
+    conversion = models.OneToOneField(Conversion, on_delete=models.CASCADE, related_name="attribution")
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="+")
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="+")
+    attribution_method = models.TextField(default="first_exposure", db_default="first_exposure")
+    attribution_confidence = models.DecimalField(
+        max_digits=3, decimal_places=2, null=True, default=Decimal("1.00"), db_default=Decimal("1.00")
+    )
+    time_to_conversion_hours = models.IntegerField(null=True, blank=True)
+    conversion_value_attributed = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        db_table = "conversion_attribution"
+        constraints = [
+            models.CheckConstraint(condition=EXACTLY_ONE_PARTICIPANT, name="attribution_exactly_one_participant"),
+            models.CheckConstraint(
+                condition=Q(attribution_confidence__gte=0, attribution_confidence__lte=1),
+                name="conversion_attribution_attribution_confidence_check",
+            ),
+            models.CheckConstraint(
+                condition=Q(time_to_conversion_hours__gte=0),
+                name="conversion_attribution_time_to_conversion_hours_check",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["anonymous_id"], condition=~Q(anonymous_id=""), name="attribution_anonymous"),
+            models.Index(fields=["experiment", "variant"], name="attribution_exp_variant"),
+        ]
+
+
+class ExperimentAuditLog(models.Model):
+    """Who changed an experiment's lifecycle or definition, and when."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="audit_log")
+    action = models.CharField(max_length=30)
+    from_status = models.CharField(max_length=20, blank=True, default="")
+    to_status = models.CharField(max_length=20, blank=True, default="")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["experiment", "-created_at"], name="experiments_audit_exp_time")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.experiment_id}"

@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from experiments.api import views
+
+router = SimpleRouter()
+router.register("experiments", views.ExperimentViewSet, basename="experiment")
+
+urlpatterns = [
+    path("conversions/", views.ConversionView.as_view(), name="api-conversions"),
+    *router.urls,
+]

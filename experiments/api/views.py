@@ -1,0 +1,242 @@
+"""Experiments API: staff CRUD + lifecycle + results; public exposures, conversions, active list."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from experiments import services
+from experiments.api.serializers import (
+    ActiveExperimentSerializer,
+    AssignmentSerializer,
+    ConversionInputSerializer,
+    ConversionResultSerializer,
+    ExperimentInputSerializer,
+    ExperimentSerializer,
+    ExposureInputSerializer,
+)
+from experiments.middleware import visitor_id
+from experiments.models import Experiment, Variant
+from experiments.results import experiment_results
+from experiments.selectors import active_definitions
+from focusedroom.api.permissions import StaffModelPermissions
+from focusedroom.errors import PermissionDenied
+from focusedroom.request_context import device_type, user_agent
+
+
+class HasPerm(permissions.BasePermission):
+    """Active staff holding ``perm`` (set by ``HasPerm.of("app.codename")``)."""
+
+    perm = ""
+
+    @classmethod
+    def of(cls, perm: str):
+        return type("HasPerm", (cls,), {"perm": perm})
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_staff and user.has_perm(self.perm))
+
+
+def resolve_participant(request, participant: dict | None, *, tracking_perm: str) -> tuple[User | None, str]:
+    """Who the call is about: members act for themselves, visitors for their anonymous id;
+    staff with the tracking permission may name any participant (server-side tracking)."""
+    participant = participant or {}
+    user_id, anonymous_id = participant.get("user_id"), participant.get("anonymous_id", "")
+    me = request.user if request.user and request.user.is_authenticated else None
+    if me is not None and me.is_staff and me.has_perm(tracking_perm) and participant:
+        if user_id:
+            user = User.objects.filter(pk=user_id).first()
+            if user is None:
+                raise ValidationError({"participant.user_id": ["No such person."]})
+            return user, ""
+        return None, anonymous_id
+    if me is not None:
+        if user_id and user_id != me.pk:
+            raise PermissionDenied("You can only record your own exposures and conversions.")
+        return me, ""
+    if user_id:
+        raise PermissionDenied("Log in to act as a person; anonymous clients send an anonymous_id.")
+    return None, anonymous_id or visitor_id(request._request)
+
+
+def _with_request_defaults(request, data: dict) -> dict:
+    ua = user_agent(request._request)
+    if ua and "user_agent" not in data:
+        data["user_agent"] = ua
+    if ua and "device_type" not in data:
+        data["device_type"] = device_type(ua)
+    if "country_code" in data:
+        data["country_code"] = data["country_code"].upper()
+    return data
+
+
+class ExperimentViewSet(viewsets.ModelViewSet):
+    """Staff: experiments with their variants (nested), lifecycle actions and results.
+
+    ``POST /experiments/`` creates a draft with its variants; ``PATCH`` changes it
+    (``variants`` replaces the list, only while a draft). ``start``, ``pause``, ``stop``
+    and ``archive`` move it along its lifecycle. ``DELETE`` removes drafts only.
+    """
+
+    queryset = Experiment.objects.prefetch_related(Prefetch("variants", queryset=Variant.objects.order_by("position")))
+    serializer_class = ExperimentSerializer
+    permission_classes = [StaffModelPermissions]
+    lookup_field = "key"
+    filterset_fields = ["status", "is_active"]
+    ordering = ("-created_at",)
+    ordering_fields = ["created_at", "name", "started_at"]
+
+    def get_permissions(self):
+        if self.action in ("exposures", "active"):
+            return [permissions.AllowAny()]
+        if self.action in ("start", "pause", "stop", "archive"):
+            return [HasPerm.of("experiments.change_experiment")()]
+        if self.action == "results":
+            return [HasPerm.of("experiments.view_experiment")()]
+        return super().get_permissions()
+
+    def _require_variant_perm(self, perm: str) -> None:
+        if not self.request.user.has_perm(perm):
+            raise PermissionDenied(f"Changing variants needs the '{perm}' permission.")
+
+    @extend_schema(request=ExperimentInputSerializer, responses={201: ExperimentSerializer})
+    def create(self, request, *args, **kwargs):
+        data = ExperimentInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        variants = fields.pop("variants", None)
+        if variants:
+            self._require_variant_perm("experiments.add_variant")
+        experiment = services.experiment_create(data=fields, variants=variants, actor=request.user)
+        return Response(ExperimentSerializer(self.get_queryset().get(pk=experiment.pk)).data, status=201)
+
+    @extend_schema(request=ExperimentInputSerializer, responses=ExperimentSerializer)
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        experiment = self.get_object()
+        data = ExperimentInputSerializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        variants = fields.pop("variants", None)
+        if variants is not None:
+            self._require_variant_perm("experiments.change_variant")
+        experiment = services.experiment_update(
+            experiment=experiment, data=fields, variants=variants, actor=request.user
+        )
+        return Response(ExperimentSerializer(self.get_queryset().get(pk=experiment.pk)).data)
+
+    def perform_destroy(self, instance):
+        services.experiment_delete(experiment=instance, actor=self.request.user)
+
+    def _transition(self, request, action_name: str):
+        experiment = services.experiment_transition(
+            experiment=self.get_object(), action=action_name, actor=request.user
+        )
+        return Response(ExperimentSerializer(self.get_queryset().get(pk=experiment.pk)).data)
+
+    @extend_schema(request=None, responses=ExperimentSerializer)
+    @action(detail=True, methods=["post"])
+    def start(self, request, key=None):
+        """Start a draft (needs ≥ 2 variants, weights summing to 1, one control) or resume a paused experiment."""
+        return self._transition(request, "start")
+
+    @extend_schema(request=None, responses=ExperimentSerializer)
+    @action(detail=True, methods=["post"])
+    def pause(self, request, key=None):
+        return self._transition(request, "pause")
+
+    @extend_schema(request=None, responses=ExperimentSerializer)
+    @action(detail=True, methods=["post"])
+    def stop(self, request, key=None):
+        return self._transition(request, "stop")
+
+    @extend_schema(request=None, responses=ExperimentSerializer)
+    @action(detail=True, methods=["post"])
+    def archive(self, request, key=None):
+        return self._transition(request, "archive")
+
+    @extend_schema(responses={200: OpenApiResponse(description="Results per variant and conversion type.")})
+    @action(detail=True, methods=["get"])
+    def results(self, request, key=None):
+        """Participants, conversion rates, uplift with CI and p-value, chance to beat control, SRM, power."""
+        return Response(experiment_results(experiment=self.get_object()))
+
+    @extend_schema(responses=ActiveExperimentSerializer(many=True), auth=[])
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def active(self, request):
+        """Running experiments, for SDKs that assign locally with GrowthBook's hash v2."""
+        body = [
+            {
+                "key": d["key"],
+                "seed": d["seed"],
+                "hash_version": 2,
+                "coverage": d["coverage"],
+                "eligibility_rules": d["eligibility_rules"],
+                "variants": [
+                    {"name": v["name"], "weight": v["weight"], "is_control": v["is_control"], "config": v["config"]}
+                    for v in d["variants"]
+                ],
+            }
+            for d in active_definitions()
+        ]
+        return Response(body)
+
+    @extend_schema(request=ExposureInputSerializer, responses=AssignmentSerializer, auth=[])
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def exposures(self, request, key=None):
+        """Assign the participant and record an exposure. ``?fr_force=<key>:<variant>`` previews without recording."""
+        data = ExposureInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = _with_request_defaults(request, dict(data.validated_data))
+        participant = fields.pop("participant", None)
+        forced = services.parse_force(request.query_params.get("fr_force")).get(key)
+        if forced:
+            assignment = services.forced_assignment(key=key, variant_name=forced)
+            if assignment is not None:
+                return Response(assignment.as_dict())
+        user, anonymous_id = resolve_participant(request, participant, tracking_perm="experiments.add_impression")
+        assignment = services.exposure_record(key=key, user=user, anonymous_id=anonymous_id, context=fields)
+        return Response(assignment.as_dict())
+
+
+class ConversionView(APIView):
+    """Record a conversion; attributed by first exposure to the participant's experiments."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        request=ConversionInputSerializer,
+        responses={201: ConversionResultSerializer, 200: ConversionResultSerializer},
+        auth=[],
+    )
+    def post(self, request):
+        data = ConversionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = _with_request_defaults(request, dict(data.validated_data))
+        fields.pop("user_agent", None)
+        user, anonymous_id = resolve_participant(
+            request, fields.pop("participant", None), tracking_perm="experiments.add_conversion"
+        )
+        outcomes = services.conversion_record(
+            conversion_type=fields.pop("conversion_type"),
+            conversion_value=fields.pop("conversion_value", None),
+            experiment_key=fields.pop("experiment_key", None),
+            details=fields.pop("details", None),
+            idempotency_key=fields.pop("idempotency_key", ""),
+            occurred_at=fields.pop("occurred_at", None),
+            user=user,
+            anonymous_id=anonymous_id,
+            context=fields,
+        )
+        created = any(not o.duplicate for o in outcomes)
+        return Response(
+            {"conversions": [o.as_dict() for o in outcomes]},
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )

@@ -1,0 +1,84 @@
+"""Signal receivers: identity stitching, built-in conversions and definition cache invalidation.
+
+Receivers run inside the sender's transaction. Each works in a savepoint and logs (never
+raises) on failure, so experiment bookkeeping can never break a visitor's journey.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import transaction
+
+from experiments import services
+from experiments.middleware import VISITOR_COOKIE
+from experiments.selectors import definition_invalidate
+
+logger = logging.getLogger(__name__)
+
+
+def _request_anonymous_id(request) -> str:
+    if request is None:
+        return ""
+    return request.COOKIES.get(VISITOR_COOKIE, "") or getattr(request, "visitor_id", "") or ""
+
+
+def _safely(action: str, fn, **kwargs) -> None:
+    try:
+        with transaction.atomic():
+            fn(**kwargs)
+    except Exception:
+        logger.exception("experiments: %s failed", action)
+
+
+def on_person_identified(sender, *, user, anonymous_id="", request=None, **kwargs) -> None:
+    anonymous_id = anonymous_id or _request_anonymous_id(request)
+    if anonymous_id:
+        _safely("identity stitching", services.identity_stitch, user=user, anonymous_id=anonymous_id)
+
+
+def on_user_logged_in(sender, *, request, user, **kwargs) -> None:
+    anonymous_id = _request_anonymous_id(request)
+    if anonymous_id and not getattr(user, "is_staff", False):
+        _safely("identity stitching", services.identity_stitch, user=user, anonymous_id=anonymous_id)
+
+
+def _convert(conversion_type: str, *, user=None, anonymous_id: str = "", request=None) -> None:
+    if user is not None and anonymous_id:
+        _safely("identity stitching", services.identity_stitch, user=user, anonymous_id=anonymous_id)
+    if user is None and not anonymous_id:
+        return
+    _safely(
+        f"conversion {conversion_type}",
+        services.conversion_record,
+        conversion_type=conversion_type,
+        user=user,
+        anonymous_id="" if user is not None else anonymous_id,
+        source="built_in",
+    )
+
+
+def on_quiz_completed(sender, *, result=None, user=None, anonymous_id="", request=None, **kwargs) -> None:
+    _convert("big_five_completed", user=user, anonymous_id=anonymous_id or "", request=request)
+
+
+def on_email_verified(sender, *, user, request=None, **kwargs) -> None:
+    _convert("email_verified", user=user, anonymous_id=_request_anonymous_id(request), request=request)
+
+
+def on_referral_converted(sender, *, referee=None, request=None, **kwargs) -> None:
+    if referee is not None:
+        _convert("referral_converted", user=referee, request=request)
+
+
+def on_definition_changed(sender, instance, **kwargs) -> None:
+    if hasattr(instance, "key"):
+        key = instance.key
+    else:
+        try:
+            key = instance.experiment.key
+        except ObjectDoesNotExist:  # the experiment itself is being deleted and invalidates
+            return
+    definition_invalidate(key)
+    transaction.on_commit(lambda: definition_invalidate(key))

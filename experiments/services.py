@@ -1,0 +1,741 @@
+"""Writes for experiments: definitions, lifecycle, exposures, conversions, identity stitching.
+
+Every function is keyword-only and owns its transaction. Bad input raises Django's
+``ValidationError`` with field messages; impossible transitions raise ``Conflict``.
+The database enforces the same rules (see ``experiments.models``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import slugify
+
+from experiments import conditions, hashing
+from experiments.models import (
+    Conversion,
+    ConversionAttribution,
+    Experiment,
+    ExperimentAuditLog,
+    ExperimentStatus,
+    Impression,
+    Participation,
+    Variant,
+)
+from experiments.selectors import definition_invalidate, experiment_definition
+from focusedroom.errors import Conflict, NotFound
+
+ANONYMOUS_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+CONVERSION_TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
+EDITABLE_FIELDS = {
+    "name",
+    "description",
+    "target_sample_size",
+    "confidence_level",
+    "minimum_detectable_effect",
+    "coverage",
+    "eligibility_rules",
+    "conversion_window_days",
+    "key",
+    "seed",
+}
+DRAFT_ONLY_FIELDS = {"key", "seed", "conversion_window_days"}
+RESERVED_KEYS = {"active"}  # /api/v1/experiments/active/
+
+# --------------------------------------------------------------------- validation
+
+
+def _decimal(value: Any, field_name: str, lo: Decimal, hi: Decimal, places: int) -> Decimal:
+    try:
+        d = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ValidationError({field_name: ["Enter a number."]}) from None
+    if not d.is_finite() or not lo <= d <= hi:
+        raise ValidationError({field_name: [f"Must be between {lo} and {hi}."]})
+    if d != d.quantize(Decimal(1).scaleb(-places)):
+        raise ValidationError({field_name: [f"At most {places} decimal places."]})
+    return d
+
+
+def _clean_fields(data: dict[str, Any], *, instance: Experiment | None = None) -> dict[str, Any]:
+    unknown = set(data) - EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError({f: ["Unknown field."] for f in sorted(unknown)})
+    cleaned: dict[str, Any] = {}
+    for name, value in data.items():
+        if name == "name":
+            value = str(value or "").strip()
+            if not value or len(value) > 200:
+                raise ValidationError({"name": ["Give a name of 1 to 200 characters."]})
+            clash = Experiment.objects.filter(name=value)
+            if instance is not None:
+                clash = clash.exclude(pk=instance.pk)
+            if clash.exists():
+                raise ValidationError({"name": ["An experiment with this name already exists."]})
+        elif name == "key":
+            value = str(value or "").strip()
+            if value and (slugify(value) != value or len(value) > 100):
+                raise ValidationError({"key": ["Use lower-case letters, digits and hyphens (at most 100)."]})
+        elif name == "seed":
+            value = str(value or "").strip()
+            if len(value) > 100:
+                raise ValidationError({"seed": ["At most 100 characters."]})
+        elif name == "description":
+            value = None if value is None else str(value)
+        elif name in ("target_sample_size", "conversion_window_days"):
+            if value is None and name == "target_sample_size":
+                cleaned[name] = None
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1 or value > 2_000_000_000:
+                raise ValidationError({name: ["Enter a positive whole number."]})
+            if name == "conversion_window_days" and value > 3650:
+                raise ValidationError({name: ["At most 3650 days."]})
+        elif name == "confidence_level":
+            value = _decimal(value, name, Decimal("0.80"), Decimal("0.99"), 2)
+        elif name == "minimum_detectable_effect":
+            value = _decimal(value, name, Decimal("0.0001"), Decimal("9.9999"), 4)
+        elif name == "coverage":
+            value = _decimal(value, name, Decimal("0"), Decimal("1"), 4)
+        elif name == "eligibility_rules":
+            value = value or {}
+            conditions.validate_rules(value)
+        cleaned[name] = value
+    return cleaned
+
+
+def _clean_variants(variants: Any) -> list[dict[str, Any]]:
+    if not isinstance(variants, list):
+        raise ValidationError({"variants": ["Give a list of variants."]})
+    errors: dict[str, list[str]] = {}
+    cleaned = []
+    names = set()
+    for i, raw in enumerate(variants):
+        where = f"variants[{i}]"
+        if not isinstance(raw, dict):
+            errors[where] = ["Each variant is an object with name and weight."]
+            continue
+        unknown = set(raw) - {"name", "weight", "is_control", "config_json", "description"}
+        if unknown:
+            errors[f"{where}.{sorted(unknown)[0]}"] = ["Unknown field."]
+            continue
+        name = str(raw.get("name") or "").strip()
+        if not name or len(name) > 100:
+            errors[f"{where}.name"] = ["Give a name of 1 to 100 characters."]
+            continue
+        if name in names:
+            errors[f"{where}.name"] = ["Variant names must be unique within the experiment."]
+            continue
+        names.add(name)
+        try:
+            weight = _decimal(raw.get("weight"), f"{where}.weight", Decimal(0), Decimal(1), 4)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+            continue
+        config = raw.get("config_json")
+        if config is not None and not isinstance(config, dict):
+            errors[f"{where}.config_json"] = ["A JSON object."]
+            continue
+        if config is not None and len(json.dumps(config)) > 20_000:
+            errors[f"{where}.config_json"] = ["At most 20,000 characters of JSON."]
+            continue
+        cleaned.append(
+            {
+                "name": name,
+                "weight": weight,
+                "is_control": bool(raw.get("is_control", False)),
+                "config_json": config,
+                "description": raw.get("description"),
+                "position": len(cleaned),
+            }
+        )
+    if errors:
+        raise ValidationError(errors)
+    controls = [v for v in cleaned if v["is_control"]]
+    if len(controls) > 1:
+        raise ValidationError({"variants": ["Exactly one variant is the control."]})
+    if cleaned and not controls:
+        cleaned[0]["is_control"] = True
+    return cleaned
+
+
+def audit_record(
+    *, experiment: Experiment, action: str, actor=None, from_status: str = "", to_status: str = "", details=None
+) -> None:
+    """Append to the experiment's history (who did what, from which status to which)."""
+    ExperimentAuditLog.objects.create(
+        experiment=experiment,
+        action=action,
+        from_status=from_status or "",
+        to_status=to_status or "",
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        details=details or {},
+    )
+
+
+def _invalidate_on_commit(*keys: str) -> None:
+    """Drop the cached definitions now and again after commit (another process may re-cache meanwhile)."""
+    definition_invalidate(*keys)
+    transaction.on_commit(lambda: definition_invalidate(*keys))
+
+
+# -------------------------------------------------------------------- definitions
+
+
+@transaction.atomic
+def experiment_create(*, data: dict[str, Any], variants: list[dict[str, Any]] | None = None, actor=None) -> Experiment:
+    """Create a draft experiment, its variants given in order (the first is the control unless one is marked)."""
+    if "name" not in data:
+        raise ValidationError({"name": ["This field is required."]})
+    fields = _clean_fields(data)
+    key = fields.get("key") or slugify(fields["name"])[:100].strip("-")
+    if key in RESERVED_KEYS:
+        raise ValidationError({"key": [f"'{key}' is reserved; give another key."]})
+    if not key:
+        raise ValidationError({"key": ["Give a key: the name has no letters or digits to build one from."]})
+    if Experiment.objects.filter(key=key).exists():
+        raise ValidationError({"key": [f"The key '{key}' is taken; give another one."]})
+    fields["key"] = key
+    cleaned_variants = _clean_variants(variants or [])
+    experiment = Experiment.objects.create(**fields)
+    Variant.objects.bulk_create([Variant(experiment=experiment, **v) for v in cleaned_variants])
+    audit_record(
+        experiment=experiment,
+        action="created",
+        actor=actor,
+        to_status=experiment.status,
+        details={"variants": len(cleaned_variants)},
+    )
+    _invalidate_on_commit(key)
+    return experiment
+
+
+@transaction.atomic
+def experiment_update(
+    *, experiment: Experiment, data: dict[str, Any], variants: list[dict[str, Any]] | None = None, actor=None
+) -> Experiment:
+    """Change an experiment. Variants, key, seed and window only change while it is a draft."""
+    experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
+    fields = _clean_fields(data, instance=experiment)
+    is_draft = experiment.status == ExperimentStatus.DRAFT
+    changed = {k: v for k, v in fields.items() if getattr(experiment, k) != v}
+    frozen = sorted(set(changed) & DRAFT_ONLY_FIELDS)
+    if frozen and not is_draft:
+        raise Conflict(
+            f"{', '.join(frozen)} cannot change once the experiment has started: it would reassign participants.",
+            fields={f: ["Only editable while the experiment is a draft."] for f in frozen},
+        )
+    if variants is not None and not is_draft:
+        raise Conflict(
+            "Variants and weights of a started experiment cannot change. Stop it and create a new experiment.",
+            fields={"variants": ["Only editable while the experiment is a draft."]},
+        )
+    old_key = experiment.key
+    if "key" in changed:
+        if not changed["key"] or changed["key"] in RESERVED_KEYS:
+            raise ValidationError({"key": ["Give another key (not blank, not reserved)."]})
+        if Experiment.objects.filter(key=changed["key"]).exclude(pk=experiment.pk).exists():
+            raise ValidationError({"key": [f"The key '{changed['key']}' is taken; give another one."]})
+    for name, value in changed.items():
+        setattr(experiment, name, value)
+    if changed:
+        experiment.save()
+    if variants is not None:
+        cleaned = _clean_variants(variants)
+        experiment.variants.all().delete()
+        Variant.objects.bulk_create([Variant(experiment=experiment, **v) for v in cleaned])
+        changed["variants"] = [{"name": v["name"], "weight": str(v["weight"])} for v in cleaned]
+    if changed:
+        audit_record(experiment=experiment, action="updated", actor=actor, details={"changed": sorted(changed)})
+    _invalidate_on_commit(old_key, experiment.key)
+    return experiment
+
+
+def _validate_start(experiment: Experiment) -> None:
+    variants = list(experiment.variants.all())
+    errors = []
+    if len(variants) < 2:
+        errors.append("An experiment needs at least two variants to start.")
+    total = sum((v.weight for v in variants), Decimal(0))
+    if total != 1:
+        errors.append(f"Variant weights must sum to 1 (they sum to {total}).")
+    if sum(1 for v in variants if v.is_control) != 1:
+        errors.append("Exactly one variant must be the control.")
+    if errors:
+        raise ValidationError({"variants": errors})
+
+
+TRANSITIONS: dict[str, tuple[set[str], str]] = {
+    # action: (allowed from, to)
+    "start": ({ExperimentStatus.DRAFT, ExperimentStatus.PAUSED}, ExperimentStatus.RUNNING),
+    "pause": ({ExperimentStatus.RUNNING}, ExperimentStatus.PAUSED),
+    "stop": ({ExperimentStatus.RUNNING, ExperimentStatus.PAUSED}, ExperimentStatus.STOPPED),
+    "archive": ({ExperimentStatus.STOPPED, ExperimentStatus.DRAFT}, ExperimentStatus.ARCHIVED),
+}
+
+
+@transaction.atomic
+def experiment_transition(*, experiment: Experiment, action: str, actor=None) -> Experiment:
+    """Move an experiment along ``draft → running → paused ↔ running → stopped → archived``."""
+    if action not in TRANSITIONS:
+        raise ValidationError({"action": [f"Unknown action; use one of {', '.join(TRANSITIONS)}."]})
+    allowed, target = TRANSITIONS[action]
+    experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
+    current = experiment.status
+    if current not in allowed:
+        raise Conflict(
+            f"Cannot {action} an experiment that is {current}; it must be {' or '.join(sorted(allowed))}.",
+            extra={"current_status": current},
+        )
+    now = timezone.now()
+    if action == "start" and current == ExperimentStatus.DRAFT:
+        _validate_start(experiment)
+        experiment.started_at = now
+    if action == "stop":
+        experiment.ended_at = now
+    if action == "archive":
+        experiment.is_active = False
+    experiment.status = target
+    experiment.save()
+    audit_record(
+        experiment=experiment,
+        action="resumed" if action == "start" and current == "paused" else action,
+        actor=actor,
+        from_status=current,
+        to_status=target,
+    )
+    _invalidate_on_commit(experiment.key)
+    return experiment
+
+
+def experiment_start(*, experiment: Experiment, actor=None) -> Experiment:
+    return experiment_transition(experiment=experiment, action="start", actor=actor)
+
+
+def experiment_pause(*, experiment: Experiment, actor=None) -> Experiment:
+    return experiment_transition(experiment=experiment, action="pause", actor=actor)
+
+
+def experiment_stop(*, experiment: Experiment, actor=None) -> Experiment:
+    return experiment_transition(experiment=experiment, action="stop", actor=actor)
+
+
+def experiment_archive(*, experiment: Experiment, actor=None) -> Experiment:
+    return experiment_transition(experiment=experiment, action="archive", actor=actor)
+
+
+# ---------------------------------------------------------------------- assignment
+
+
+@dataclass(frozen=True)
+class Assignment:
+    experiment_key: str
+    variant: str
+    config: dict
+    in_experiment: bool
+    recorded: bool = False
+    forced: bool = False
+    reason: str = ""
+
+    def __str__(self) -> str:
+        return self.variant
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"variant": self.variant, "config": self.config, "in_experiment": self.in_experiment}
+
+
+def participant_attributes(*, user=None, context: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What eligibility rules can test: the person's profile, else the request context."""
+    context = context or {}
+    attrs: dict[str, Any] = {"is_member": user is not None}
+    if context.get("device_type"):
+        attrs["device_type"] = context["device_type"]
+    if context.get("language_code"):
+        attrs["language"] = str(context["language_code"]).split("-")[0].lower()
+    if context.get("country_code"):
+        attrs["country"] = str(context["country_code"]).upper()
+    if user is not None:
+        attrs["channel"] = user.channel_id
+        attrs["is_email_verified"] = user.is_email_verified
+        attrs["marketing_opt_in"] = user.marketing_opt_in
+        if user.career_stage:
+            attrs["career_stage"] = user.career_stage
+        if user.country_code:
+            attrs["country"] = user.country_code
+        if user.age is not None:
+            attrs["age"] = user.age
+    return attrs
+
+
+def _control(definition: dict) -> dict:
+    return next((v for v in definition["variants"] if v["is_control"]), definition["variants"][0])
+
+
+def assign(*, definition: dict, participant_key: str, attributes: dict[str, Any]) -> tuple[dict, bool, str]:
+    """Pure assignment: ``(variant, counted, reason)``; no database access.
+
+    The variant index comes from GrowthBook's hash v2 of ``seed + participant_key`` and
+    the weights' bucket ranges scaled by coverage. Ineligible or out-of-coverage
+    participants see the control and are not counted.
+    """
+    variants = definition["variants"]
+    if not conditions.evaluate(definition["eligibility_rules"], attributes):
+        return _control(definition), False, "not_eligible"
+    bucket = hashing.gb_hash(definition["seed"], participant_key, 2)
+    ranges = hashing.bucket_ranges(len(variants), definition["coverage"], [v["weight"] for v in variants])
+    index = hashing.choose_variation(bucket, ranges)
+    if index < 0:
+        return _control(definition), False, "out_of_coverage"
+    return variants[index], True, "assigned"
+
+
+def forced_assignment(*, key: str, variant_name: str) -> Assignment | None:
+    """A QA override (``?fr_force=<key>:<variant>``): shown, never recorded."""
+    definition = experiment_definition(key=key)
+    if definition is None:
+        return None
+    variant = next((v for v in definition["variants"] if v["name"] == variant_name), None)
+    if variant is None:
+        return None
+    return Assignment(key, variant["name"], variant["config"], False, recorded=False, forced=True, reason="forced")
+
+
+def parse_force(raw: str | None) -> dict[str, str]:
+    """``"key:variant,key2:variant"`` → ``{key: variant}``."""
+    forced = {}
+    for part in (raw or "").split(","):
+        key, sep, name = part.partition(":")
+        if sep and key.strip() and name.strip():
+            forced[key.strip()] = name.strip()
+    return forced
+
+
+_UPSERT = """
+INSERT INTO user_experiment_participation AS p
+    (id, user_id, anonymous_id, experiment_id, variant_id, first_exposure_date, was_eligible_at_exposure,
+     eligibility_criteria, total_impressions, has_converted, conversion_within_window, created_at, updated_at,
+     has_multiple_exposures, identity_merges)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 1, false, false, %s, %s, false, '[]')
+ON CONFLICT {target}
+DO UPDATE SET total_impressions = p.total_impressions + 1, updated_at = EXCLUDED.updated_at
+RETURNING variant_id, was_eligible_at_exposure, has_multiple_exposures, (xmax = 0) AS inserted
+"""
+_UPSERT_USER = _UPSERT.format(target="(experiment_id, user_id) WHERE user_id IS NOT NULL")
+_UPSERT_ANONYMOUS = _UPSERT.format(target="(experiment_id, anonymous_id) WHERE user_id IS NULL")
+
+
+def _participant(user, anonymous_id: str) -> tuple[Any, str]:
+    if user is not None and not getattr(user, "is_authenticated", True):
+        user = None
+    if user is not None:
+        return user, ""
+    anonymous_id = (anonymous_id or "").strip()
+    if not ANONYMOUS_ID_RE.match(anonymous_id):
+        raise ValidationError({"participant.anonymous_id": ["An anonymous id is 8 to 64 letters, digits, '-' or '_'."]})
+    return None, anonymous_id
+
+
+@transaction.atomic
+def exposure_record(
+    *, key: str, user=None, anonymous_id: str = "", context: dict[str, Any] | None = None
+) -> Assignment:
+    """Assign the participant and record the exposure (impression + participation upsert).
+
+    Sticky: a participant who already has a variant keeps it whatever the current
+    weights say. Concurrency-safe: the participation row is upserted in one statement
+    against the database's unique indexes, so parallel exposures of one participant
+    produce one participation and count every impression.
+    """
+    definition = experiment_definition(key=key)
+    if definition is None:
+        raise NotFound(f"No experiment with key '{key}'.")
+    user, anonymous_id = _participant(user, anonymous_id)
+    if definition["status"] != ExperimentStatus.RUNNING or not definition["variants"]:
+        control = _control(definition) if definition["variants"] else {"name": "", "config": {}}
+        return Assignment(key, control["name"], control["config"], False, reason="not_running")
+    context = dict(context or {})
+    attributes = participant_attributes(user=user, context=context)
+    participant_key = str(user.pk) if user is not None else anonymous_id
+    variant, counted, reason = assign(definition=definition, participant_key=participant_key, attributes=attributes)
+    now = timezone.now()
+    criteria = json.dumps({"reason": reason, "attributes": attributes}, default=str)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _UPSERT_USER if user is not None else _UPSERT_ANONYMOUS,
+            [
+                uuid.uuid4(),
+                user.pk if user else None,
+                anonymous_id,
+                definition["id"],
+                variant["id"],
+                now,
+                counted,
+                criteria,
+                now,
+                now,
+            ],
+        )
+        variant_id, eligible, multiple, inserted = cursor.fetchone()
+    stored = next((v for v in definition["variants"] if v["id"] == str(variant_id)), variant)
+    metadata = context.pop("metadata", None) or {}
+    Impression.objects.create(
+        user=user,
+        anonymous_id=anonymous_id,
+        experiment_id=definition["id"],
+        variant_id=stored["id"],
+        impression_at=now,
+        is_first_exposure=inserted,
+        user_was_eligible=eligible,
+        user_eligibility_status={"reason": reason if inserted else "returning", "eligible": eligible},
+        user_context=attributes,
+        metadata=metadata,
+        **context,
+    )
+    in_experiment = bool(eligible and not multiple)
+    return Assignment(key, stored["name"], stored["config"], in_experiment, recorded=True, reason=reason)
+
+
+# --------------------------------------------------------------------- conversions
+
+CONVERSION_CONTEXT_FIELDS = {
+    "session_identifier",
+    "country_code",
+    "device_type",
+    "referrer_source",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "metadata",
+    "conversion_context",
+}
+
+
+@dataclass(frozen=True)
+class ConversionOutcome:
+    experiment_key: str
+    variant: str
+    conversion_id: str
+    within_window: bool
+    is_first_conversion: bool
+    duplicate: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "experiment": self.experiment_key,
+            "variant": self.variant,
+            "conversion_id": self.conversion_id,
+            "within_window": self.within_window,
+            "is_first_conversion": self.is_first_conversion,
+            "duplicate": self.duplicate,
+        }
+
+
+@transaction.atomic
+def conversion_record(
+    *,
+    conversion_type: str,
+    user=None,
+    anonymous_id: str = "",
+    conversion_value: Decimal | None = None,
+    experiment_key: str | None = None,
+    details: dict | None = None,
+    context: dict[str, Any] | None = None,
+    idempotency_key: str = "",
+    occurred_at: datetime | None = None,
+    source: str = "direct",
+) -> list[ConversionOutcome]:
+    """Attribute a conversion to the experiments the participant was exposed to, by first exposure.
+
+    For every running or paused experiment the participant takes part in (or only the
+    one named): nothing if the conversion happened before the first exposure;
+    otherwise a conversion row, counted in the results (and credited in
+    ``conversion_attribution``) only within the experiment's conversion window. The
+    participation rows are locked in a fixed order, so a repeated ``idempotency_key``
+    returns the earlier outcome instead of counting twice.
+    """
+    conversion_type = (conversion_type or "").strip()
+    if not CONVERSION_TYPE_RE.match(conversion_type):
+        raise ValidationError(
+            {"conversion_type": ["Use 1 to 100 lower-case letters, digits, '_', '-' or '.', e.g. 'signup'."]}
+        )
+    if conversion_value is not None:
+        conversion_value = _decimal(conversion_value, "conversion_value", Decimal(0), Decimal("99999999.99"), 2)
+    user, anonymous_id = _participant(user, anonymous_id)
+    now = timezone.now()
+    occurred_at = occurred_at or now
+    if occurred_at > now + timedelta(minutes=5):
+        raise ValidationError({"occurred_at": ["A conversion cannot happen in the future."]})
+    idempotency_key = (idempotency_key or "").strip()
+    if len(idempotency_key) > 100:
+        raise ValidationError({"idempotency_key": ["At most 100 characters."]})
+    context = {k: v for k, v in (context or {}).items() if k in CONVERSION_CONTEXT_FIELDS}
+
+    participations = Participation.objects.select_related("experiment", "variant").filter(
+        experiment__status__in=[ExperimentStatus.RUNNING, ExperimentStatus.PAUSED]
+    )
+    if experiment_key:
+        if not Experiment.objects.filter(key=experiment_key).exists():
+            raise NotFound(f"No experiment with key '{experiment_key}'.")
+        participations = participations.filter(experiment__key=experiment_key)
+    participations = (
+        participations.filter(user=user)
+        if user is not None
+        else participations.filter(user__isnull=True, anonymous_id=anonymous_id)
+    )
+    participations = list(participations.select_for_update(of=("self",)).order_by("experiment_id"))
+
+    outcomes = []
+    for p in participations:
+        exp = p.experiment
+        if idempotency_key:
+            existing = Conversion.objects.filter(experiment=exp, idempotency_key=idempotency_key).first()
+            if existing is not None:
+                outcomes.append(
+                    ConversionOutcome(
+                        exp.key,
+                        p.variant.name,
+                        str(existing.pk),
+                        existing.conversion_within_window,
+                        bool(existing.is_first_conversion_for_experiment),
+                        duplicate=True,
+                    )
+                )
+                continue
+        if occurred_at < p.first_exposure_date:
+            continue
+        elapsed = occurred_at - p.first_exposure_date
+        within = elapsed <= timedelta(days=exp.conversion_window_days)
+        first = not p.has_converted
+        conversion = Conversion.objects.create(
+            user=user,
+            anonymous_id=anonymous_id,
+            participation=p,
+            variant=p.variant,
+            experiment=exp,
+            conversion_type=conversion_type,
+            details=details,
+            created_at=occurred_at,
+            conversion_value=conversion_value,
+            time_to_convert=int(elapsed.total_seconds()),
+            is_first_conversion_for_experiment=first,
+            conversion_attribution_source=source,
+            conversion_window_days=exp.conversion_window_days,
+            original_exposure_date=p.first_exposure_date,
+            conversion_eligibility_verified=p.was_eligible_at_exposure and not p.has_multiple_exposures,
+            conversion_within_window=within,
+            idempotency_key=idempotency_key,
+            **context,
+        )
+        if within:
+            ConversionAttribution.objects.create(
+                user=user,
+                anonymous_id=anonymous_id,
+                conversion=conversion,
+                experiment=exp,
+                variant=p.variant,
+                time_to_conversion_hours=int(elapsed.total_seconds() // 3600),
+                conversion_value_attributed=conversion_value,
+            )
+        # The row is locked: these values cannot be lost to a concurrent writer.
+        p.has_converted = True
+        if p.first_conversion_date is None or occurred_at < p.first_conversion_date:
+            p.first_conversion_date = occurred_at
+        p.conversion_within_window = bool(p.conversion_within_window or within)
+        p.save(update_fields=["has_converted", "first_conversion_date", "conversion_within_window", "updated_at"])
+        outcomes.append(ConversionOutcome(exp.key, p.variant.name, str(conversion.pk), within, first))
+    return outcomes
+
+
+# ----------------------------------------------------------------- identity stitching
+
+
+@transaction.atomic
+def identity_stitch(*, user, anonymous_id: str) -> dict[str, int]:
+    """Move an anonymous visitor's participations, impressions and conversions to the person.
+
+    When the person already takes part in the same experiment, the earlier first
+    exposure wins (its variant and date), impressions and conversion flags are merged,
+    and — if the two variants differ — the participation is marked as a multiple
+    exposure (left out of the results) with the merge recorded in ``identity_merges``.
+    """
+    anonymous_id = (anonymous_id or "").strip()
+    if user is None or not anonymous_id:
+        return {"moved": 0, "merged": 0, "conflicts": 0}
+    anonymous = list(
+        Participation.objects.select_for_update()
+        .filter(user__isnull=True, anonymous_id=anonymous_id)
+        .order_by("experiment_id")
+    )
+    moved = merged = conflicts = 0
+    if anonymous:
+        mine = {
+            p.experiment_id: p
+            for p in Participation.objects.select_for_update()
+            .filter(user=user, experiment_id__in=[p.experiment_id for p in anonymous])
+            .order_by("experiment_id")
+        }
+        now = timezone.now()
+        for anon in anonymous:
+            own = mine.get(anon.experiment_id)
+            if own is None:
+                Participation.objects.filter(pk=anon.pk).update(user=user, anonymous_id="", updated_at=now)
+                moved += 1
+                continue
+            conflict = own.variant_id != anon.variant_id
+            winner = anon if anon.first_exposure_date < own.first_exposure_date else own
+            dates = [d for d in (own.first_conversion_date, anon.first_conversion_date) if d is not None]
+            own.identity_merges = [
+                *(own.identity_merges or []),
+                {
+                    "anonymous_id": anonymous_id,
+                    "anonymous_variant_id": str(anon.variant_id),
+                    "person_variant_id": str(own.variant_id),
+                    "anonymous_first_exposure": anon.first_exposure_date.isoformat(),
+                    "person_first_exposure": own.first_exposure_date.isoformat(),
+                    "kept": "anonymous" if winner is anon else "person",
+                    "conflict": conflict,
+                    "merged_at": now.isoformat(),
+                },
+            ]
+            own.variant_id = winner.variant_id
+            own.first_exposure_date = winner.first_exposure_date
+            own.was_eligible_at_exposure = winner.was_eligible_at_exposure
+            own.eligibility_criteria = winner.eligibility_criteria
+            own.total_impressions = (own.total_impressions or 0) + (anon.total_impressions or 0)
+            own.has_converted = bool(own.has_converted or anon.has_converted)
+            own.first_conversion_date = min(dates) if dates else None
+            own.conversion_within_window = bool(own.conversion_within_window or anon.conversion_within_window)
+            own.has_multiple_exposures = bool(own.has_multiple_exposures or anon.has_multiple_exposures or conflict)
+            Conversion.objects.filter(participation=anon).update(participation=own)
+            anon.delete()
+            own.save()
+            Conversion.objects.filter(participation=own).update(
+                conversion_eligibility_verified=own.was_eligible_at_exposure and not own.has_multiple_exposures
+            )
+            merged += 1
+            conflicts += int(conflict)
+    anon_rows = Q(user__isnull=True, anonymous_id=anonymous_id)
+    impressions = Impression.objects.filter(anon_rows).update(user=user, anonymous_id="")
+    Conversion.objects.filter(anon_rows).update(user=user, anonymous_id="")
+    ConversionAttribution.objects.filter(anon_rows).update(user=user, anonymous_id="")
+    return {"moved": moved, "merged": merged, "conflicts": conflicts, "impressions": impressions}
+
+
+@transaction.atomic
+def experiment_delete(*, experiment: Experiment, actor=None) -> None:
+    """Delete a draft that never ran; started experiments are archived instead (their data stays)."""
+    experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
+    if experiment.status != ExperimentStatus.DRAFT:
+        raise Conflict("Only a draft can be deleted; stop and archive a started experiment instead.")
+    key = experiment.key
+    experiment.delete()
+    _invalidate_on_commit(key)

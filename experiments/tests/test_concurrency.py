@@ -1,0 +1,69 @@
+"""Parallel exposures of one participant from real database connections: one participation, every impression."""
+
+import threading
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+
+from accounts.tests.factories import CustomerFactory
+from experiments import services
+from experiments.models import Impression, Participation
+
+
+def _run_parallel(n, fn):
+    barrier = threading.Barrier(n)
+    results, errors = [], []
+
+    def worker(i):
+        try:
+            barrier.wait()
+            results.append(fn(i))
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_exposures_of_one_visitor_make_one_participation(make_experiment):
+    experiment = make_experiment(key="parallel-anon")
+    results, errors = _run_parallel(
+        16, lambda i: services.exposure_record(key="parallel-anon", anonymous_id="parallel-visitor-1")
+    )
+    assert errors == []
+    assert len({r.variant for r in results}) == 1
+    p = Participation.objects.get(experiment=experiment)
+    assert p.total_impressions == 16
+    assert Impression.objects.filter(experiment=experiment).count() == 16
+    assert Impression.objects.filter(experiment=experiment, is_first_exposure=True).count() == 1
+    cache.clear()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_exposures_and_conversions_of_one_person(make_experiment):
+    experiment = make_experiment(key="parallel-user")
+    user = CustomerFactory(channel_id=None)  # reference rows are flushed in transactional tests
+    services.exposure_record(key="parallel-user", user=user)
+    results, errors = _run_parallel(
+        12,
+        lambda i: (
+            services.exposure_record(key="parallel-user", user=user)
+            if i % 2
+            else services.conversion_record(conversion_type="signup", user=user, idempotency_key="same-key")
+        ),
+    )
+    assert errors == []
+    p = Participation.objects.get(experiment=experiment)
+    assert p.total_impressions == Impression.objects.filter(experiment=experiment).count()
+    assert p.total_impressions == 7
+    assert p.conversions.count() == 1  # six parallel calls, one idempotency key: counted once
+    assert sum(1 for r in results if isinstance(r, list) and r and r[0].duplicate) == 5
+    cache.clear()
