@@ -9,6 +9,17 @@ from rest_framework.test import APIClient
 from accounts.tests.factories import CustomerFactory, StaffFactory
 
 
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Reference rows installed by migrations survive the flush of transactional tests."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None or {"db", "transactional_db", "live_server"} & set(request.fixturenames):
+        request.getfixturevalue("transactional_db" if marker and marker.kwargs.get("transaction") else "db")
+        from accounts.services import reference_data_ensure
+
+        reference_data_ensure()
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

@@ -354,3 +354,24 @@ def api_token_revoke(*, token: ApiToken) -> None:
 
 def channel_get(*, channel_id: int) -> Channel:
     return Channel.objects.get(pk=channel_id)
+
+
+REFERENCE_CHANNELS = [
+    (1, "Big Five Test", "Customer acquired through personality test"),
+    (2, "eBook Download", "Customer acquired through eBook download"),
+    (3, "Mobile App", "Customer acquired through mobile app"),
+]
+
+
+def reference_data_ensure() -> None:
+    """Re-create the reference rows a migration installs (channels 1–3, the default brand) if missing.
+
+    Used after a database flush (transactional tests); idempotent and cheap when nothing is missing.
+    """
+    from accounts.models import DEFAULT_BRAND_SLUG, Brand
+
+    if Channel.objects.filter(pk__in=[c[0] for c in REFERENCE_CHANNELS]).count() < len(REFERENCE_CHANNELS):
+        for pk, name, description in REFERENCE_CHANNELS:
+            Channel.objects.update_or_create(pk=pk, defaults={"name": name, "description": description})
+    if not Brand.objects.filter(slug=DEFAULT_BRAND_SLUG).exists():
+        Brand.objects.create(slug=DEFAULT_BRAND_SLUG, name="FocusedRoom")

@@ -8,6 +8,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# Variables of the test process that must not leak into the fresh interpreters.
+LEAKY = {"DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ENV", "DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE"}
+
+
+def clean_environ() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in LEAKY}
 PRODUCTION = {
     "DJANGO_ENV": "production",
     "SECRET_KEY": "x" * 60 + "-production-secret-for-tests",
@@ -17,7 +23,7 @@ PRODUCTION = {
 
 
 def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ENV"}}
+    base = clean_environ()
     base["DJANGO_SETTINGS_MODULE"] = "focusedroom.settings"
     return subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120
@@ -37,7 +43,7 @@ def test_production_with_all_variables_passes_deploy_check():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "focusedroom.settings", **PRODUCTION},
+        env={**clean_environ(), "DJANGO_SETTINGS_MODULE": "focusedroom.settings", **PRODUCTION},
         capture_output=True,
         text=True,
         timeout=120,
