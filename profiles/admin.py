@@ -1,1 +1,482 @@
-"""Operator console for profiles."""
+"""Operator console for campaign profiles.
+
+Every write goes through ``profiles.services``: saving a change form is an update based
+on the version the form was loaded with (a stale form is refused, not overwritten),
+"delete" is a soft delete, restore and delete-for-good are actions, and the version
+history page can revert to any earlier version (as a new version).
+"""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import RestrictedError
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from focusedroom.errors import ApplicationError
+from profiles import selectors, services
+from profiles.models import (
+    BrandGuidelines,
+    Budget,
+    BudgetAlertFiring,
+    CampaignProfileUsage,
+    ProfileContainer,
+    ProfileVersion,
+    TargetCustomerProfile,
+)
+
+
+class PrettyJSONField(forms.JSONField):
+    """JSON shown indented, so a nested document can be read and edited."""
+
+    def prepare_value(self, value):
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=False, cls=self.encoder)
+
+
+JSON_WIDGET = forms.Textarea(attrs={"rows": 14, "cols": 90, "class": "vLargeTextField", "spellcheck": "false"})
+
+
+class VersionedRecordForm(forms.ModelForm):
+    """A change form that knows the version it was loaded with."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance._state.adding and not self.is_bound:
+            self.fields["expected_version"].initial = self.instance.version
+        if not self.instance._state.adding and "account_id" in self.fields:
+            self.fields["account_id"].disabled = True
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.instance._state.adding:
+            current = type(self.instance).all_objects.filter(pk=self.instance.pk).values_list("version", flat=True)
+            current_version = current.first()
+            if cleaned.get("expected_version") != current_version:
+                raise ValidationError(
+                    f"Someone else changed this record meanwhile (it is now at version {current_version}). "
+                    "Reload the page and apply your change again."
+                )
+        return cleaned
+
+    def _post_clean(self):
+        super()._post_clean()
+        # The service's own rules (JSON Schemas with the offending path, references, …).
+        try:
+            services.validate_record(self.instance)
+        except ValidationError as exc:
+            self._update_errors(exc)
+
+
+class DeletedFilter(admin.SimpleListFilter):
+    title = "deleted"
+    parameter_name = "deleted"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Live"), ("yes", "Deleted"), ("all", "All")]
+
+    def choices(self, changelist):
+        value = self.value() or "no"
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": value == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value() or "no"
+        if value == "no":
+            return queryset.filter(deleted_at__isnull=True)
+        if value == "yes":
+            return queryset.filter(deleted_at__isnull=False)
+        return queryset
+
+
+class AccountFilter(admin.SimpleListFilter):
+    """The accounts with records (the first 50; search finds the others)."""
+
+    title = "account"
+    parameter_name = "account"
+
+    def lookups(self, request, model_admin):
+        accounts = (
+            model_admin.model._base_manager.order_by("account_id").values_list("account_id", flat=True).distinct()[:50]
+        )
+        return [(a, a) for a in accounts]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(account_id=self.value()) if self.value() else queryset
+
+
+class VersionedRecordAdmin(admin.ModelAdmin):
+    form = VersionedRecordForm
+    show_full_result_count = False
+    list_per_page = 50
+    formfield_overrides = {models.JSONField: {"form_class": PrettyJSONField, "widget": JSON_WIDGET}}
+    readonly_fields = (
+        "version",
+        "version_history",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
+        "deleted_at",
+    )
+    audit_fieldset = (
+        "Audit",
+        {
+            "fields": (
+                "version",
+                "version_history",
+                "created_at",
+                "created_by",
+                "updated_at",
+                "updated_by",
+                "deleted_at",
+            )
+        },
+    )
+    actions = ["soft_delete_selected", "restore_selected", "hard_delete_selected"]
+    ordering = ("-created_at",)
+
+    def get_queryset(self, request):
+        return self.model.all_objects.select_related(*self.list_select_related or ())
+
+    def get_actions(self, request):
+        found = super().get_actions(request)
+        found.pop("delete_selected", None)
+        return found
+
+    def has_delete_permission(self, request, obj=None):
+        # The delete page deletes for good: only records already soft-deleted.
+        return super().has_delete_permission(request, obj) and (obj is None or obj.deleted_at is not None)
+
+    # -------------------------------------------------------------- saving via services
+
+    def save_model(self, request, obj, form, change):
+        data_fields = self.model.data_fields
+        if change:
+            changes = {f: form.cleaned_data[f] for f in form.changed_data if f in data_fields}
+            record = services.record_update(
+                record=obj, changes=changes, expected_version=form.cleaned_data["expected_version"], actor=request.user
+            )
+        else:
+            data = {f: form.cleaned_data[f] for f in data_fields if f in form.cleaned_data}
+            record = services.record_create(
+                model=self.model, account_id=form.cleaned_data["account_id"], data=data, actor=request.user
+            )
+        obj.pk = record.pk
+        obj.version = record.version
+        obj._state.adding = False
+
+    def delete_model(self, request, obj):
+        services.record_hard_delete(record=obj, actor=request.user)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ApplicationError as exc:  # a concurrent change between validation and saving
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    # ---------------------------------------------------------------------- actions
+
+    @admin.action(description="Delete selected (soft: can be restored)", permissions=["change"])
+    def soft_delete_selected(self, request, queryset):
+        self._each(request, queryset.filter(deleted_at__isnull=True), "deleted", services.record_soft_delete)
+
+    @admin.action(description="Restore selected", permissions=["change"])
+    def restore_selected(self, request, queryset):
+        self._each(request, queryset.filter(deleted_at__isnull=False), "restored", services.record_restore)
+
+    @admin.action(description="Delete selected for good (deleted records only)", permissions=["delete"])
+    def hard_delete_selected(self, request, queryset):
+        self._each(request, queryset.filter(deleted_at__isnull=False), "deleted for good", services.record_hard_delete)
+
+    def _each(self, request, queryset, verb: str, service) -> None:
+        done = 0
+        for record in queryset:
+            try:
+                service(record=record, actor=request.user)
+                done += 1
+            except (ApplicationError, ValidationError, RestrictedError) as exc:
+                message = getattr(exc, "message", None) or "; ".join(getattr(exc, "messages", [str(exc)]))
+                if isinstance(exc, RestrictedError):
+                    message = "still referenced by a container"
+                self.message_user(request, f"“{record}” was not {verb}: {message}", messages.ERROR)
+        if done:
+            self.message_user(request, f"{done} record(s) {verb}.", messages.SUCCESS)
+
+    # -------------------------------------------------------------- version history
+
+    @admin.display(description="History")
+    def version_history(self, obj):
+        if obj._state.adding:
+            return "—"
+        url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_versions", args=[obj.pk])
+        return format_html('<a href="{}">Version history and revert</a>', url)
+
+    def get_urls(self):
+        info = self.model._meta.app_label, self.model._meta.model_name
+        return [
+            path(
+                "<uuid:object_id>/versions/",
+                self.admin_site.admin_view(self.versions_view),
+                name="{}_{}_versions".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def versions_view(self, request, object_id):
+        record = get_object_or_404(self.model.all_objects, pk=object_id)
+        if not self.has_view_or_change_permission(request, record):
+            raise DjangoPermissionDenied
+        can_revert = self.has_change_permission(request, record) and record.deleted_at is None
+        if request.method == "POST":
+            if not can_revert:
+                raise DjangoPermissionDenied
+            try:
+                services.record_revert(
+                    record=record,
+                    to_version=int(request.POST.get("to_version", "0")),
+                    expected_version=int(request.POST.get("expected_version", "0")),
+                    actor=request.user,
+                )
+                self.message_user(request, "Reverted: the old data is now a new version.", messages.SUCCESS)
+            except (ApplicationError, ValidationError, ValueError) as exc:
+                detail = getattr(exc, "message", None) or "; ".join(getattr(exc, "messages", [str(exc)]))
+                self.message_user(request, f"Not reverted: {detail}", messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        versions = [
+            {"version": v, "pretty": json.dumps(v.data, indent=2, ensure_ascii=False, sort_keys=True)}
+            for v in selectors.record_versions(record=record)
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Version history: {record}",
+            "record": record,
+            "versions": versions,
+            "can_revert": can_revert,
+        }
+        return TemplateResponse(request, "admin/profiles/versions.html", context)
+
+
+@admin.register(TargetCustomerProfile)
+class TargetCustomerProfileAdmin(VersionedRecordAdmin):
+    list_display = ("name", "account_id", "is_default", "is_active", "version", "updated_at", "deleted_at")
+    list_filter = (DeletedFilter, AccountFilter, "is_active", "is_default")
+    search_fields = ("name", "account_id", "=id")
+    fieldsets = (
+        (None, {"fields": ("account_id", "name", "description", "is_default", "is_active", "expected_version")}),
+        ("Audience", {"fields": ("demographics", "interests", "behavior", "persona")}),
+        ("Extras", {"fields": ("metadata",)}),
+        VersionedRecordAdmin.audit_fieldset,
+    )
+
+
+@admin.register(BrandGuidelines)
+class BrandGuidelinesAdmin(VersionedRecordAdmin):
+    list_display = ("brand_name", "account_id", "industry", "detail_level", "is_active", "version", "updated_at")
+    list_filter = (DeletedFilter, AccountFilter, "detail_level", "is_active", "industry")
+    search_fields = ("brand_name", "account_id", "industry", "=id")
+    fieldsets = (
+        (None, {"fields": ("account_id", "brand_name", "industry", "brand_values", "expected_version")}),
+        ("Guidelines", {"fields": ("detail_level", "high_level_guidelines", "full_style_guide")}),
+        ("Flags", {"fields": ("is_default", "is_active", "metadata")}),
+        VersionedRecordAdmin.audit_fieldset,
+    )
+
+
+class AlertFiringInline(admin.TabularInline):
+    model = BudgetAlertFiring
+    fields = ("threshold", "percentage_spent", "amount_spent", "fired_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Budget)
+class BudgetAdmin(VersionedRecordAdmin):
+    list_display = (
+        "name",
+        "account_id",
+        "status",
+        "period",
+        "amount",
+        "amount_spent",
+        "spend_bar",
+        "alerts_fired",
+        "version",
+    )
+    list_filter = (DeletedFilter, AccountFilter, "status", "period", "delivery_method", "budget_type", "is_shared")
+    search_fields = ("name", "account_id", "=id")
+    inlines = [AlertFiringInline]
+    readonly_fields = (*VersionedRecordAdmin.readonly_fields, "amount_spent", "amount_remaining", "spend_bar", "pacing")
+    fieldsets = (
+        (None, {"fields": ("account_id", "name", "status", "budget_type", "is_default", "expected_version")}),
+        ("Money", {"fields": ("amount", "amount_spent", "amount_remaining", "spend_bar", "pacing", "alerts")}),
+        ("Delivery", {"fields": ("delivery_method", "period", "start_date", "end_date", "is_shared", "campaign_ids")}),
+        ("Extras", {"fields": ("metadata",)}),
+        VersionedRecordAdmin.audit_fieldset,
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("alert_firings")
+
+    @admin.display(description="spent", ordering="percentage_spent")
+    def spend_bar(self, obj):
+        if obj._state.adding:
+            return "—"
+        percentage = obj.percentage_spent or 0
+        return format_html(
+            '<meter min="0" max="100" low="80" high="99.99" optimum="0" value="{}" '
+            'title="{}% spent" aria-label="{}% spent"></meter> {}%',
+            min(percentage, 100),
+            percentage,
+            percentage,
+            percentage,
+        )
+
+    @admin.display(description="alerts fired")
+    def alerts_fired(self, obj):
+        fired = [] if obj._state.adding else list(obj.alert_firings.all())
+        if not fired:
+            return "—"
+        return format_html_join(
+            ", ", "{}% ({})", ((format(f.threshold.normalize(), "f"), f"{f.fired_at:%Y-%m-%d}") for f in fired)
+        )
+
+    @admin.display(description="pacing")
+    def pacing(self, obj):
+        if obj._state.adding:
+            return "—"
+        p = services.budget_pacing(budget=obj)
+        return format_html(
+            "{} → {}: expected {} by now, spent {} ({})",
+            p.period_start,
+            p.period_end,
+            p.expected_spend,
+            p.actual_spend,
+            p.status.replace("_", " "),
+        )
+
+
+@admin.register(ProfileContainer)
+class ProfileContainerAdmin(VersionedRecordAdmin):
+    list_display = (
+        "name",
+        "account_id",
+        "status",
+        "is_default",
+        "is_primary",
+        "complete",
+        "missing",
+        "customer_profile",
+        "brand_guidelines",
+        "budget",
+        "version",
+    )
+    list_filter = (DeletedFilter, AccountFilter, "status", "is_default", "is_primary", "is_complete")
+    list_select_related = ("customer_profile", "brand_guidelines", "budget")
+    search_fields = ("name", "account_id", "=id")
+    autocomplete_fields = ("customer_profile", "brand_guidelines", "budget")
+    readonly_fields = (*VersionedRecordAdmin.readonly_fields, "is_complete", "missing")
+    fieldsets = (
+        (
+            None,
+            {"fields": ("account_id", "name", "description", "status", "is_default", "is_primary", "expected_version")},
+        ),
+        ("Profiles", {"fields": ("customer_profile", "brand_guidelines", "budget", "is_complete", "missing")}),
+        ("Extras", {"fields": ("metadata",)}),
+        VersionedRecordAdmin.audit_fieldset,
+    )
+
+    @admin.display(description="complete", boolean=True, ordering="is_complete")
+    def complete(self, obj):
+        return None if obj._state.adding else obj.is_complete
+
+    @admin.display(description="missing")
+    def missing(self, obj):
+        if obj._state.adding:
+            return "—"
+        return ", ".join(obj.missing_profiles or []) or "—"
+
+
+@admin.register(CampaignProfileUsage)
+class CampaignProfileUsageAdmin(admin.ModelAdmin):
+    """Usage is recorded by the campaign tools (API); the console reads it and can end it."""
+
+    list_display = ("campaign_id", "account_id", "usage_type", "container", "is_active", "updated_at")
+    list_filter = ("usage_type", "is_active")
+    search_fields = ("campaign_id", "account_id")
+    list_select_related = ("container",)
+    raw_id_fields = ("container", "customer_profile", "brand_guidelines", "budget")
+    readonly_fields = (
+        "campaign_id",
+        "account_id",
+        "usage_type",
+        "container",
+        "customer_profile",
+        "brand_guidelines",
+        "budget",
+        "is_active",
+        "metadata",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
+    )
+    show_full_result_count = False
+    actions = ["deactivate_selected"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="End selected usages", permissions=["change"])
+    def deactivate_selected(self, request, queryset):
+        count = 0
+        for usage in queryset.filter(is_active=True):
+            services.campaign_usage_deactivate(usage=usage, actor=request.user)
+            count += 1
+        self.message_user(request, f"{count} usage(s) ended.", messages.SUCCESS)
+
+
+@admin.register(ProfileVersion)
+class ProfileVersionAdmin(admin.ModelAdmin):
+    """Read-only: every version of every campaign record."""
+
+    list_display = ("profile_type", "profile_id", "version", "created_at", "created_by")
+    list_filter = ("profile_type",)
+    search_fields = ("=profile_id",)
+    list_select_related = ("created_by",)
+    show_full_result_count = False
+    readonly_fields = ("profile_type", "profile_id", "version", "created_at", "created_by", "data")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

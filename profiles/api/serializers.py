@@ -1,0 +1,322 @@
+"""Serializers: output shapes, and input shapes whose values the services validate."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from profiles.models import (
+    BrandGuidelines,
+    Budget,
+    BudgetAlertFiring,
+    CampaignProfileUsage,
+    ProfileContainer,
+    ProfileVersion,
+    TargetCustomerProfile,
+)
+from profiles.services import budget_pacing
+
+AUDIT_FIELDS = ["version", "created_at", "updated_at", "created_by", "updated_by", "deleted_at"]
+
+
+def _strings(**kwargs) -> serializers.ListField:
+    return serializers.ListField(child=serializers.CharField(max_length=255), max_length=200, **kwargs)
+
+
+class ActorField(serializers.PrimaryKeyRelatedField):
+    """The id of the person who created / last changed the record (no extra query)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, **kwargs)
+
+
+class VersionInputMixin(serializers.Serializer):
+    """``version`` in the body: the version an update is based on (or send ``If-Match``)."""
+
+    version = serializers.IntegerField(min_value=1, required=False, write_only=True)
+
+
+# --------------------------------------------------------------------- output shapes
+
+
+class CustomerProfileSerializer(serializers.ModelSerializer):
+    created_by = ActorField()
+    updated_by = ActorField()
+
+    class Meta:
+        model = TargetCustomerProfile
+        fields = [
+            "id",
+            "account_id",
+            "name",
+            "description",
+            "demographics",
+            "interests",
+            "behavior",
+            "persona",
+            "is_default",
+            "is_active",
+            "metadata",
+            *AUDIT_FIELDS,
+        ]
+        read_only_fields = fields
+
+
+class BrandGuidelinesSerializer(serializers.ModelSerializer):
+    created_by = ActorField()
+    updated_by = ActorField()
+
+    class Meta:
+        model = BrandGuidelines
+        fields = [
+            "id",
+            "account_id",
+            "brand_name",
+            "detail_level",
+            "high_level_guidelines",
+            "full_style_guide",
+            "industry",
+            "brand_values",
+            "is_default",
+            "is_active",
+            "metadata",
+            *AUDIT_FIELDS,
+        ]
+        read_only_fields = fields
+
+
+class AlertFiringSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BudgetAlertFiring
+        fields = ["threshold", "amount_spent", "percentage_spent", "fired_at"]
+        read_only_fields = fields
+
+
+class BudgetSerializer(serializers.ModelSerializer):
+    created_by = ActorField()
+    updated_by = ActorField()
+    type = serializers.CharField(source="budget_type", read_only=True)
+    amount_remaining = serializers.DecimalField(max_digits=15, decimal_places=2, read_only=True)
+    percentage_spent = serializers.DecimalField(max_digits=7, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = Budget
+        fields = [
+            "id",
+            "account_id",
+            "name",
+            "amount",
+            "delivery_method",
+            "period",
+            "status",
+            "type",
+            "amount_spent",
+            "amount_remaining",
+            "percentage_spent",
+            "is_shared",
+            "campaign_ids",
+            "alerts",
+            "start_date",
+            "end_date",
+            "is_default",
+            "metadata",
+            *AUDIT_FIELDS,
+        ]
+        read_only_fields = fields
+
+
+class PacingSerializer(serializers.Serializer):
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    elapsed_fraction = serializers.FloatField()
+    expected_spend = serializers.DecimalField(max_digits=15, decimal_places=2)
+    actual_spend = serializers.DecimalField(max_digits=15, decimal_places=2)
+    difference = serializers.DecimalField(max_digits=16, decimal_places=2)
+    status = serializers.ChoiceField(choices=["not_started", "behind", "on_track", "ahead", "ended"])
+
+
+class BudgetDetailSerializer(BudgetSerializer):
+    """A budget with the thresholds that fired and its pacing."""
+
+    alerts_fired = AlertFiringSerializer(source="alert_firings", many=True, read_only=True)
+    pacing = serializers.SerializerMethodField()
+
+    class Meta(BudgetSerializer.Meta):
+        fields = [*BudgetSerializer.Meta.fields, "alerts_fired", "pacing"]
+        read_only_fields = fields
+
+    def get_pacing(self, budget) -> dict:
+        return PacingSerializer(budget_pacing(budget=budget)).data
+
+
+class ContainerSerializer(serializers.ModelSerializer):
+    created_by = ActorField()
+    updated_by = ActorField()
+    is_complete = serializers.BooleanField(read_only=True)
+    missing_profiles = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = ProfileContainer
+        fields = [
+            "id",
+            "account_id",
+            "name",
+            "description",
+            "customer_profile",
+            "brand_guidelines",
+            "budget",
+            "is_default",
+            "is_primary",
+            "status",
+            "is_complete",
+            "missing_profiles",
+            "metadata",
+            *AUDIT_FIELDS,
+        ]
+        read_only_fields = fields
+
+
+class ContainerDetailSerializer(ContainerSerializer):
+    """Example 4: the container with its referenced records embedded."""
+
+    customer_profile = CustomerProfileSerializer(read_only=True)
+    brand_guidelines = BrandGuidelinesSerializer(read_only=True)
+    budget = BudgetSerializer(read_only=True)
+
+
+class UsageSerializer(serializers.ModelSerializer):
+    created_by = ActorField()
+    updated_by = ActorField()
+
+    class Meta:
+        model = CampaignProfileUsage
+        fields = [
+            "id",
+            "campaign_id",
+            "account_id",
+            "usage_type",
+            "container",
+            "customer_profile",
+            "brand_guidelines",
+            "budget",
+            "is_active",
+            "metadata",
+            "created_at",
+            "updated_at",
+            "created_by",
+            "updated_by",
+        ]
+        read_only_fields = fields
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    created_by = ActorField()
+
+    class Meta:
+        model = ProfileVersion
+        fields = ["version", "created_at", "created_by", "data"]
+        read_only_fields = fields
+
+
+# ---------------------------------------------------------------------- input shapes
+
+
+class CustomerProfileInput(VersionInputMixin):
+    account_id = serializers.CharField(max_length=255, required=False)
+    name = serializers.CharField(max_length=255, required=False)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    demographics = serializers.JSONField(required=False)
+    interests = _strings(required=False)
+    behavior = serializers.JSONField(required=False)
+    persona = serializers.JSONField(required=False)
+    is_default = serializers.BooleanField(required=False)
+    is_active = serializers.BooleanField(required=False)
+    metadata = serializers.JSONField(required=False)
+
+
+class BrandGuidelinesInput(VersionInputMixin):
+    account_id = serializers.CharField(max_length=255, required=False)
+    brand_name = serializers.CharField(max_length=255, required=False)
+    detail_level = serializers.ChoiceField(choices=BrandGuidelines.DetailLevel.choices, required=False)
+    high_level_guidelines = serializers.JSONField(required=False)
+    full_style_guide = serializers.JSONField(required=False, allow_null=True)
+    industry = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    brand_values = _strings(required=False)
+    is_default = serializers.BooleanField(required=False)
+    is_active = serializers.BooleanField(required=False)
+    metadata = serializers.JSONField(required=False)
+
+
+class BudgetInput(VersionInputMixin):
+    account_id = serializers.CharField(max_length=255, required=False)
+    name = serializers.CharField(max_length=255, required=False)
+    amount = serializers.DecimalField(max_digits=15, decimal_places=2, min_value=0, required=False)
+    delivery_method = serializers.ChoiceField(choices=Budget.DeliveryMethod.choices, required=False)
+    period = serializers.ChoiceField(choices=Budget.Period.choices, required=False)
+    status = serializers.ChoiceField(choices=Budget.Status.choices, required=False)
+    type = serializers.ChoiceField(choices=Budget.Type.choices, required=False, source="budget_type")
+    is_shared = serializers.BooleanField(required=False)
+    campaign_ids = _strings(required=False)
+    alerts = serializers.JSONField(required=False)
+    start_date = serializers.DateField(required=False, allow_null=True)
+    end_date = serializers.DateField(required=False, allow_null=True)
+    is_default = serializers.BooleanField(required=False)
+    metadata = serializers.JSONField(required=False)
+
+
+class ContainerInput(VersionInputMixin):
+    account_id = serializers.CharField(max_length=255, required=False)
+    name = serializers.CharField(max_length=255, required=False)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    customer_profile = serializers.UUIDField(required=False, allow_null=True)
+    brand_guidelines = serializers.UUIDField(required=False, allow_null=True)
+    budget = serializers.UUIDField(required=False, allow_null=True)
+    is_default = serializers.BooleanField(required=False)
+    is_primary = serializers.BooleanField(required=False)
+    status = serializers.ChoiceField(choices=ProfileContainer.Status.choices, required=False)
+    metadata = serializers.JSONField(required=False)
+
+
+class UsageInput(serializers.Serializer):
+    campaign_id = serializers.CharField(max_length=255)
+    account_id = serializers.CharField(max_length=255)
+    usage_type = serializers.ChoiceField(choices=CampaignProfileUsage.UsageType.choices)
+    container = serializers.UUIDField(required=False, allow_null=True)
+    customer_profile = serializers.UUIDField(required=False, allow_null=True)
+    brand_guidelines = serializers.UUIDField(required=False, allow_null=True)
+    budget = serializers.UUIDField(required=False, allow_null=True)
+    metadata = serializers.JSONField(required=False)
+
+
+class SpendInput(VersionInputMixin):
+    amount_spent = serializers.DecimalField(max_digits=15, decimal_places=2, min_value=0, required=False)
+    add = serializers.DecimalField(max_digits=15, decimal_places=2, required=False)
+
+
+class SpendResultSerializer(serializers.Serializer):
+    budget = BudgetDetailSerializer()
+    alerts_fired = serializers.ListField(child=serializers.DecimalField(max_digits=7, decimal_places=2))
+
+
+class RevertInput(VersionInputMixin):
+    to_version = serializers.IntegerField(min_value=1)
+
+
+class AccountStatusSerializer(serializers.Serializer):
+    account_id = serializers.CharField()
+    is_first_time_user = serializers.BooleanField()
+    has_customer_profile = serializers.BooleanField()
+    has_brand_guidelines = serializers.BooleanField()
+    has_budget = serializers.BooleanField()
+    profile_counts = serializers.DictField(child=serializers.IntegerField())
+
+
+class AccountSummarySerializer(serializers.Serializer):
+    account_id = serializers.CharField()
+    total_profiles = serializers.IntegerField()
+    total_guidelines = serializers.IntegerField()
+    total_budgets = serializers.IntegerField()
+    total_containers = serializers.IntegerField()
+    complete_containers = serializers.IntegerField()
+    total_active_budget = serializers.DecimalField(max_digits=17, decimal_places=2)
+    total_active_spent = serializers.DecimalField(max_digits=17, decimal_places=2)
+    total_campaign_usage = serializers.IntegerField()

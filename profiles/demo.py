@@ -1,0 +1,151 @@
+"""Demo campaign-planning data: a few accounts with profiles, guidelines, budgets, containers and usage.
+
+Idempotent: an account whose demo container exists is left alone.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+
+from profiles import services
+from profiles.models import ProfileContainer
+
+ACCOUNTS = [
+    {
+        "account_id": "focusedroom",
+        "profile": {
+            "name": "Career changers 28–40",
+            "description": "Mid-career professionals weighing a change of direction",
+            "demographics": {
+                "ageRange": {"min": 28, "max": 40},
+                "gender": "all",
+                "location": {"countries": ["US", "CA", "GB"]},
+                "educationLevel": "bachelors",
+            },
+            "interests": ["career growth", "personality", "coaching"],
+            "behavior": {"devicePreferences": ["mobile", "desktop"], "onlineActivityLevel": "active"},
+            "persona": {
+                "name": "Restless Riley",
+                "motivations": ["meaning", "growth"],
+                "painPoints": ["lack of time", "uncertainty"],
+            },
+        },
+        "guidelines": {
+            "brand_name": "FocusedRoom",
+            "industry": "Education",
+            "brand_values": ["focus", "growth", "honesty"],
+            "high_level_guidelines": {
+                "colors": {"primary": [{"name": "Focus Indigo", "hex": "#3F3DBC"}]},
+                "typography": {"primaryFont": "Inter", "typeSizes": ["16px", "24px", "32px"]},
+            },
+        },
+        "budget": {"name": "Big Five test acquisition", "amount": Decimal("5000.00"), "spent": "3100.00"},
+        "campaign": "big-five-spring",
+    },
+    {
+        "account_id": "acme-fitness",
+        "profile": {
+            "name": "Weekend runners",
+            "description": "Amateur runners training for their first marathon",
+            "demographics": {
+                "ageRange": {"min": 25, "max": 45},
+                "gender": "female",
+                "location": {"cities": ["Lisbon"]},
+            },
+            "interests": ["running", "nutrition", "wearables"],
+            "behavior": {"devicePreferences": ["mobile"], "purchaseBehavior": ["frequent_buyer"]},
+            "persona": {"name": "Marathon Maya", "motivations": ["health", "achievement"]},
+        },
+        "guidelines": {
+            "brand_name": "Acme Fitness",
+            "industry": "Retail",
+            "brand_values": ["energy", "community"],
+            "detail_level": "full",
+            "high_level_guidelines": {"colors": {"primary": [{"name": "Acme Red", "hex": "#D62828"}]}},
+            "full_style_guide": {
+                "voiceGuidelines": {"brandVoice": "professional", "primaryTone": ["energetic", "friendly"]},
+                "logoGuidelines": {"clearSpace": "0.5x logo height", "minimumSize": {"width": 120, "height": 40}},
+            },
+        },
+        "budget": {"name": "Marathon season", "amount": Decimal("12000.00"), "spent": "10150.00"},
+        "campaign": "marathon-2025",
+    },
+    {
+        "account_id": "northwind-books",
+        "profile": {
+            "name": "Night-owl readers",
+            "description": "Readers who buy e-books late in the evening",
+            "demographics": {"ageRange": {"min": 18, "max": 34}, "gender": "all"},
+            "interests": ["fantasy", "e-books"],
+            "behavior": {"onlineActivityLevel": "very_active", "socialMediaPlatforms": ["instagram", "tiktok"]},
+            "persona": {"name": "Late-night Leo", "values": ["escapism", "convenience"]},
+        },
+        "guidelines": {"brand_name": "Northwind Books", "industry": "Publishing", "brand_values": ["curiosity"]},
+        "budget": {"name": "Holiday reads", "amount": Decimal("2500.00"), "spent": "400.00", "period": "LIFETIME"},
+        "campaign": None,
+    },
+]
+ALERTS = [{"threshold": 50}, {"threshold": 80}, {"threshold": 100}]
+META = {"source": "demo", "tags": ["demo"]}
+
+
+@transaction.atomic
+def seed(*, scale: int) -> str:
+    created = 0
+    for spec in ACCOUNTS:
+        account_id = spec["account_id"]
+        if ProfileContainer.all_objects.filter(account_id=account_id, name="Demo container").exists():
+            continue
+        profile = services.customer_profile_create(
+            account_id=account_id, data={**spec["profile"], "metadata": META, "is_default": True}, actor=None
+        )
+        guidelines = services.brand_guidelines_create(
+            account_id=account_id, data={**spec["guidelines"], "metadata": META}, actor=None
+        )
+        budget_spec = spec["budget"]
+        period = budget_spec.get("period", "MONTHLY")
+        dates = {"start_date": date(2025, 11, 1), "end_date": date(2026, 1, 31)} if period == "LIFETIME" else {}
+        budget = services.budget_create(
+            account_id=account_id,
+            data={
+                "name": budget_spec["name"],
+                "amount": budget_spec["amount"],
+                "period": period,
+                "alerts": ALERTS,
+                "metadata": META,
+                **dates,
+            },
+            actor=None,
+        )
+        services.budget_record_spend(budget=budget, amount_spent=budget_spec["spent"], actor=None)
+        container = services.container_create(
+            account_id=account_id,
+            data={
+                "name": "Demo container",
+                "customer_profile": profile,
+                "brand_guidelines": guidelines,
+                "budget": budget,
+                "is_default": True,
+                "is_primary": True,
+                "metadata": META,
+            },
+            actor=None,
+        )
+        services.container_create(
+            account_id=account_id,
+            data={"name": "Draft container", "customer_profile": profile, "status": "DRAFT", "metadata": META},
+            actor=None,
+        )
+        if spec["campaign"]:
+            services.campaign_usage_record(
+                campaign_id=spec["campaign"],
+                account_id=account_id,
+                usage_type="CONTAINER",
+                container=container,
+                actor=None,
+            )
+        created += 1
+    return f"{created} campaign accounts created, {len(ACCOUNTS) - created} already there"

@@ -1,0 +1,130 @@
+"""Reads of campaign profiles (seed 003 usage examples 2, 4, 6, 9 and 10)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import F, Q, QuerySet
+
+from profiles.models import (
+    SEARCH_CONFIG,
+    ProfileContainer,
+    ProfileVersion,
+    TargetCustomerProfile,
+    VersionedRecord,
+)
+
+CONTAINER_RELATED = ("customer_profile", "brand_guidelines", "budget", "created_by", "updated_by")
+
+
+def search_query(term: str) -> SearchQuery:
+    """Web-search syntax: words, "quoted phrases", ``or``, ``-excluded``."""
+    return SearchQuery(term, config=SEARCH_CONFIG, search_type="websearch")
+
+
+def full_text_search(queryset: QuerySet, term: str) -> QuerySet:
+    """Rows whose ``search_vector`` matches ``term``, best match first (GIN index)."""
+    query = search_query(term)
+    return (
+        queryset.filter(search_vector=query)
+        .annotate(rank=SearchRank(F("search_vector"), query))
+        .order_by("-rank", "-created_at", "id")
+    )
+
+
+def profiles_search(*, account_id: str, term: str, limit: int = 20) -> list[TargetCustomerProfile]:
+    """Example 9: full-text search over name, description, interests and demographics."""
+    return list(full_text_search(TargetCustomerProfile.objects.filter(account_id=account_id), term)[:limit])
+
+
+def age_range_overlaps(min_age: int | None, max_age: int | None) -> Q:
+    """Profiles whose ``demographics.ageRange`` overlaps [min_age, max_age] (open ends allowed)."""
+    condition = Q(demographics__has_key="ageRange")
+    if max_age is not None:
+        condition &= Q(demographics__ageRange__min__lte=max_age) | ~Q(demographics__ageRange__has_key="min")
+    if min_age is not None:
+        condition &= Q(demographics__ageRange__max__gte=min_age) | ~Q(demographics__ageRange__has_key="max")
+    return condition
+
+
+def age_range_within(min_age: int, max_age: int) -> Q:
+    """Example 2: profiles whose age range lies within [min_age, max_age] (compared as numbers)."""
+    return Q(demographics__ageRange__min__gte=min_age, demographics__ageRange__max__lte=max_age)
+
+
+def profiles_by_age_range(*, account_id: str, min_age: int, max_age: int) -> QuerySet[TargetCustomerProfile]:
+    return TargetCustomerProfile.objects.filter(age_range_within(min_age, max_age), account_id=account_id)
+
+
+def container_with_profiles(*, container_id) -> ProfileContainer:
+    """Example 4: a live container with its profile, guidelines and budget, in one query."""
+    return ProfileContainer.objects.select_related(*CONTAINER_RELATED).get(pk=container_id)
+
+
+ACCOUNT_COUNTS_SQL = """
+SELECT
+  (SELECT count(*) FROM target_customer_profiles WHERE account_id = %(a)s AND deleted_at IS NULL),
+  (SELECT count(*) FROM brand_guidelines WHERE account_id = %(a)s AND deleted_at IS NULL),
+  (SELECT count(*) FROM budgets WHERE account_id = %(a)s AND deleted_at IS NULL),
+  (SELECT count(*) FROM customer_profile_containers WHERE account_id = %(a)s AND deleted_at IS NULL),
+  (SELECT count(*) FROM customer_profile_containers
+    WHERE account_id = %(a)s AND deleted_at IS NULL AND is_complete),
+  (SELECT coalesce(sum(amount), 0) FROM budgets
+    WHERE account_id = %(a)s AND status = 'ACTIVE' AND deleted_at IS NULL),
+  (SELECT coalesce(sum(amount_spent), 0) FROM budgets
+    WHERE account_id = %(a)s AND status = 'ACTIVE' AND deleted_at IS NULL),
+  (SELECT count(*) FROM campaign_profile_usage WHERE account_id = %(a)s AND is_active)
+"""
+
+
+def _account_counts(account_id: str) -> tuple:
+    with connection.cursor() as cursor:
+        cursor.execute(ACCOUNT_COUNTS_SQL, {"a": account_id})
+        return cursor.fetchone()
+
+
+def account_profile_status(*, account_id: str) -> dict[str, Any]:
+    """Example 6: first-time user detection — has the account set anything up yet? (one query)"""
+    profiles, guidelines, budgets, *_ = _account_counts(account_id)
+    return {
+        "account_id": account_id,
+        "is_first_time_user": profiles == 0 and guidelines == 0 and budgets == 0,
+        "has_customer_profile": profiles > 0,
+        "has_brand_guidelines": guidelines > 0,
+        "has_budget": budgets > 0,
+        "profile_counts": {
+            "customer_profiles_count": profiles,
+            "brand_guidelines_count": guidelines,
+            "budgets_count": budgets,
+        },
+    }
+
+
+def account_profile_summary(*, account_id: str) -> dict[str, Any]:
+    """Example 10: totals of an account (one query)."""
+    profiles, guidelines, budgets, containers, complete, active_budget, active_spent, usages = _account_counts(
+        account_id
+    )
+    return {
+        "account_id": account_id,
+        "total_profiles": profiles,
+        "total_guidelines": guidelines,
+        "total_budgets": budgets,
+        "total_containers": containers,
+        "complete_containers": complete,
+        "total_active_budget": Decimal(active_budget),
+        "total_active_spent": Decimal(active_spent),
+        "total_campaign_usage": usages,
+    }
+
+
+def record_versions(*, record: VersionedRecord) -> QuerySet[ProfileVersion]:
+    """Every version of a record, newest first."""
+    return (
+        ProfileVersion.objects.filter(profile_type=record.profile_type, profile_id=record.pk)
+        .select_related("created_by")
+        .order_by("-version")
+    )
