@@ -248,6 +248,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status" field with different choices: name each enum.
+    "ENUM_NAME_OVERRIDES": {
+        "ExperimentStatusEnum": "experiments.models.ExperimentStatus",
+        "BudgetStatusEnum": "profiles.models.Budget.Status",
+        "ContainerStatusEnum": "profiles.models.ProfileContainer.Status",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "focusedroom.api.schema.add_error_responses",
