@@ -8,6 +8,27 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from accounts import roles
+        from accounts import (
+            admin_verification_fields,  # noqa: F401  (registers its console pages)
+            dashboard,
+            gdpr,
+            gdpr_services,
+            roles,
+            signals,
+            verification,
+            views,
+        )
 
         post_migrate.connect(roles.sync_after_migrate, dispatch_uid="accounts.roles.sync_after_migrate")
+        signals.person_signed_up.connect(
+            verification.on_person_signed_up, dispatch_uid="accounts.verification.signed_up"
+        )
+        signals.person_identified.connect(
+            verification.on_person_identified, dispatch_uid="accounts.verification.identified"
+        )
+        gdpr.register(
+            name=gdpr_services.ACCOUNTS_PART, export=gdpr_services.accounts_export, erase=gdpr_services.accounts_erase
+        )
+        dashboard.register_panel(
+            template="accounts/panels/custom_fields.html", context=views.custom_fields_panel, order=50
+        )

@@ -6,7 +6,7 @@ import random
 
 from django.db import transaction
 
-from accounts.models import CareerStage, User
+from accounts.models import DEFAULT_BRAND_SLUG, Brand, CareerStage, CustomField, User
 
 FIRST = [
     "Ada",
@@ -109,4 +109,25 @@ def seed(*, scale: int) -> str:
         user.set_unusable_password()
         new.append(user)
     User.all_objects.bulk_create(new, batch_size=5000)
-    return f"{len(new)} customers created, {len(existing)} already there"
+    fields = seed_custom_fields()
+    return f"{len(new)} customers created, {len(existing)} already there, {fields} custom fields"
+
+
+DEMO_CUSTOM_FIELDS = [
+    ("focus_time", "When do you focus best?", "select", ["Early morning", "Late morning", "Afternoon", "Evening"]),
+    ("learning_style", "How do you prefer to learn?", "radio", ["Reading", "Listening", "Doing"]),
+    ("weekly_digest", "Send me the weekly focus digest", "checkbox", None),
+    ("current_project", "What are you working on right now?", "text", None),
+]
+
+
+def seed_custom_fields() -> int:
+    """Profile questions of the default brand (idempotent by key)."""
+    brand = Brand.objects.get(slug=DEFAULT_BRAND_SLUG)
+    for order, (key, label, field_type, options) in enumerate(DEMO_CUSTOM_FIELDS, start=1):
+        CustomField.objects.update_or_create(
+            brand=brand,
+            field_key=key,
+            defaults={"field_label": label, "field_type": field_type, "field_options": options, "field_order": order},
+        )
+    return len(DEMO_CUSTOM_FIELDS)

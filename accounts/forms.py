@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from accounts.models import CareerStage
+from accounts.models import CareerStage, CustomFieldType
 
 
 class SignupForm(forms.Form):
@@ -28,3 +28,30 @@ class ProfileForm(forms.Form):
     purpose = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
     time_zone = forms.CharField(max_length=63, required=False, help_text="IANA name, e.g. Europe/Paris.")
     marketing_opt_in = forms.BooleanField(required=False, label="Send me FocusedRoom tips and offers by email")
+
+
+class VerificationResendForm(forms.Form):
+    email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+
+class CustomFieldsForm(forms.Form):
+    """A brand's custom fields as a form; the service validates the values again."""
+
+    def __init__(self, *args, answers, **kwargs):
+        kwargs.setdefault("prefix", "cf")
+        initial = {a.key: a.value for a in answers if a.value is not None}
+        super().__init__(*args, initial=initial, **kwargs)
+        for answer in answers:
+            field = answer.field
+            common = {"label": field.field_label, "required": field.is_required}
+            if field.field_type == CustomFieldType.CHECKBOX:
+                form_field = forms.BooleanField(**common)
+            elif field.field_type == CustomFieldType.SELECT:
+                choices = [("", "—"), *((o, o) for o in field.field_options or [])]
+                form_field = forms.ChoiceField(choices=choices, **common)
+            elif field.field_type == CustomFieldType.RADIO:
+                choices = [(o, o) for o in field.field_options or []]
+                form_field = forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
+            else:
+                form_field = forms.CharField(max_length=1000, **common)
+            self.fields[field.field_key] = form_field

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import uuid
 
+import pgtrigger
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower, Now, Trim
+from django.db.models.functions import Length, Lower, Now, Trim
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from focusedroom.fields import EncryptedTextField
@@ -141,6 +143,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     email_bounced_at = models.DateTimeField(null=True, blank=True)
     email_spam_reported_at = models.DateTimeField(null=True, blank=True)
     action_token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    action_token_issued_at = models.DateTimeField(
+        default=timezone.now, db_default=Now(), editable=False, help_text="When the current action token was issued."
+    )
 
     kit_subscriber_id = models.CharField(max_length=64, blank=True, default="")
     kit_state = models.CharField(max_length=20, choices=KitState.choices, default=KitState.UNCONFIRMED)
@@ -298,3 +303,151 @@ class AccountClaim(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class EmailVerificationToken(models.Model):
+    """A link sent to prove an email address (seed 002 ``email_verification_tokens``).
+
+    ``token`` holds the SHA-256 (hex) of 32 random bytes; the clear token exists only in
+    the emailed link. A token is bound to the address it was sent to and carries the
+    experiment, variant and impression the person was in when it was issued, so the
+    verification can be counted as a conversion.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="verification_tokens", db_column="user_profile_id"
+    )
+    token = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the token in the link (hex).")
+    email = models.CharField(max_length=254, help_text="The address the link was sent to.")
+    expires_at = models.DateTimeField()
+    is_used = models.BooleanField(default=False, db_default=False)
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+    experiment = models.ForeignKey(
+        "experiments.Experiment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    variant = models.ForeignKey(
+        "experiments.Variant", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    impression = models.ForeignKey(
+        "experiments.Impression", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        db_table = "email_verification_tokens"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_used=True, used_at__isnull=False) | Q(is_used=False, used_at__isnull=True),
+                name="email_verification_used_at_iff_used",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")), name="email_verification_expires_after_created"
+            ),
+            models.CheckConstraint(
+                condition=Q(token__regex=r"^[0-9a-f]{64}$"),  # noqa: S106 - a hash format, not a password
+                name="email_verification_token_sha256",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "-created_at"], name="email_verification_user_time")]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class CustomFieldType(models.TextChoices):
+    TEXT = "text", "Text"
+    SELECT = "select", "Select"
+    CHECKBOX = "checkbox", "Checkbox"
+    RADIO = "radio", "Radio buttons"
+
+
+CUSTOM_FIELD_TYPES_WITH_OPTIONS = (CustomFieldType.SELECT, CustomFieldType.RADIO)
+CUSTOM_FIELD_TEXT_MAX_LENGTH = 1000
+
+
+class CustomField(models.Model):
+    """A brand's extra profile question (seed 004 ``custom_fields``).
+
+    ``field_options`` is the list of allowed values (strings) of select and radio fields
+    and NULL for the other types.
+    """
+
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="custom_fields")
+    field_key = models.CharField(max_length=100, help_text="Stable identifier: lower-case letters, digits, _.")
+    field_label = models.CharField(max_length=255)
+    field_type = models.CharField(max_length=10, choices=CustomFieldType.choices)
+    field_options = models.JSONField(
+        null=True, blank=True, help_text='Select and radio: the allowed values, e.g. ["Morning", "Evening"].'
+    )
+    is_required = models.BooleanField(default=False, db_default=False)
+    field_order = models.IntegerField(default=0, db_default=0)
+    is_active = models.BooleanField(default=True, db_default=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
+    class Meta:
+        db_table = "custom_fields"
+        ordering = ["brand", "field_order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["field_key", "brand"], name="custom_fields_key_brand_unique"),
+            models.CheckConstraint(condition=Q(field_type__in=CustomFieldType.values), name="custom_fields_type_valid"),
+            models.CheckConstraint(condition=Q(field_key__regex=r"^[a-z][a-z0-9_]*$"), name="custom_fields_key_format"),
+            models.CheckConstraint(
+                condition=Q(field_type__in=CUSTOM_FIELD_TYPES_WITH_OPTIONS, field_options__isnull=False)
+                | (~Q(field_type__in=CUSTOM_FIELD_TYPES_WITH_OPTIONS) & Q(field_options__isnull=True)),
+                name="custom_fields_options_iff_choice_type",
+            ),
+        ]
+        indexes = [models.Index(fields=["brand", "is_active", "field_order"], name="custom_fields_brand_order")]
+
+    def __str__(self) -> str:
+        return f"{self.field_label} ({self.field_key})"
+
+
+class CustomFieldValue(models.Model):
+    """A person's answer to a custom field (seed 004 ``user_custom_field_values``).
+
+    Checkbox values are stored as ``true``/``false``; select and radio values must be
+    one of the field's options (a database trigger checks both).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="custom_field_values")
+    custom_field = models.ForeignKey(CustomField, on_delete=models.CASCADE, related_name="values")
+    field_value = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
+    class Meta:
+        db_table = "user_custom_field_values"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "custom_field"], name="custom_field_values_user_field_unique"),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("field_value"), CUSTOM_FIELD_TEXT_MAX_LENGTH),
+                name="custom_field_values_length",
+            ),
+        ]
+        triggers = [
+            pgtrigger.Trigger(
+                name="value_matches_type",
+                operation=pgtrigger.Insert | pgtrigger.Update,
+                when=pgtrigger.Before,
+                declare=[("ftype", "text"), ("fopts", "jsonb")],
+                func="""
+                    SELECT field_type, field_options INTO ftype, fopts
+                      FROM custom_fields WHERE id = NEW.custom_field_id;
+                    IF ftype IN ('select', 'radio') AND NOT (fopts ? NEW.field_value) THEN
+                        RAISE EXCEPTION 'custom field value % is not one of the options', NEW.field_value
+                            USING ERRCODE = 'check_violation';
+                    ELSIF ftype = 'checkbox' AND NEW.field_value NOT IN ('true', 'false') THEN
+                        RAISE EXCEPTION 'checkbox value must be true or false, not %', NEW.field_value
+                            USING ERRCODE = 'check_violation';
+                    END IF;
+                    RETURN NEW;
+                """,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.custom_field.field_key}={self.field_value}"

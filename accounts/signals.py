@@ -16,8 +16,9 @@ person_signed_up = Signal()
 # kwargs: user, created (bool: the person is new), anonymous_id (str, may be empty), request (may be None)
 person_identified = Signal()
 
-# A person proved they own their email address.
-# kwargs: user, request (may be None)
+# A person proved they own their email address (verification link or account claim).
+# kwargs: user, request (may be None), verification (the EmailVerificationToken used, with its
+# experiment/variant/impression context; absent when an account claim proved the email)
 email_verified = Signal()
 
 # A person's profile or consent changed (profile edit, webhook, import).

@@ -17,4 +17,9 @@ urlpatterns = [
     ),
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("account/", views.account, name="account"),
+    path("account/custom-fields/", views.account_custom_fields, name="account-custom-fields"),
+    path("verify-email/resend/", views.verify_email_resend, name="verify-email-resend"),
+    path("verify-email/<str:token>/", views.verify_email, name="verify-email"),
+    path("a/<str:token>/login/", views.action_login, name="action-login"),
+    path("a/<str:token>/unsubscribe/", views.action_unsubscribe, name="action-unsubscribe"),
 ]

@@ -1,16 +1,21 @@
-"""Member pages: sign-up, account claim, log-in, the account page."""
+"""Member pages: sign-up, account claim, log-in, the account page, email verification,
+one-click email links and the custom fields panel."""
+
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import services
+from accounts import action_links, custom_fields, services, verification
 from accounts.dashboard import panels_for
-from accounts.forms import LoginForm, ProfileForm, SignupForm
+from accounts.forms import CustomFieldsForm, LoginForm, ProfileForm, SignupForm, VerificationResendForm
 from focusedroom.errors import ApplicationError
 
 REFERRAL_COOKIE = "fr_ref"
@@ -76,3 +81,104 @@ def account(request):
             return redirect("account")
     context = {"form": form, "panels": panels_for(user=user, request=request)}
     return render(request, "accounts/account.html", context, status=400 if form.errors else 200)
+
+
+# ------------------------------------------------------------------ email verification
+
+
+@require_http_methods(["GET"])
+def verify_email(request, token: str):
+    """Following the emailed link confirms the address; a bad link gets a clear page and a resend form."""
+    try:
+        user = verification.verification_confirm(raw_token=token, request=request)
+    except ApplicationError as exc:
+        initial = {"email": request.user.email} if request.user.is_authenticated else {}
+        context = {"message": exc.message, "code": exc.code, "form": VerificationResendForm(initial=initial)}
+        return render(request, "accounts/verify_email_invalid.html", context, status=exc.status_code)
+    return render(request, "accounts/verify_email_done.html", {"email": user.email})
+
+
+@require_http_methods(["GET", "POST"])
+def verify_email_resend(request):
+    """Ask for a new link. The answer is the same whether or not the address has an account."""
+    initial = {"email": request.user.email} if request.user.is_authenticated else {}
+    form = VerificationResendForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        verification.verification_request(email=form.cleaned_data["email"], request=request)
+        return render(request, "accounts/verify_email_sent.html", {"email": form.cleaned_data["email"]})
+    return render(request, "accounts/verify_email_resend.html", {"form": form}, status=400 if form.errors else 200)
+
+
+# ------------------------------------------------------------------ one-click links
+
+ACTION_TITLES = {"login": "Log in to FocusedRoom", "unsubscribe": "Unsubscribe from FocusedRoom emails"}
+
+
+def _action_page(request, token: str, action: str):
+    """GET shows a button (mail scanners follow links but do not press buttons); POST acts."""
+    try:
+        if request.method == "POST":
+            user = action_links.action_token_use(token=token, action=action)
+        else:
+            user = action_links.action_token_get(token=token, action=action)
+    except ApplicationError as exc:
+        context = {"message": exc.message, "title": ACTION_TITLES[action]}
+        return render(request, "accounts/action_invalid.html", context, status=exc.status_code)
+    if request.method == "GET":
+        context = {"action": action, "title": ACTION_TITLES[action], "email": user.email}
+        return render(request, "accounts/action_confirm.html", context)
+    if action == "login":
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "You are logged in.")
+        return redirect("account")
+    return render(request, "accounts/unsubscribed.html", {"email": user.email})
+
+
+@require_http_methods(["GET", "POST"])
+def action_login(request, token: str):
+    return _action_page(request, token, "login")
+
+
+@require_http_methods(["GET", "POST"])
+def action_unsubscribe(request, token: str):
+    return _action_page(request, token, "unsubscribe")
+
+
+# ------------------------------------------------------------------ custom fields
+
+
+def _brand_or_404(slug):
+    try:
+        return custom_fields.brand_for_custom_fields(slug=slug)
+    except ApplicationError:
+        raise Http404("Unknown brand.") from None
+
+
+def custom_fields_panel(*, user, request) -> dict:
+    """Context of the custom fields panel on /account/ (``?brand=slug``, FocusedRoom by default)."""
+    form = getattr(request, "custom_fields_form", None)
+    brand = getattr(request, "custom_fields_brand", None) or _brand_or_404(request.GET.get("brand"))
+    if form is None:
+        form = CustomFieldsForm(answers=custom_fields.custom_fields_for(user=user, brand=brand))
+    action = reverse("account-custom-fields") + "?" + urlencode({"brand": brand.slug})
+    return {"form": form, "brand": brand, "action": action}
+
+
+@login_required
+@require_POST
+def account_custom_fields(request):
+    brand = _brand_or_404(request.GET.get("brand"))
+    user = request.user
+    form = CustomFieldsForm(request.POST, answers=custom_fields.custom_fields_for(user=user, brand=brand))
+    if form.is_valid():
+        try:
+            custom_fields.custom_field_values_set(user=user, brand=brand, values=form.cleaned_data)
+        except ValidationError as exc:
+            _add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Your {brand.name} details are saved.")
+            return redirect(reverse("account") + "?" + urlencode({"brand": brand.slug}))
+    request.custom_fields_form, request.custom_fields_brand = form, brand
+    profile_form = ProfileForm(initial={f: getattr(user, f) for f in ProfileForm.base_fields})
+    context = {"form": profile_form, "panels": panels_for(user=user, request=request)}
+    return render(request, "accounts/account.html", context, status=400)

@@ -285,3 +285,5 @@ KIT_WEBHOOK_SECRET = env.str("KIT_WEBHOOK_SECRET", default="")
 # Email verification links: validity and the cooldown between two emails to one person.
 EMAIL_VERIFICATION_TTL_HOURS = env.int("EMAIL_VERIFICATION_TTL_HOURS", default=48)
 EMAIL_VERIFICATION_COOLDOWN_SECONDS = env.int("EMAIL_VERIFICATION_COOLDOWN_SECONDS", default=300)
+# One-click log-in links in emails expire this many days after they were issued.
+ACTION_LOGIN_TTL_DAYS = env.int("ACTION_LOGIN_TTL_DAYS", default=7)

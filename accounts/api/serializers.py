@@ -109,3 +109,27 @@ class BrandSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class VerificationRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class CustomFieldAnswerSerializer(serializers.Serializer):
+    key = serializers.CharField(source="field.field_key")
+    label = serializers.CharField(source="field.field_label")
+    type = serializers.CharField(source="field.field_type")
+    options = serializers.ListField(child=serializers.CharField(), source="field.field_options", allow_null=True)
+    required = serializers.BooleanField(source="field.is_required")
+    value = serializers.JSONField(
+        allow_null=True, help_text="A boolean for checkboxes, a string otherwise, null when unanswered."
+    )
+
+
+class CustomFieldsSerializer(serializers.Serializer):
+    brand = serializers.CharField()
+    fields = CustomFieldAnswerSerializer(many=True)

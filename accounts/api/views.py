@@ -1,22 +1,25 @@
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from accounts import services
+from accounts import custom_fields, gdpr_services, services, verification
 from accounts.api.filters import CustomerFilter
 from accounts.api.serializers import (
     BrandSerializer,
     ChannelSerializer,
     CredentialsSerializer,
     CustomerSerializer,
+    CustomFieldsSerializer,
+    DetailSerializer,
     PersonSerializer,
     ProfileUpdateSerializer,
     RegisterResultSerializer,
     RegisterSerializer,
     TokenSerializer,
+    VerificationRequestSerializer,
 )
 from accounts.models import ApiToken, Brand, Channel, Customer
 from focusedroom.api.pagination import CursorPagination
@@ -95,6 +98,14 @@ class MeView(APIView):
         user = services.person_update_profile(user=request.user, data=data.validated_data)
         return Response(PersonSerializer(user).data)
 
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request):
+        """Erase my account (GDPR): personal data is pseudonymised everywhere; this cannot be undone."""
+        gdpr_services.person_erase(user=request.user)
+        if request.session is not None:
+            request.session.flush()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     """Staff: customers, newest first, filterable by channel, career stage, opt-in and date."""
@@ -122,3 +133,54 @@ class BrandViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Re
     permission_classes = [StaffModelPermissions]
     lookup_field = "slug"
     filterset_fields = ["is_active"]
+
+
+class VerificationRequestView(APIView):
+    """Ask for a new email verification link. The answer never tells whether the address has an account."""
+
+    permission_classes = [permissions.AllowAny]
+    throttle_scope = "auth"
+
+    def get_throttles(self):
+        return [*super().get_throttles(), ScopedRateThrottle()]
+
+    @extend_schema(request=VerificationRequestSerializer, responses={202: DetailSerializer}, auth=[])
+    def post(self, request):
+        data = VerificationRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        verification.verification_request(email=data.validated_data["email"], request=request._request)
+        return Response(
+            {"detail": "If this address belongs to an account that still needs confirming, a link is on its way."},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+BRAND_PARAMETER = OpenApiParameter("brand", str, description="Brand slug (default: focusedroom).", required=False)
+
+
+class MeCustomFieldsView(APIView):
+    """My answers to a brand's custom profile fields. PUT replaces them all (fields left out are cleared)."""
+
+    @extend_schema(parameters=[BRAND_PARAMETER], responses=CustomFieldsSerializer)
+    def get(self, request):
+        brand = custom_fields.brand_for_custom_fields(slug=request.query_params.get("brand"))
+        answers = custom_fields.custom_fields_for(user=request.user, brand=brand)
+        return Response(CustomFieldsSerializer({"brand": brand.slug, "fields": answers}).data)
+
+    @extend_schema(
+        parameters=[BRAND_PARAMETER],
+        request={"application/json": {"type": "object", "additionalProperties": True}},
+        responses=CustomFieldsSerializer,
+    )
+    def put(self, request):
+        brand = custom_fields.brand_for_custom_fields(slug=request.query_params.get("brand"))
+        answers = custom_fields.custom_field_values_set(user=request.user, brand=brand, values=request.data)
+        return Response(CustomFieldsSerializer({"brand": brand.slug, "fields": answers}).data)
+
+
+class MeExportView(APIView):
+    """All my data across FocusedRoom, as JSON (GDPR access and portability)."""
+
+    @extend_schema(responses={200: {"type": "object", "additionalProperties": True}})
+    def get(self, request):
+        return Response(gdpr_services.person_export(user=request.user))
