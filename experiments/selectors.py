@@ -135,3 +135,64 @@ def results_counts(*, experiment: Experiment, conversion_types: list[str] | None
                 for row in cursor.fetchall()
             }
     return {"participants": participants, "metrics": metrics}
+
+
+RUNNING_COUNTS_SQL = """
+SELECT p.experiment_id, p.variant_id,
+       count(*) AS participants,
+       count(*) FILTER (WHERE p.has_converted AND p.conversion_within_window) AS converters
+  FROM user_experiment_participation p
+  JOIN experiments e ON e.id = p.experiment_id
+ WHERE e.status = 'running' AND p.was_eligible_at_exposure AND NOT p.has_multiple_exposures
+ GROUP BY p.experiment_id, p.variant_id
+"""
+
+
+def running_experiments_overview() -> list[dict[str, Any]]:
+    """Running experiments with their leading variant and SRM state, in a fixed number of queries.
+
+    The leader is the variant with the highest share of participants who converted (any
+    conversion type) within the window; the SRM check follows the results view's rule.
+    """
+    from experiments.results import SRM_MIN_PARTICIPANTS_PER_VARIANT, SRM_THRESHOLD
+    from experiments.stats import srm_p_value
+
+    experiments = list(
+        Experiment.objects.using(analytics_alias())
+        .filter(status="running")
+        .prefetch_related("variants")
+        .order_by("name")
+    )
+    with connections[analytics_alias()].cursor() as cursor:
+        cursor.execute(RUNNING_COUNTS_SQL)
+        counts = {(str(e), str(v)): (n, c) for e, v, n, c in cursor.fetchall()}
+    overview = []
+    for experiment in experiments:
+        variants = []
+        for variant in experiment.variants.all():
+            n, c = counts.get((str(experiment.id), str(variant.id)), (0, 0))
+            variants.append(
+                {
+                    "name": variant.name,
+                    "weight": float(variant.weight),
+                    "participants": n,
+                    "converters": c,
+                    "rate": c / n if n else 0.0,
+                    "is_control": variant.is_control,
+                }
+            )
+        users = [v["participants"] for v in variants]
+        checked = bool(users) and min(users) >= SRM_MIN_PARTICIPANTS_PER_VARIANT
+        p_value = srm_p_value(users, [v["weight"] for v in variants]) if variants else 1.0
+        leader = max(variants, key=lambda v: v["rate"]) if any(v["participants"] for v in variants) else None
+        overview.append(
+            {
+                "experiment": experiment,
+                "participants": sum(users),
+                "leader": leader,
+                "variants": variants,
+                "srm_p_value": p_value,
+                "srm_warning": checked and p_value < SRM_THRESHOLD,
+            }
+        )
+    return overview

@@ -45,7 +45,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # --------------------------------------------------------------------------- apps
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "focusedroom.apps.FocusedRoomAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

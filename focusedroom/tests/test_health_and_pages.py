@@ -26,7 +26,9 @@ def test_healthz_answers_503_when_the_database_is_down(client, monkeypatch):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/", "/admin/login/", "/api/docs/", "/api/schema/", "/accounts/signup/", "/accounts/login/"])
+@pytest.mark.parametrize(
+    "path", ["/", "/admin/login/", "/api/docs/", "/api/schema/", "/accounts/signup/", "/accounts/login/"]
+)
 def test_public_pages_open(client, path):
     assert client.get(path).status_code == 200
 

@@ -9,11 +9,20 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 # Variables of the test process that must not leak into the fresh interpreters.
-LEAKY = {"DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ENV", "DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE"}
+LEAKY = {
+    "DATABASE_URL",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DJANGO_ENV",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "DJANGO_SETTINGS_MODULE",
+}
 
 
 def clean_environ() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in LEAKY}
+
+
 PRODUCTION = {
     "DJANGO_ENV": "production",
     "SECRET_KEY": "x" * 60 + "-production-secret-for-tests",
@@ -87,7 +96,12 @@ def test_development_defaults_console_email_and_database_cache():
     result = run_python(code, env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "EmailBackend", "DatabaseCache"]
-    assert "console" in run_python("import django; django.setup(); from django.conf import settings as s; print(s.EMAIL_BACKEND)", env).stdout
+    assert (
+        "console"
+        in run_python(
+            "import django; django.setup(); from django.conf import settings as s; print(s.EMAIL_BACKEND)", env
+        ).stdout
+    )
 
 
 def test_unknown_environment_name_is_refused():
@@ -106,7 +120,10 @@ def test_embedded_database_is_reused_by_a_second_process(tmp_path):
     data_dir = str(tmp_path / "pg")
     holder = subprocess.Popen(
         [sys.executable, "-c", code + "; sys.stdout.flush(); sys.stdin.read()", data_dir],
-        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         first = holder.stdout.readline().strip()

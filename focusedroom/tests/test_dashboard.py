@@ -1,0 +1,69 @@
+"""The operator console's dashboard: content, links, permissions and a fixed query budget."""
+
+from decimal import Decimal
+
+import pytest
+
+from accounts.models import User
+from accounts.tests.factories import CustomerFactory
+from engagement.services import outbox_enqueue
+from experiments import services as experiments
+from profiles import services as profiles_services
+from profiles.tests.factories import make_budget
+
+
+def add_data(n: int, tag: str) -> None:
+    CustomerFactory.create_batch(n, channel_id=2)
+    experiment = experiments.experiment_create(
+        data={"name": f"Dash {tag}", "key": f"dash-{tag}"},
+        variants=[{"name": "control", "weight": Decimal("0.5")}, {"name": "b", "weight": Decimal("0.5")}],
+    )
+    experiments.experiment_start(experiment=experiment)
+    for i in range(n):
+        experiments.exposure_record(key=f"dash-{tag}", anonymous_id=f"visitor-{tag}-{i:04d}")
+    budget = make_budget(account_id=f"acct-{tag}", name=f"Budget {tag}", amount=Decimal("100"))
+    profiles_services.budget_record_spend(budget=budget, actor=None, amount_spent=Decimal("85"))
+    for _ in range(n):
+        outbox_enqueue(user=None, event_name="dashboard_test")
+
+
+@pytest.fixture
+def admin_client(client, db):
+    client.force_login(User.objects.create_superuser("boss@example.com", "s3cret-pass!"))
+    return client
+
+
+@pytest.mark.django_db
+def test_dashboard_shows_every_section_with_links(admin_client):
+    add_data(3, "a")
+    page = admin_client.get("/admin/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "FocusedRoom operator console" in html
+    assert "New customers · last 30 days" in html and "<svg" in html
+    assert "/admin/accounts/customer/?channel__id__exact=2" in html
+    assert "Dash a" in html and "/results/" in html
+    assert "Budget a" in html and "80 % crossed" in html
+    assert "3 pending" in html and "/admin/engagement/outboxmessage/?status__exact=pending" in html
+    # The linked changelists accept the filters they are given.
+    customers = admin_client.get("/admin/accounts/customer/?channel__id__exact=2")
+    assert customers.status_code == 200 and "?e=1" not in customers.url if hasattr(customers, "url") else True
+
+
+@pytest.mark.django_db
+def test_dashboard_runs_a_fixed_number_of_queries(admin_client, django_assert_max_num_queries):
+    add_data(2, "small")
+    with django_assert_max_num_queries(60) as small:
+        admin_client.get("/admin/")
+    add_data(25, "large")
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert admin_client.get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_dashboard_sections_follow_permissions(client, staff_with_perms):
+    staff = staff_with_perms("accounts.view_customer")
+    client.force_login(staff)
+    html = client.get("/admin/").content.decode()
+    assert "New customers" in html
+    assert "Running experiments" not in html and "Outbox health" not in html
