@@ -4,14 +4,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.http import HttpResponse
 from django.utils import timezone
 
 from accounts import services
+from accounts.customer_csv import customers_export
 from accounts.models import ApiToken, Brand, Channel, Customer, StaffUser, User
-
-admin.site.site_header = "FocusedRoom operator console"
-admin.site.site_title = "FocusedRoom console"
-admin.site.index_title = "Operator console"
+from engagement.admin import QuizResultInline
+from engagement.selectors import with_test_counts
 
 PERSON_READONLY = ("action_token", "created_at", "updated_at", "last_login", "email_verified_at")
 
@@ -41,9 +41,34 @@ class PersonAdminBase(DjangoUserAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(PersonAdminBase):
-    list_display = ("email", "name", "channel", "career_stage", "marketing_opt_in", "is_email_verified", "created_at")
+    list_display = (
+        "email",
+        "name",
+        "channel",
+        "career_stage",
+        "tests",
+        "marketing_opt_in",
+        "is_email_verified",
+        "created_at",
+    )
     list_filter = ("channel", "career_stage", "marketing_opt_in", "is_email_verified", "kit_state", "created_at")
     date_hierarchy = "created_at"
+    inlines = [QuizResultInline]
+    actions = ["export_csv"]
+
+    def get_queryset(self, request):
+        return with_test_counts(super().get_queryset(request))
+
+    @admin.display(description="Tests", ordering="tests_count")
+    def tests(self, obj):
+        return obj.tests_count
+
+    @admin.action(description="Export selected customers as CSV", permissions=["view"])
+    def export_csv(self, request, queryset):
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="customers-{timezone.now():%Y%m%d-%H%M}.csv"'
+        customers_export(stream=response, queryset=queryset.model.objects.filter(pk__in=queryset.values("pk")))
+        return response
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Profile", {"fields": ("name", "first_name", "last_name", "phone_number", "age", "profession")}),

@@ -1,8 +1,11 @@
-"""Operator console: event log and outbox (read-only)."""
+"""Operator console: event log, outbox, quiz results and blog engagement (all read-only)."""
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
-from engagement.models import Event, OutboxMessage
+from engagement.bigfive.inventory import DISPLAY_ORDER, DOMAINS, FACETS
+from engagement.models import BlogEngagement, Event, OutboxMessage, QuizResult
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -34,3 +37,145 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
     search_fields = ("event_name", "user__email")
     list_select_related = ("user",)
     raw_id_fields = ("user",)
+
+
+def _levels_summary(result: QuizResult) -> str:
+    levels = (result.scores or {}).get("levels") or {}
+    percentiles = (result.scores or {}).get("percentiles") or {}
+    return " · ".join(f"{d} {levels[d][0].upper()}{percentiles.get(d, '')}" for d in DISPLAY_ORDER if d in levels)
+
+
+def _scores_table(result: QuizResult):
+    scores = result.scores or {}
+    if not scores.get("levels"):
+        return "—"
+    facets = scores.get("facets", {})
+    rows = []
+    for d in DISPLAY_ORDER:
+        rows.append(
+            format_html(
+                "<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                DOMAINS[d],
+                scores["raw_scores"][d],
+                scores["t_scores"][d],
+                scores["percentiles"][d],
+                scores["levels"][d],
+            )
+        )
+        for i, name in enumerate(FACETS[d], start=1):
+            code = f"{d}{i}"
+            rows.append(
+                format_html(
+                    '<tr><td style="padding-left:1.5em">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+                    name,
+                    facets["raw_scores"][code],
+                    facets["t_scores"][code],
+                    facets["percentiles"][code],
+                    facets["levels"][code],
+                )
+            )
+    group = scores.get("norm_group", {})
+    return format_html(
+        "<p>Norm group: {} ({})</p><table><thead><tr><th>Domain / facet</th><th>Raw</th><th>T</th>"
+        "<th>Percentile</th><th>Level</th></tr></thead><tbody>{}</tbody></table>",
+        group.get("label", "—"),
+        group.get("id", ""),
+        format_html_join("", "{}", ((row,) for row in rows)),
+    )
+
+
+@admin.register(QuizResult)
+class QuizResultAdmin(ReadOnlyAdmin):
+    """Big Five results: read-only; scores shown as a table."""
+
+    list_display = ("created_at", "customer", "report_id", "quiz_type", "levels", "norm_group", "earned_gems")
+    list_filter = ("quiz_type", "norm_group", "sex", "device_type", ("customer", admin.EmptyFieldListFilter))
+    search_fields = ("customer__email", "public_id")
+    list_select_related = ("customer",)
+    raw_id_fields = ("customer",)
+    date_hierarchy = "created_at"
+    fields = (
+        "public_id",
+        "customer",
+        "quiz_type",
+        "quiz_version",
+        "report_id",
+        "result_type",
+        "scores_readable",
+        "suggestions",
+        "earned_gems",
+        "sex",
+        "age",
+        "norm_group",
+        "first_name",
+        "ip_address",
+        "user_agent",
+        "device_type",
+        "referrer",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "session_identifier",
+        "experiment_data",
+        "created_at",
+        "report_link",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="Levels (percentile)")
+    def levels(self, obj):
+        return _levels_summary(obj)
+
+    @admin.display(description="Scores")
+    def scores_readable(self, obj):
+        return _scores_table(obj)
+
+    @admin.display(description="Report")
+    def report_link(self, obj):
+        url = reverse("bigfive-result", args=[obj.public_id])
+        return format_html('<a href="{}" target="_blank" rel="noopener">Open the report</a>', url)
+
+
+class QuizResultInline(admin.TabularInline):
+    """A customer's results, for the Customers admin (accounts)."""
+
+    model = QuizResult
+    fk_name = "customer"
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    ordering = ("-report_id",)
+    fields = ("report_id", "quiz_type", "created_at", "levels", "report_link")
+    readonly_fields = fields
+    verbose_name = "test result"
+    verbose_name_plural = "test results"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Levels (percentile)")
+    def levels(self, obj):
+        return _levels_summary(obj)
+
+    @admin.display(description="Report")
+    def report_link(self, obj):
+        if not obj.pk:
+            return "—"
+        url = reverse("bigfive-result", args=[obj.public_id])
+        return format_html('<a href="{}" target="_blank" rel="noopener">Open</a>', url)
+
+
+@admin.register(BlogEngagement)
+class BlogEngagementAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "post_slug", "engagement_type", "short_feedback")
+    list_filter = ("engagement_type", "post_slug")
+    search_fields = ("post_slug", "feedback_text")
+    date_hierarchy = "created_at"
+    exclude = ("user_identifier",)
+
+    @admin.display(description="Feedback")
+    def short_feedback(self, obj):
+        return (obj.feedback_text[:80] + "…") if len(obj.feedback_text) > 80 else obj.feedback_text

@@ -5,17 +5,21 @@
 deleted, except by retention pruning and GDPR erasure, which lift the database
 trigger explicitly. ``OutboxMessage`` is the transactional outbox (seed 004
 ``customer_io_event_queue``): rows are written in the same transaction as the change
-they announce and delivered later by a worker.
+they announce and delivered later by a worker. ``QuizResult`` is the one quiz-result
+table (Big Five and future quizzes); ``BlogEngagement`` is seed 000's ``blog_engagement``.
 """
 
 from __future__ import annotations
+
+import secrets
 
 import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Now
+from django.db.models.functions import Length, Now
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 
@@ -110,3 +114,143 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.destination}:{self.action}:{self.event_name} ({self.status})"
+
+
+def new_public_id() -> str:
+    """An unguessable public id for a result's URL (128 random bits, URL-safe)."""
+    return secrets.token_urlsafe(16)
+
+
+class QuizType(models.TextChoices):
+    BIG_FIVE = "big_five", "Big Five (IPIP-NEO-120)"
+
+
+class Sex(models.TextChoices):
+    MALE = "M", "Male"
+    FEMALE = "F", "Female"
+
+
+QUIZ_VERSION_PATTERN = r"^[0-9]+\.[0-9]+(\.[0-9]+)?$"
+
+
+class QuizResult(models.Model):
+    """One completed quiz, of any quiz type (brief decision 3).
+
+    Seeds 000 ``big_five_result`` and 002 ``quiz_results`` / ``quiz_attempts`` are views
+    over this table (migration 0003). ``report_id`` numbers a customer's results of one
+    quiz type 1, 2, 3…; an anonymous result (no customer) has no ``report_id``.
+    """
+
+    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="quiz_results",
+        help_text="Empty for an anonymous test (no email given).",
+    )
+    quiz_type = models.CharField(max_length=50, choices=QuizType.choices, default=QuizType.BIG_FIVE)
+    quiz_version = models.CharField(max_length=20, default="1.0")
+    report_id = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The customer's test number for this quiz type (1, 2, 3…)."
+    )
+    scores = models.JSONField(default=dict)
+    result_type = models.CharField(max_length=100)
+    result_details = models.JSONField(null=True, blank=True)
+    questions_and_answers = models.JSONField()
+    quiz_metadata = models.JSONField(null=True, blank=True)
+    suggestions = models.TextField(blank=True, default="", help_text="Personal insights (seed 000 suggestions).")
+    earned_gems = models.IntegerField(default=0)
+    sex = models.CharField(max_length=1, choices=Sex.choices, blank=True, default="", help_text="Used for norms.")
+    age = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Age when the test was taken.")
+    norm_group = models.CharField(max_length=32, blank=True, default="")
+    first_name = models.CharField(max_length=100, blank=True, default="")
+    user_agent = models.TextField(blank=True, default="")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    referrer = models.TextField(blank=True, default="")
+    utm_source = models.CharField(max_length=100, blank=True, default="")
+    utm_medium = models.CharField(max_length=100, blank=True, default="")
+    utm_campaign = models.CharField(max_length=100, blank=True, default="")
+    country_code = models.CharField(max_length=2, blank=True, default="")
+    device_type = models.CharField(max_length=20, blank=True, default="")
+    is_email_verified = models.BooleanField(default=False)
+    verification_timestamp = models.DateTimeField(null=True, blank=True)
+    session_identifier = models.UUIDField(null=True, blank=True)
+    experiment_data = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now(), db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "quiz_type", "report_id"], name="quiz_result_customer_report_unique"
+            ),
+            models.CheckConstraint(
+                condition=(Q(customer__isnull=True) & Q(report_id__isnull=True))
+                | (Q(customer__isnull=False) & Q(report_id__isnull=False) & Q(report_id__gte=1)),
+                name="quiz_result_report_id_for_customers",
+            ),
+            models.CheckConstraint(condition=Q(quiz_type__in=QuizType.values), name="quiz_result_quiz_type_valid"),
+            models.CheckConstraint(
+                condition=Q(quiz_version__regex=QUIZ_VERSION_PATTERN), name="quiz_result_quiz_version_format"
+            ),
+            models.CheckConstraint(condition=Q(earned_gems__gte=0), name="quiz_result_earned_gems_non_negative"),
+            models.CheckConstraint(condition=Q(sex__in=["", *Sex.values]), name="quiz_result_sex_valid"),
+            models.CheckConstraint(
+                condition=Q(age__isnull=True) | Q(age__gte=13, age__lte=120), name="quiz_result_age_13_120"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["quiz_type", "-created_at"], name="quiz_result_type_created"),
+        ]
+
+    def __str__(self) -> str:
+        who = f"customer {self.customer_id} #{self.report_id}" if self.customer_id else "anonymous"
+        return f"{self.get_quiz_type_display()} — {who}"
+
+
+class BlogEngagementType(models.TextChoices):
+    LIKE = "like", "Like"
+    HELPFUL_YES = "helpful_yes", "Helpful"
+    HELPFUL_NO = "helpful_no", "Not helpful"
+
+
+class BlogEngagement(models.Model):
+    """A like or a helpful/not-helpful vote on a blog post (seed 000 ``blog_engagement``).
+
+    ``user_identifier`` is a keyed hash (HMAC) of the visitor's IP and user agent, never
+    the raw values; one visitor counts once per post and engagement type.
+    """
+
+    Type = BlogEngagementType
+    FEEDBACK_MAX_LENGTH = 1000
+
+    post_slug = models.SlugField(max_length=255)
+    engagement_type = models.CharField(max_length=50, choices=BlogEngagementType.choices)
+    user_identifier = models.CharField(max_length=255)
+    feedback_text = models.TextField(blank=True, default="", help_text="Only for 'helpful_no'.")
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+
+    class Meta:
+        db_table = "blog_engagement"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post_slug", "engagement_type", "user_identifier"], name="blog_engagement_unique_per_visitor"
+            ),
+            models.CheckConstraint(
+                condition=Q(engagement_type__in=BlogEngagementType.values), name="blog_engagement_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(feedback_text="") | Q(engagement_type="helpful_no"),
+                name="blog_engagement_feedback_only_helpful_no",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("feedback_text"), 1000), name="blog_engagement_feedback_length"
+            ),
+        ]
+        indexes = [models.Index(fields=["post_slug", "engagement_type"], name="blog_engagement_post_type")]
+
+    def __str__(self) -> str:
+        return f"{self.post_slug}: {self.engagement_type}"

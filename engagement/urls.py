@@ -1,3 +1,13 @@
 """Pages of this app."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from engagement import views
+
+urlpatterns = [
+    path("big-five/", views.bigfive, name="bigfive"),
+    path("big-five/results/<str:public_id>/", views.bigfive_result, name="bigfive-result"),
+    path("blog/", views.blog_index, name="blog-index"),
+    path("blog/<slug:slug>/", views.blog_post, name="blog-post"),
+    path("blog/<slug:slug>/engage/", views.blog_engage, name="blog-engage"),
+]

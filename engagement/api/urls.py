@@ -1,3 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from engagement.api import views
+
+router = SimpleRouter()
+router.register("assessments/results", views.QuizResultViewSet, basename="quiz-result")
+
+urlpatterns = [
+    path("assessments/big-five/inventory/", views.BigFiveInventoryView.as_view(), name="api-bigfive-inventory"),
+    path("assessments/big-five/", views.BigFiveSubmitView.as_view(), name="api-bigfive-submit"),
+    path("assessments/big-five/<str:public_id>/", views.BigFiveResultView.as_view(), name="api-bigfive-result"),
+    path("blog-engagements/", views.BlogEngagementView.as_view(), name="api-blog-engagements"),
+    path("blog-engagements/summary/", views.BlogEngagementSummaryView.as_view(), name="api-blog-engagement-summary"),
+    *router.urls,
+]

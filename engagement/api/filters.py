@@ -1,0 +1,23 @@
+import django_filters
+
+from accounts.models import CareerStage
+from engagement.models import QuizResult, QuizType
+
+
+class QuizResultFilter(django_filters.FilterSet):
+    quiz_type = django_filters.ChoiceFilter(choices=QuizType.choices)
+    channel = django_filters.NumberFilter(field_name="customer__channel_id")
+    career_stage = django_filters.ChoiceFilter(field_name="customer__career_stage", choices=CareerStage.choices)
+    opt_in = django_filters.BooleanFilter(field_name="customer__marketing_opt_in")
+    anonymous = django_filters.BooleanFilter(field_name="customer", lookup_expr="isnull")
+    customer = django_filters.NumberFilter(field_name="customer_id")
+    email = django_filters.CharFilter(method="filter_email")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = QuizResult
+        fields = ["quiz_type", "channel", "career_stage", "opt_in", "anonymous", "customer"]
+
+    def filter_email(self, queryset, name, value):
+        return queryset.filter(customer__email=value.strip().lower())

@@ -1,0 +1,151 @@
+from django.urls import reverse
+from rest_framework import serializers
+
+from accounts.models import CareerStage
+from engagement.bigfive.inventory import INVENTORY_ID, INVENTORY_NAME, INVENTORY_VERSION, ITEMS, SCALE, facet_name
+from engagement.models import BlogEngagement, BlogEngagementType, QuizResult, Sex
+
+
+class InventoryItemSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    num = serializers.IntegerField()
+    text = serializers.CharField()
+    domain = serializers.CharField()
+    facet = serializers.IntegerField()
+    facet_name = serializers.CharField()
+
+
+class InventorySerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    version = serializers.CharField()
+    scale = serializers.ListField(child=serializers.DictField())
+    items = InventoryItemSerializer(many=True)
+
+
+def inventory_payload() -> dict:
+    """The items without their key: clients never reverse items themselves."""
+    return {
+        "id": INVENTORY_ID,
+        "name": INVENTORY_NAME,
+        "version": INVENTORY_VERSION,
+        "scale": [{"value": v, "label": label} for v, label in SCALE],
+        "items": [
+            {
+                "id": i.id,
+                "num": i.num,
+                "text": i.text,
+                "domain": i.domain,
+                "facet": i.facet,
+                "facet_name": facet_name(i.facet_code),
+            }
+            for i in ITEMS
+        ],
+    }
+
+
+class BigFiveSubmitSerializer(serializers.Serializer):
+    """Shapes only; the submit service validates the values (one set of rules for page and API)."""
+
+    answers = serializers.JSONField(help_text='{"<item id>": 1-5, …} for all 120 items of the inventory.')
+    email = serializers.CharField(required=False, allow_blank=True, max_length=320)
+    name = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    age = serializers.IntegerField(required=False, allow_null=True, help_text="13–120.")
+    profession = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    career_stage = serializers.ChoiceField(choices=CareerStage.choices, required=False, allow_blank=True)
+    purpose = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    sex = serializers.ChoiceField(choices=Sex.choices, required=False, allow_blank=True, help_text="For norms.")
+    opt_in = serializers.BooleanField(required=False, default=False, help_text="Marketing email consent.")
+    session_identifier = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    utm_source = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    utm_medium = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    utm_campaign = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    referrer = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    experiment_data = serializers.JSONField(required=False, allow_null=True)
+
+    def service_kwargs(self) -> dict:
+        data = dict(self.validated_data)
+        tracking = {k: data.pop(k, "") for k in ("utm_source", "utm_medium", "utm_campaign", "referrer")}
+        return {**data, "tracking": tracking}
+
+
+class BigFiveResultSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id", read_only=True, help_text="Public id (use it in URLs).")
+    url = serializers.SerializerMethodField()
+    insights = serializers.SerializerMethodField()
+
+    class Meta:
+        model = QuizResult
+        fields = [
+            "id",
+            "report_id",
+            "customer_id",
+            "quiz_type",
+            "quiz_version",
+            "result_type",
+            "norm_group",
+            "scores",
+            "suggestions",
+            "insights",
+            "earned_gems",
+            "created_at",
+            "url",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, obj) -> str:
+        path = reverse("bigfive-result", args=[obj.public_id])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+    def get_insights(self, obj) -> dict:
+        return (obj.result_details or {}).get("insights") or {}
+
+
+class StaffQuizResultSerializer(BigFiveResultSerializer):
+    customer_email = serializers.CharField(source="customer.email", read_only=True, default=None)
+    channel = serializers.IntegerField(source="customer.channel_id", read_only=True, default=None)
+
+    class Meta(BigFiveResultSerializer.Meta):
+        fields = [
+            *BigFiveResultSerializer.Meta.fields,
+            "customer_email",
+            "channel",
+            "sex",
+            "age",
+            "utm_source",
+            "utm_medium",
+            "utm_campaign",
+            "device_type",
+        ]
+        read_only_fields = fields
+
+
+class BlogEngagementInputSerializer(serializers.Serializer):
+    post_slug = serializers.CharField(max_length=255)
+    engagement_type = serializers.ChoiceField(choices=BlogEngagementType.choices)
+    feedback_text = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=BlogEngagement.FEEDBACK_MAX_LENGTH,
+        help_text="Only with helpful_no.",
+    )
+
+
+class BlogEngagementSerializer(serializers.ModelSerializer):
+    created = serializers.SerializerMethodField(help_text="False when the visitor had already done this.")
+
+    class Meta:
+        model = BlogEngagement
+        fields = ["id", "post_slug", "engagement_type", "feedback_text", "created_at", "created"]
+        read_only_fields = fields
+
+    def get_created(self, obj) -> bool:
+        return bool(self.context.get("created"))
+
+
+class BlogEngagementSummarySerializer(serializers.Serializer):
+    post_slug = serializers.CharField()
+    counts = serializers.DictField(child=serializers.IntegerField())
+    total = serializers.IntegerField()
+    mine = serializers.ListField(child=serializers.CharField(), help_text="Types this visitor already recorded.")

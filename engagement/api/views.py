@@ -1,0 +1,109 @@
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, status, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from engagement import selectors, services
+from engagement.api.filters import QuizResultFilter
+from engagement.api.serializers import (
+    BigFiveResultSerializer,
+    BigFiveSubmitSerializer,
+    BlogEngagementInputSerializer,
+    BlogEngagementSerializer,
+    BlogEngagementSummarySerializer,
+    InventorySerializer,
+    StaffQuizResultSerializer,
+    inventory_payload,
+)
+from focusedroom.api.pagination import CursorPagination
+from focusedroom.api.permissions import StaffModelPermissions
+
+
+class BigFiveInventoryView(APIView):
+    """The IPIP-NEO-120 items (id, number, text, domain, facet) — never the scoring key."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(responses=InventorySerializer, auth=[])
+    def get(self, request):
+        return Response(inventory_payload())
+
+
+class BigFiveSubmitView(APIView):
+    """Submit a Big Five test (anonymous access allowed, throttled). 201 with the scored result."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(request=BigFiveSubmitSerializer, responses={201: BigFiveResultSerializer})
+    def post(self, request):
+        data = BigFiveSubmitSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        cleaned = services.bigfive_clean(**data.service_kwargs())
+        result = services.bigfive_submit(data=cleaned, request=request._request, source="api")
+        body = BigFiveResultSerializer(result, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class BigFiveResultView(APIView):
+    """A result by its public id (the unguessable id of its report URL)."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(responses=BigFiveResultSerializer, auth=[])
+    def get(self, request, public_id: str):
+        result = selectors.quiz_result_get(public_id=public_id)
+        if result is None:
+            raise Http404
+        return Response(BigFiveResultSerializer(result, context={"request": request}).data)
+
+
+class QuizResultViewSet(viewsets.ReadOnlyModelViewSet):
+    """Staff: quiz results, newest first; filter by quiz type, channel, career stage, opt-in, date, customer."""
+
+    queryset = selectors.quiz_results_for_staff()
+    serializer_class = StaffQuizResultSerializer
+    permission_classes = [StaffModelPermissions]
+    filterset_class = QuizResultFilter
+    pagination_class = CursorPagination
+    ordering = ("-created_at", "-id")
+    ordering_fields = ["created_at"]
+    lookup_field = "public_id"
+
+
+class BlogEngagementView(APIView):
+    """Record a like or a helpful vote: 201 when new, 200 with the existing record on a repeat."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        request=BlogEngagementInputSerializer,
+        responses={201: BlogEngagementSerializer, 200: BlogEngagementSerializer},
+        auth=[],
+    )
+    def post(self, request):
+        data = BlogEngagementInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        record, created = services.blog_engagement_record(**data.validated_data, request=request._request)
+        body = BlogEngagementSerializer(record, context={"created": created}).data
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class BlogEngagementSummaryView(APIView):
+    """Counts per engagement type for a post, and which ones this visitor already recorded."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("post_slug", str, required=True)],
+        responses=BlogEngagementSummarySerializer,
+        auth=[],
+    )
+    def get(self, request):
+        slug = services.blog_engagement_clean(post_slug=request.query_params.get("post_slug"), engagement_type="like")[
+            "post_slug"
+        ]
+        summary = selectors.blog_engagement_summary(
+            post_slug=slug, user_identifier=services.blog_visitor_identifier(request._request)
+        )
+        return Response(summary)

@@ -1,0 +1,117 @@
+"""Forms of the engagement pages: the Big Five test (one long form that works without JavaScript)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+
+from accounts.models import CareerStage
+from engagement.bigfive.inventory import ITEMS, SCALE
+from engagement.models import BlogEngagement, BlogEngagementType, Sex
+
+DEMOGRAPHIC_FIELDS = ("name", "age", "profession", "career_stage", "purpose", "sex", "email", "opt_in")
+TRACKING_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "referrer")
+
+OPT_IN_LABEL = (
+    "Yes, send me FocusedRoom tips, offers and news by email. I can withdraw this consent at any time "
+    "(unsubscribe link in every email)."
+)
+
+
+class BigFiveForm(forms.Form):
+    """Demographics (all optional) and the 120 statements (all required)."""
+
+    name = forms.CharField(max_length=255, required=False, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    age = forms.IntegerField(
+        min_value=13,
+        max_value=120,
+        required=False,
+        error_messages={
+            "min_value": "Age must be between 13 and 120.",
+            "max_value": "Age must be between 13 and 120.",
+            "invalid": "Enter your age as a whole number.",
+        },
+        help_text="Used to compare you with people of your age.",
+    )
+    profession = forms.CharField(max_length=255, required=False)
+    career_stage = forms.ChoiceField(choices=[("", "—"), *CareerStage.choices], required=False)
+    purpose = forms.CharField(
+        label="Primary goal",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="What do you want this test to help you with? (e.g. find a career that fits me)",
+    )
+    sex = forms.ChoiceField(
+        label="Sex (for norms, optional)",
+        choices=[("", "Prefer not to say"), *Sex.choices],
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="Published norms are by sex; without it we compare you with everyone of your age.",
+    )
+    email = forms.EmailField(
+        max_length=254,
+        required=False,
+        label="Email (optional)",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text="To keep your results and compare future tests. Without it your test stays anonymous.",
+    )
+    opt_in = forms.BooleanField(required=False, label=OPT_IN_LABEL)
+
+    session_identifier = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    utm_source = forms.CharField(max_length=100, required=False, widget=forms.HiddenInput)
+    utm_medium = forms.CharField(max_length=100, required=False, widget=forms.HiddenInput)
+    utm_campaign = forms.CharField(max_length=100, required=False, widget=forms.HiddenInput)
+    referrer = forms.CharField(max_length=2000, required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for item in ITEMS:
+            self.fields[item.id] = forms.TypedChoiceField(
+                label=item.text,
+                choices=SCALE,
+                coerce=int,
+                widget=forms.RadioSelect,
+                error_messages={"required": "Please answer this statement.", "invalid_choice": "Choose 1 to 5."},
+            )
+        if not self.is_bound and not self.initial.get("session_identifier"):
+            self.initial["session_identifier"] = uuid.uuid4()
+
+    def item_fields(self):
+        """(item, bound field) pairs in inventory order, for the template."""
+        return [(item, self[item.id]) for item in ITEMS]
+
+    def demographic_fields(self):
+        return [self[name] for name in DEMOGRAPHIC_FIELDS]
+
+    def unanswered_count(self) -> int:
+        return sum(1 for item in ITEMS if item.id in self.errors)
+
+    def answers(self) -> dict[str, int]:
+        return {item.id: self.cleaned_data[item.id] for item in ITEMS}
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "answers": self.answers(),
+            "email": data.get("email") or "",
+            "name": data.get("name") or "",
+            "age": data.get("age"),
+            "profession": data.get("profession") or "",
+            "career_stage": data.get("career_stage") or "",
+            "purpose": data.get("purpose") or "",
+            "sex": data.get("sex") or "",
+            "opt_in": bool(data.get("opt_in")),
+            "session_identifier": data.get("session_identifier"),
+            "tracking": {k: data.get(k) or "" for k in TRACKING_FIELDS},
+        }
+
+
+class BlogEngagementForm(forms.Form):
+    """The widget's fallback form (no JavaScript)."""
+
+    engagement_type = forms.ChoiceField(choices=BlogEngagementType.choices)
+    feedback_text = forms.CharField(
+        max_length=BlogEngagement.FEEDBACK_MAX_LENGTH, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )

@@ -1,0 +1,39 @@
+"""Helpers for the engagement tests."""
+
+from __future__ import annotations
+
+import random
+
+from django.test import RequestFactory
+
+from engagement import services
+from engagement.bigfive.inventory import ITEMS
+
+
+def answers(value: int = 3) -> dict[str, int]:
+    return {item.id: value for item in ITEMS}
+
+
+def random_answers(seed: int = 1) -> dict[str, int]:
+    rng = random.Random(seed)
+    return {item.id: rng.randint(1, 5) for item in ITEMS}
+
+
+def fake_request(path: str = "/big-five/", *, ip: str = "203.0.113.7", ua: str = "Mozilla/5.0 (X11; Linux x86_64)"):
+    request = RequestFactory().post(path, REMOTE_ADDR=ip, HTTP_USER_AGENT=ua)
+    request.visitor_id = "visitor1234"
+    request.visitor_id_used = False
+    return request
+
+
+def submit(*, request=None, **fields):
+    """Submit through the service (the path page and API share)."""
+    fields.setdefault("answers", random_answers())
+    data = services.bigfive_clean(**fields)
+    return services.bigfive_submit(data=data, request=request)
+
+
+def form_post_data(values: dict[str, int] | None = None, **extra) -> dict:
+    data = {item.id: str(v) for item, v in zip(ITEMS, (values or answers()).values(), strict=True)}
+    data.update({k: str(v) for k, v in extra.items()})
+    return data

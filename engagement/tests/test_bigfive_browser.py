@@ -1,0 +1,122 @@
+"""The Big Five test in a real browser: paging, progress, answers kept across a reload, report, accessibility."""
+
+import pytest
+
+from engagement.models import QuizResult
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, screenshot, serious_accessibility_violations
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed (Debian package 'chromium'); `make test` installs it as root")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(autouse=True)
+def reference_rows(transactional_db):
+    """Transactional tests flush tables: put back the channels the migrations insert."""
+    from accounts.models import Channel
+
+    for pk, name in ((1, "Big Five Test"), (2, "eBook Download"), (3, "Mobile App")):
+        Channel.objects.get_or_create(pk=pk, defaults={"name": name})
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def answered(page) -> str:
+    return page.locator("[data-progress-count]").inner_text()
+
+
+def test_paged_test_keeps_answers_across_a_reload_and_clears_them_after_submit(page):
+    page.goto("/big-five/")
+    assert page.locator("[data-progress]").is_visible()
+    assert page.locator("[data-page-total]").inner_text() == "13"
+    assert not page.locator("#item-N1-1").is_visible()  # statements come after "About you"
+    page.locator("#id_name").fill("Browser Person")
+    page.locator("#id_age").fill("34")
+    page.get_by_label("Female").check()
+    page.locator("#id_email").fill("browser.person@example.com")
+    page.get_by_role("button", name="Next").click()
+    assert page.locator("#item-N1-1").is_visible() and not page.locator("#item-N1-1").is_hidden()
+    for item in page.locator("[data-item]:visible").all():
+        item.locator("label.bf-option").nth(3).click()  # Moderately Accurate
+    assert answered(page) == "10"
+
+    page.reload()  # nothing is lost
+    assert answered(page) == "10"
+    assert page.locator("[data-page-number]").inner_text() == "2"
+    assert page.locator("#id_name").input_value() == "Browser Person"
+
+    # Submitting with unanswered statements stays on the page and says why.
+    page.evaluate("document.querySelector('[data-submit-row]').hidden = false")
+    page.locator("[data-submit]").click()
+    assert "110 of 120 statements are still unanswered" in page.locator("[data-message]").inner_text()
+
+    page.evaluate(
+        """() => document.querySelectorAll('[data-item]').forEach(item => {
+             if (!item.querySelector('input:checked')) { item.querySelector('input[value="3"]').checked = true; }
+           })"""
+    )
+    page.locator("form").dispatch_event("change")
+    assert answered(page) == "120"
+    for _ in range(12):
+        if page.locator("[data-submit]").is_visible():
+            break
+        page.get_by_role("button", name="Next").click()
+    page.locator("[data-submit]").click()
+    page.wait_for_url("**/big-five/results/**")
+    result = QuizResult.objects.get()
+    assert result.customer.email == "browser.person@example.com" and result.sex == "F" and result.age == 34
+    assert page.evaluate("window.localStorage.getItem('fr.bigfive.v1')") is None
+    assert "#submitted" not in page.url
+    assert page.get_by_role("heading", level=1).inner_text() == "Browser's Big Five personality report"
+    screenshot(page, "bigfive-report")
+
+
+def test_test_and_report_pages_have_no_serious_accessibility_violations(page):
+    from engagement.tests.helpers import submit
+
+    result = submit(email="a11y@example.com", name="Ally")
+    page.goto("/big-five/")
+    assert serious_accessibility_violations(page) == []
+    page.goto(f"/big-five/results/{result.public_id}/")
+    assert serious_accessibility_violations(page) == []
+    page.goto("/blog/introverts-at-work/")
+    assert serious_accessibility_violations(page) == []
+
+
+def test_report_fits_a_phone_screen(browser, live_server):
+    from engagement.tests.helpers import submit
+
+    result = submit(email="phone@example.com")
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 375, "height": 800}, is_mobile=True)
+    page = context.new_page()
+    for path in ("/big-five/", f"/big-five/results/{result.public_id}/"):
+        page.goto(path)
+        assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+    context.close()
+
+
+def test_blog_widget_votes_with_fetch(page):
+    page.goto("/blog/introverts-at-work/")
+    page.get_by_role("button", name="♥ Like").click()
+    page.wait_for_function("document.querySelector('[data-count=like]').textContent === '1'")
+    assert "Thanks" in page.locator("[data-widget-status]").inner_text()
+    page.get_by_role("button", name="♥ Like").click()
+    page.wait_for_function("document.querySelector('[data-widget-status]').textContent.includes('already')")
+    assert page.locator("[data-count=like]").inner_text() == "1"

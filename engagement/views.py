@@ -1,0 +1,109 @@
+"""Pages: the Big Five test and its report, and the demo blog post with the engagement widget."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from engagement import selectors, services
+from engagement.blog import POSTS
+from engagement.forms import TRACKING_FIELDS, BigFiveForm, BlogEngagementForm
+from focusedroom.errors import ApplicationError
+
+RESULT_SUBMITTED_FRAGMENT = "submitted"
+
+
+def _add_service_errors(form, exc: ValidationError) -> None:
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+@require_http_methods(["GET", "POST"])
+def bigfive(request: HttpRequest) -> HttpResponse:
+    """The test: one long server-rendered form; ``static/engagement/bigfive.js`` pages it."""
+    if request.method == "POST":
+        form = BigFiveForm(request.POST)
+        if form.is_valid():
+            try:
+                data = services.bigfive_clean(**form.service_kwargs())
+                result = services.bigfive_submit(data=data, request=request, source="page")
+            except ValidationError as exc:
+                _add_service_errors(form, exc)
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                url = reverse("bigfive-result", args=[result.public_id])
+                return redirect(f"{url}#{RESULT_SUBMITTED_FRAGMENT}")
+        status = 400
+    else:
+        initial = {k: request.GET.get(k, "")[:100] for k in TRACKING_FIELDS if k != "referrer"}
+        initial["referrer"] = request.META.get("HTTP_REFERER", "")[:2000]
+        form = BigFiveForm(initial=initial)
+        status = 200
+    return render(request, "engagement/bigfive.html", {"form": form}, status=status)
+
+
+@require_GET
+def bigfive_result(request: HttpRequest, public_id: str) -> HttpResponse:
+    result = selectors.quiz_result_get(public_id=public_id)
+    if result is None:
+        raise Http404("No such report.")
+    previous = selectors.quiz_result_previous(result=result)
+    context = {
+        "result": result,
+        "report": selectors.bigfive_report(result=result, previous=previous),
+        "share_url": request.build_absolute_uri(reverse("bigfive-result", args=[result.public_id])),
+    }
+    response = render(request, "engagement/bigfive_result.html", context)
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_GET
+def blog_index(request: HttpRequest) -> HttpResponse:
+    return render(request, "engagement/blog_index.html", {"posts": list(POSTS.values())})
+
+
+@ensure_csrf_cookie
+@require_GET
+def blog_post(request: HttpRequest, slug: str) -> HttpResponse:
+    post = POSTS.get(slug)
+    if post is None:
+        raise Http404("No such post.")
+    summary = selectors.blog_engagement_summary(
+        post_slug=post.slug, user_identifier=services.blog_visitor_identifier(request)
+    )
+    return render(
+        request,
+        "engagement/blog_post.html",
+        {"post": post, "summary": summary, "form": BlogEngagementForm()},
+    )
+
+
+@require_POST
+def blog_engage(request: HttpRequest, slug: str) -> HttpResponse:
+    """The widget without JavaScript: a plain form post, then back to the post."""
+    post = POSTS.get(slug)
+    if post is None:
+        raise Http404("No such post.")
+    form = BlogEngagementForm(request.POST)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        if data["engagement_type"] != "helpful_no":
+            data["feedback_text"] = ""  # the shared textarea only goes with "No"
+        try:
+            _, created = services.blog_engagement_record(post_slug=post.slug, request=request, **data)
+        except ValidationError as exc:
+            _add_service_errors(form, exc)
+        else:
+            messages.success(request, "Thanks for your feedback!" if created else "You already told us — thanks!")
+            return redirect("blog-post", slug=post.slug)
+    summary = selectors.blog_engagement_summary(
+        post_slug=post.slug, user_identifier=services.blog_visitor_identifier(request)
+    )
+    return render(request, "engagement/blog_post.html", {"post": post, "summary": summary, "form": form}, status=400)
