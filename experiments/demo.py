@@ -26,7 +26,7 @@ VARIANTS = [
         "name": "control",
         "weight": Decimal("0.5"),
         "is_control": True,
-        "config_json": {"headline": "Discover your Big Five personality profile"},
+        "config_json": {"headline": "Discover your personality with the free Big Five test"},
     },
     {
         "name": "outcome-headline",
