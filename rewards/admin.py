@@ -1,1 +1,373 @@
-"""Operator console for rewards."""
+"""Operator console for rewards.
+
+Wallets and the ledger are read-only: balances change only through the "Adjust
+balance" and "Reverse" actions, which write ledger entries through the services.
+Products, reward items, ranks and achievement configurations are editable (validated).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
+
+from focusedroom.errors import ApplicationError
+from rewards import services
+from rewards.forms import AdjustForm, ReverseForm
+from rewards.models import (
+    AchievementConfig,
+    AuditRun,
+    EngagementReward,
+    LedgerEntry,
+    MemberRank,
+    Product,
+    ProductScan,
+    Rank,
+    Redemption,
+    Referral,
+    RewardItem,
+    UserAchievement,
+    Wallet,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Viewable with the view permission; never added, changed or deleted here."""
+
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _intermediate(modeladmin, request, queryset, *, form, title: str, action: str, template_note: str):
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "form": form,
+        "queryset": queryset,
+        "action": action,
+        "note": template_note,
+        "opts": modeladmin.model._meta,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/rewards/action_form.html", context)
+
+
+@admin.register(Wallet)
+class WalletAdmin(ReadOnlyAdmin):
+    list_display = ("user", "balance", "lifetime_earned", "updated_at")
+    list_select_related = ("user",)
+    search_fields = ("user__email",)
+    list_filter = ("updated_at",)
+    ordering = ("-updated_at",)
+    readonly_fields = ("user", "balance", "lifetime_earned", "created_at", "updated_at")
+    actions = ["adjust_balance"]
+
+    def has_adjust_permission(self, request):
+        return request.user.has_perm("rewards.adjust_wallet")
+
+    @admin.action(description="Adjust balance (through a ledger entry)…", permissions=["adjust"])
+    def adjust_balance(self, request, queryset):
+        if "apply" in request.POST:
+            form = AdjustForm(request.POST)
+            if form.is_valid():
+                done = 0
+                for wallet in queryset.select_related("user"):
+                    try:
+                        services.wallet_adjust(
+                            wallet=wallet,
+                            amount=form.cleaned_data["amount"],
+                            reason=form.cleaned_data["reason"],
+                            actor=request.user,
+                            idempotency_key=form.cleaned_data["idempotency_key"],
+                        )
+                        done += 1
+                    except (ValidationError, ApplicationError) as exc:
+                        msg = exc.message if isinstance(exc, ApplicationError) else " ".join(exc.messages)
+                        self.message_user(request, f"{wallet.user}: {msg}", messages.ERROR)
+                if done:
+                    self.message_user(request, f"{done} wallet(s) adjusted.", messages.SUCCESS)
+                return None
+        else:
+            form = AdjustForm(initial={"idempotency_key": uuid.uuid4().hex})
+        return _intermediate(
+            self,
+            request,
+            queryset,
+            form=form,
+            title="Adjust balance",
+            action="adjust_balance",
+            template_note="Each selected wallet gets one ledger entry (an adjustment) with this amount and reason.",
+        )
+
+
+class ReversedFilter(admin.SimpleListFilter):
+    title = "reversal"
+    parameter_name = "is_reversal"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Reversals only"), ("no", "Not reversals"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(reverses__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(reverses__isnull=True)
+        return queryset
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "wallet_user", "kind", "amount", "reason", "brand", "actor_kind", "description")
+    list_select_related = ("wallet__user", "brand")
+    list_filter = ("kind", "reason", "brand", "actor_kind", ReversedFilter, "created_at")
+    search_fields = ("wallet__user__email", "=idempotency_key", "description", "source")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
+    raw_id_fields = ("wallet", "actor", "reverses")
+    readonly_fields = [f.name for f in LedgerEntry._meta.fields]
+    actions = ["reverse_entries"]
+
+    @admin.display(description="person", ordering="wallet__user__email")
+    def wallet_user(self, obj):
+        return obj.wallet.user
+
+    def has_reverse_permission(self, request):
+        return request.user.has_perm("rewards.reverse_ledgerentry")
+
+    @admin.action(description="Reverse selected entries…", permissions=["reverse"])
+    def reverse_entries(self, request, queryset):
+        if "apply" in request.POST:
+            form = ReverseForm(request.POST)
+            if form.is_valid():
+                done = 0
+                for entry in queryset.select_related("brand"):
+                    try:
+                        _, created = services.entry_reverse_by_staff(
+                            entry=entry, actor=request.user, reason=form.cleaned_data["reason"]
+                        )
+                        done += int(created)
+                    except (ValidationError, ApplicationError) as exc:
+                        msg = exc.message if isinstance(exc, ApplicationError) else " ".join(exc.messages)
+                        self.message_user(request, f"Entry {entry.pk}: {msg}", messages.ERROR)
+                if done:
+                    self.message_user(request, f"{done} entr(y/ies) reversed.", messages.SUCCESS)
+                return None
+        else:
+            form = ReverseForm()
+        return _intermediate(
+            self,
+            request,
+            queryset,
+            form=form,
+            title="Reverse ledger entries",
+            action="reverse_entries",
+            template_note="Each entry gets a new entry of the opposite kind that references it; entries never change.",
+        )
+
+
+@admin.register(Redemption)
+class RedemptionAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "user", "target", "cost", "status", "reversed_at")
+    list_select_related = ("user", "product", "reward_item")
+    list_filter = ("status", "created_at")
+    search_fields = ("user__email", "product__sku", "product__name", "reward_item__name")
+    raw_id_fields = ("user", "product", "reward_item", "entry", "reversal_entry", "reversed_by")
+    readonly_fields = [f.name for f in Redemption._meta.fields]
+    ordering = ("-created_at", "-id")
+    actions = ["reverse_redemptions"]
+
+    @admin.display(description="redeemed")
+    def target(self, obj):
+        return obj.target_name
+
+    def has_reverse_permission(self, request):
+        return request.user.has_perm("rewards.reverse_redemption")
+
+    @admin.action(description="Reverse (refund) selected redemptions…", permissions=["reverse"])
+    def reverse_redemptions(self, request, queryset):
+        if "apply" in request.POST:
+            form = ReverseForm(request.POST)
+            if form.is_valid():
+                done = 0
+                for redemption in queryset:
+                    try:
+                        services.redemption_reverse(
+                            redemption=redemption, actor=request.user, reason=form.cleaned_data["reason"]
+                        )
+                        done += 1
+                    except (ValidationError, ApplicationError) as exc:
+                        msg = exc.message if isinstance(exc, ApplicationError) else " ".join(exc.messages)
+                        self.message_user(request, f"Redemption {redemption.pk}: {msg}", messages.ERROR)
+                if done:
+                    self.message_user(request, f"{done} redemption(s) reversed.", messages.SUCCESS)
+                return None
+        else:
+            form = ReverseForm()
+        return _intermediate(
+            self,
+            request,
+            queryset,
+            form=form,
+            title="Reverse redemptions",
+            action="reverse_redemptions",
+            template_note="The gems are credited back with an entry that references the redemption's debit.",
+        )
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("name", "sku", "brand", "points_award", "redemption_cost", "msrp", "is_active", "is_featured")
+    list_select_related = ("brand",)
+    list_filter = ("brand", "is_active", "is_featured", "is_new", "is_limited", "product_form")
+    search_fields = ("name", "sku", "product_line")
+    list_editable = ("is_active",)
+    readonly_fields = ("created_at", "updated_at")
+    show_full_result_count = False
+
+
+@admin.register(RewardItem)
+class RewardItemAdmin(admin.ModelAdmin):
+    list_display = ("name", "key", "brand", "cost", "is_active")
+    list_select_related = ("brand",)
+    list_filter = ("brand", "is_active")
+    search_fields = ("name", "key")
+    prepopulated_fields = {"key": ("name",)}
+
+
+@admin.register(Rank)
+class RankAdmin(admin.ModelAdmin):
+    list_display = ("name", "key", "brand", "points_required", "point_multiplier", "is_active")
+    list_select_related = ("brand",)
+    list_filter = ("brand", "is_active")
+    search_fields = ("name", "key")
+    ordering = ("brand", "points_required")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        self.message_user(
+            request, "Ranks apply to new earnings at once; run manage.py recompute_ranks to re-rank every member."
+        )
+
+
+class AchievementConfigForm(forms.ModelForm):
+    class Meta:
+        model = AchievementConfig
+        fields = [
+            "brand",
+            "name",
+            "description",
+            "achievement_key",
+            "achievement_type",
+            "criteria",
+            "rewards",
+            "visibility",
+            "metadata",
+            "is_active",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        brand, key = data.get("brand"), data.get("achievement_key")
+        clash = AchievementConfig.objects.filter(achievement_key=key, brand=brand)
+        if self.instance.pk:
+            clash = clash.exclude(pk=self.instance.pk)
+        if key and clash.exists():
+            self.add_error("achievement_key", "This key is already used for this brand (or globally).")
+        return data
+
+
+@admin.register(AchievementConfig)
+class AchievementConfigAdmin(admin.ModelAdmin):
+    form = AchievementConfigForm
+    list_display = ("name", "achievement_key", "achievement_type", "brand", "is_active", "updated_at")
+    list_select_related = ("brand",)
+    list_filter = ("achievement_type", "brand", "is_active")
+    search_fields = ("name", "achievement_key")
+    readonly_fields = ("created_at", "updated_at")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "criteria" in form.changed_data:
+            self.message_user(request, "Criteria changed: run manage.py recompute_achievements to rebuild progress.")
+
+
+@admin.register(Referral)
+class ReferralAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "referrer",
+        "email",
+        "status",
+        "expires_at",
+        "converted_at",
+        "points_awarded_to_referrer",
+    )
+    list_select_related = ("referrer",)
+    list_filter = ("status", "brand", "created_at")
+    search_fields = ("referrer__email", "email", "=referral_code")
+    raw_id_fields = ("referrer", "referee", "brand")
+    readonly_fields = [f.name for f in Referral._meta.fields]
+    ordering = ("-created_at", "-id")
+
+
+@admin.register(AuditRun)
+class AuditRunAdmin(ReadOnlyAdmin):
+    list_display = ("started_at", "finished_at", "wallets_checked", "entries_checked", "differences", "clean")
+    readonly_fields = [f.name for f in AuditRun._meta.fields]
+    ordering = ("-started_at",)
+
+    @admin.display(boolean=True, description="clean")
+    def clean(self, obj):
+        return obj.is_clean
+
+
+@admin.register(ProductScan)
+class ProductScanAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "user", "product", "day", "points_awarded", "multiplier")
+    list_select_related = ("user", "product")
+    list_filter = ("day",)
+    search_fields = ("user__email", "product__sku")
+    raw_id_fields = ("user", "product", "entry")
+    readonly_fields = [f.name for f in ProductScan._meta.fields]
+    ordering = ("-created_at", "-id")
+
+
+@admin.register(EngagementReward)
+class EngagementRewardAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "user", "reward_type", "reward_amount", "day", "streak")
+    list_select_related = ("user",)
+    list_filter = ("reward_type", "day")
+    search_fields = ("user__email",)
+    raw_id_fields = ("user", "entry")
+    readonly_fields = [f.name for f in EngagementReward._meta.fields]
+    ordering = ("-created_at",)
+
+
+@admin.register(UserAchievement)
+class UserAchievementAdmin(ReadOnlyAdmin):
+    list_display = ("user", "config", "progress", "completed", "completed_at", "points_rewarded")
+    list_select_related = ("user", "config")
+    list_filter = ("completed", "config")
+    search_fields = ("user__email", "config__achievement_key")
+    raw_id_fields = ("user", "config", "entry")
+    readonly_fields = [f.name for f in UserAchievement._meta.fields]
+
+
+@admin.register(MemberRank)
+class MemberRankAdmin(ReadOnlyAdmin):
+    list_display = ("user", "brand", "rank", "changed_at")
+    list_select_related = ("user", "brand", "rank")
+    list_filter = ("brand", "rank")
+    search_fields = ("user__email",)
+    readonly_fields = ("user", "brand", "rank", "changed_at")

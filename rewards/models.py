@@ -1,8 +1,23 @@
-"""Insight Gems: products and the loyalty programme of each brand."""
+"""Insight Gems: the ledger, wallets and the loyalty programme of each brand.
 
+One currency (Insight Gems), one wallet per person. Every change of a balance is an
+immutable ``LedgerEntry`` tagged with the brand it concerns; ``Wallet`` caches the
+balance and the lifetime earned, updated in the same transaction under a row lock, and
+the database keeps the balance non-negative. Ranks, achievements, products and reward
+items are configured per brand.
+"""
+
+from __future__ import annotations
+
+import pgtrigger
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Now
+from django.utils import timezone
+
+from rewards.schemas import ACHIEVEMENT_REWARDS_SCHEMA, CRITERIA_SCHEMA, check_criteria, validate_json
 
 
 class Product(models.Model):
@@ -19,6 +34,11 @@ class Product(models.Model):
     msrp = models.DecimalField("MSRP", max_digits=10, decimal_places=2)
     points_award = models.PositiveIntegerField(
         help_text="Insight Gems awarded for a scan (before the rank multiplier)."
+    )
+    redemption_cost = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Insight Gems a member spends to redeem this product; empty when it cannot be redeemed.",
     )
     product_line = models.CharField(max_length=100, blank=True, default="")
     product_form = models.CharField(max_length=100, blank=True, default="", help_text="e.g. Book, Course, Journal.")
@@ -44,8 +64,603 @@ class Product(models.Model):
                 condition=Q(strain_type__in=["", "Sativa", "Indica", "Hybrid"]),
                 name="rewards_product_strain_type_valid",
             ),
+            models.CheckConstraint(
+                condition=Q(redemption_cost__isnull=True) | Q(redemption_cost__gt=0),
+                name="rewards_product_redemption_cost_gt_0",
+            ),
         ]
         indexes = [models.Index(fields=["sku"], name="rewards_product_sku")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.sku})"
+
+    def clean(self) -> None:
+        if not isinstance(self.tags, list) or not all(isinstance(t, str) for t in self.tags):
+            raise ValidationError({"tags": ['Tags are a list of strings, e.g. ["focus", "new"].']})
+
+
+class RewardItem(models.Model):
+    """Something that is not a product that a member can spend gems on (a session, a discount)."""
+
+    brand = models.ForeignKey("accounts.Brand", on_delete=models.PROTECT, related_name="reward_items")
+    key = models.SlugField(max_length=100)
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True, default="")
+    cost = models.PositiveIntegerField(help_text="Insight Gems spent to redeem it.")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
+    class Meta:
+        ordering = ["brand", "cost", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "key"], name="rewards_rewarditem_brand_key_unique"),
+            models.CheckConstraint(condition=Q(cost__gt=0), name="rewards_rewarditem_cost_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.cost} gems)"
+
+
+# --------------------------------------------------------------------------- ledger
+
+
+class Wallet(models.Model):
+    """A person's gems: the balance and the lifetime earned, derived from the ledger."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="wallet")
+    balance = models.IntegerField(default=0)
+    lifetime_earned = models.IntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+    updated_at = models.DateTimeField(default=timezone.now, db_default=Now())
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(balance__gte=0), name="rewards_wallet_balance_gte_0"),
+            models.CheckConstraint(condition=Q(lifetime_earned__gte=0), name="rewards_wallet_lifetime_gte_0"),
+        ]
+        permissions = [("adjust_wallet", "Can adjust a wallet's balance (through a ledger entry)")]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.balance} gems"
+
+
+class LedgerEntry(models.Model):
+    """One immutable change of a wallet (seed 002 ``gem_transactions``).
+
+    Never updated nor deleted: a database trigger refuses it. A mistake is corrected by
+    a reversal, a new entry of the opposite kind that references the one it reverses.
+    """
+
+    class Kind(models.TextChoices):
+        CREDIT = "CREDIT", "Credit"
+        DEBIT = "DEBIT", "Debit"
+
+    class Reason(models.TextChoices):
+        WELCOME = "welcome", "Welcome gift"
+        DAILY_LOGIN = "daily_login", "Daily login reward"
+        QUIZ_COMPLETED = "quiz_completed", "Big Five test completed"
+        EMAIL_VERIFIED = "email_verified", "Email address verified"
+        PRODUCT_SCAN = "product_scan", "Product scanned"
+        REFERRAL_REFERRER = "referral_referrer", "A friend you referred joined"
+        REFERRAL_REFEREE = "referral_referee", "Joined through a friend's referral"
+        ACHIEVEMENT = "achievement", "Achievement unlocked"
+        REDEMPTION = "redemption", "Redeemed"
+        REVERSAL = "reversal", "Correction (reversal)"
+        ADJUSTMENT = "adjustment", "Adjustment by our support team"
+
+    class ActorKind(models.TextChoices):
+        PERSON = "person", "The member"
+        STAFF = "staff", "Staff member"
+        SYSTEM = "system", "System"
+
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(max_length=6, choices=Kind.choices)
+    amount = models.PositiveIntegerField()
+    reason = models.CharField(max_length=32, choices=Reason.choices)
+    brand = models.ForeignKey("accounts.Brand", on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(max_length=100, blank=True, default="", help_text="What caused it, e.g. scan:42.")
+    description = models.CharField(max_length=500, blank=True, default="")
+    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices, default=ActorKind.SYSTEM)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by")
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+
+    class Meta:
+        verbose_name = "ledger entry"
+        verbose_name_plural = "ledger entries"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="rewards_ledger_amount_gt_0"),
+            models.CheckConstraint(condition=Q(kind__in=["CREDIT", "DEBIT"]), name="rewards_ledger_kind_valid"),
+            models.CheckConstraint(
+                condition=(Q(reason="reversal") & Q(reverses__isnull=False))
+                | (~Q(reason="reversal") & Q(reverses__isnull=True)),
+                name="rewards_ledger_reversal_has_target",
+            ),
+            models.CheckConstraint(
+                condition=(Q(actor_kind="system") & Q(actor__isnull=True))
+                | (~Q(actor_kind="system") & Q(actor__isnull=False)),
+                name="rewards_ledger_actor_matches_kind",
+            ),
+            models.CheckConstraint(condition=~Q(reverses=F("id")), name="rewards_ledger_not_self_reversal"),
+        ]
+        indexes = [
+            models.Index(fields=["wallet", "-created_at", "-id"], name="rewards_ledger_wallet_time"),
+            models.Index(fields=["reason", "-created_at"], name="rewards_ledger_reason_time"),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="immutable", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+        permissions = [("reverse_ledgerentry", "Can reverse a ledger entry")]
+
+    def __str__(self) -> str:
+        sign = "+" if self.kind == self.Kind.CREDIT else "−"
+        return f"{sign}{self.amount} {self.get_reason_display()}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValidationError("Ledger entries are immutable; record a reversal instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Ledger entries are immutable; record a reversal instead.")
+
+    @property
+    def signed_amount(self) -> int:
+        return self.amount if self.kind == self.Kind.CREDIT else -self.amount
+
+
+class AuditRun(models.Model):
+    """The result of one ``manage.py rewards_audit`` (visible to ops in the console)."""
+
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    wallets_checked = models.PositiveIntegerField(default=0)
+    entries_checked = models.PositiveBigIntegerField(default=0)
+    differences = models.PositiveIntegerField(default=0)
+    details = models.JSONField(default=list, blank=True, help_text="The first wallets that differ.")
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return (
+            f"Audit {self.started_at:%Y-%m-%d %H:%M}: {'clean' if self.is_clean else f'{self.differences} differences'}"
+        )
+
+    @property
+    def is_clean(self) -> bool:
+        return self.differences == 0
+
+
+# ----------------------------------------------------------------- earning rules
+
+
+class EngagementReward(models.Model):
+    """A non-transactional engagement rewarded with gems (seed 002 ``engagement_rewards``)."""
+
+    class Type(models.TextChoices):
+        DAILY_LOGIN = "daily_login", "Daily login"
+        QUIZ_COMPLETED = "quiz_completed", "Quiz completed"
+        EMAIL_VERIFIED = "email_verified", "Email verified"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="engagement_rewards")
+    reward_type = models.CharField(max_length=32, choices=Type.choices)
+    reward_amount = models.PositiveIntegerField()
+    day = models.DateField(help_text="Calendar day in the member's time zone.")
+    streak = models.PositiveIntegerField(default=1, help_text="Consecutive days (daily login).")
+    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "reward_type", "day"],
+                condition=Q(reward_type="daily_login"),
+                name="rewards_engagement_daily_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "reward_type"],
+                condition=Q(reward_type="email_verified"),
+                name="rewards_engagement_email_verified_once",
+            ),
+            models.CheckConstraint(condition=Q(streak__gte=1), name="rewards_engagement_streak_gte_1"),
+        ]
+        indexes = [models.Index(fields=["user", "reward_type", "-day"], name="rewards_engagement_user_day")]
+
+    def __str__(self) -> str:
+        return f"{self.get_reward_type_display()} {self.day} (+{self.reward_amount})"
+
+
+class ProductScan(models.Model):
+    """A member scanned a product: one award per member, product and day (seed 004)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="product_scans")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="scans")
+    day = models.DateField(help_text="Calendar day in the member's time zone.")
+    points_awarded = models.PositiveIntegerField(default=0)
+    multiplier = models.DecimalField(max_digits=4, decimal_places=2, default=1)
+    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "product", "day"], name="rewards_scan_once_per_day"),
+        ]
+        indexes = [models.Index(fields=["user", "-created_at"], name="rewards_scan_user_time")]
+
+    def __str__(self) -> str:
+        return f"{self.user} scanned {self.product} on {self.day}"
+
+
+class Redemption(models.Model):
+    """Gems spent on a product or a reward item; staff may reverse it with a reason."""
+
+    class Status(models.TextChoices):
+        COMPLETED = "completed", "Completed"
+        REVERSED = "reversed", "Reversed"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="redemptions")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    reward_item = models.ForeignKey(RewardItem, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    cost = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.COMPLETED)
+    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="redemption")
+    reversal_entry = models.OneToOneField(
+        LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reversal_reason = models.CharField(max_length=500, blank=True, default="")
+    reversed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(product__isnull=False) & Q(reward_item__isnull=True))
+                | (Q(product__isnull=True) & Q(reward_item__isnull=False)),
+                name="rewards_redemption_one_target",
+            ),
+            models.CheckConstraint(condition=Q(cost__gt=0), name="rewards_redemption_cost_gt_0"),
+            models.CheckConstraint(
+                condition=(Q(status="completed") & Q(reversal_entry__isnull=True) & Q(reversed_at__isnull=True))
+                | (Q(status="reversed") & Q(reversal_entry__isnull=False) & Q(reversed_at__isnull=False)),
+                name="rewards_redemption_status_consistent",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "-created_at"], name="rewards_redemption_user_time")]
+        permissions = [("reverse_redemption", "Can reverse a redemption (refund the gems)")]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.target_name} ({self.cost} gems, {self.status})"
+
+    @property
+    def target_name(self) -> str:
+        target = self.product or self.reward_item
+        return target.name if target else ""
+
+
+# ------------------------------------------------------------------------ referrals
+
+
+class ReferralCode(models.Model):
+    """A member's unguessable referral code (seed 004 ``referral_codes``)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referral_codes")
+    code = models.CharField(max_length=50, unique=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(is_active=True), name="rewards_referralcode_one_active_per_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Referral(models.Model):
+    """A new person who arrived with a member's code (seeds 002 and 004 ``referrals``)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CONVERTED = "converted", "Converted"
+        EXPIRED = "expired", "Expired"
+
+    referrer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals_made")
+    referee = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referral")
+    referral_code = models.CharField(max_length=50)
+    email = models.CharField(max_length=254, help_text="The new person's email when they arrived.")
+    brand = models.ForeignKey("accounts.Brand", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    expires_at = models.DateTimeField()
+    converted_at = models.DateTimeField(null=True, blank=True)
+    points_awarded_to_referrer = models.PositiveIntegerField(default=0)
+    points_awarded_to_referee = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(referrer=F("referee")), name="rewards_referral_not_self"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "converted", "expired"]), name="rewards_referral_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="converted") & Q(converted_at__isnull=False))
+                | (~Q(status="converted") & Q(converted_at__isnull=True)),
+                name="rewards_referral_converted_at_iff_converted",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["referrer", "status"], name="rewards_referral_referrer"),
+            models.Index(fields=["expires_at"], name="rewards_referral_pending_exp", condition=Q(status="pending")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.referrer} → {self.email} ({self.status})"
+
+
+# ---------------------------------------------------------------------------- ranks
+
+
+class Rank(models.Model):
+    """A level of a brand's programme, reached on lifetime earned gems (seed 004 ``ranks``)."""
+
+    brand = models.ForeignKey("accounts.Brand", on_delete=models.PROTECT, related_name="ranks")
+    key = models.SlugField(max_length=50)
+    name = models.CharField(max_length=100)
+    points_required = models.PositiveIntegerField(help_text="Lifetime earned gems needed (not the balance).")
+    point_multiplier = models.DecimalField(max_digits=3, decimal_places=2, default=1)
+    benefits = models.TextField(blank=True, default="")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
+    class Meta:
+        ordering = ["brand", "points_required"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "brand"], name="rewards_rank_key_brand_unique"),
+            models.UniqueConstraint(
+                fields=["brand", "points_required"],
+                condition=Q(is_active=True),
+                name="rewards_rank_threshold_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(point_multiplier__gte=1) & Q(point_multiplier__lte=5),
+                name="rewards_rank_multiplier_1_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key})"
+
+
+class MemberRank(models.Model):
+    """A member's current rank in a brand's programme (seed 004 ``users.current_rank_key``)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ranks")
+    brand = models.ForeignKey("accounts.Brand", on_delete=models.PROTECT, related_name="+")
+    rank = models.ForeignKey(Rank, on_delete=models.PROTECT, null=True, blank=True, related_name="members")
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "brand"], name="rewards_memberrank_user_brand")]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.rank or 'no rank'}"
+
+
+# --------------------------------------------------------------------- achievements
+
+
+class AchievementConfig(models.Model):
+    """An achievement of a brand's programme, or a global one (seed 004 ``achievement_configs``)."""
+
+    class Type(models.TextChoices):
+        SCAN_COUNT = "scan_count", "Scan count"
+        PURCHASE_AMOUNT = "purchase_amount", "Purchase amount"
+        REFERRAL_COUNT = "referral_count", "Referral count"
+        WISHLIST_ITEMS = "wishlist_items", "Wishlist items"
+        ACHIEVEMENT_UNLOCKED = "achievement_unlocked", "Achievements unlocked"
+        CUSTOM = "custom", "Custom (event count)"
+
+    brand = models.ForeignKey(
+        "accounts.Brand",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="achievement_configs",
+        help_text="Empty for a global achievement.",
+    )
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True, default="")
+    achievement_key = models.SlugField(max_length=100)
+    achievement_type = models.CharField(max_length=32, choices=Type.choices)
+    criteria = models.JSONField(
+        help_text='{"metric": "scan_count", "operator": ">=", "value": 5, "timeframe": "all_time"}'
+    )
+    rewards = models.JSONField(default=dict, blank=True, help_text='{"points": 50, "badge": "first-scan"}')
+    visibility = models.JSONField(default=dict, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
+    class Meta:
+        ordering = ["brand", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["achievement_key", "brand"], name="rewards_achievement_key_brand", nulls_distinct=False
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    achievement_type__in=[
+                        "scan_count",
+                        "purchase_amount",
+                        "referral_count",
+                        "wishlist_items",
+                        "achievement_unlocked",
+                        "custom",
+                    ]
+                ),
+                name="rewards_achievement_type_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["achievement_type"], name="rewards_achcfg_type", condition=Q(is_active=True))]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors = {}
+        try:
+            validate_json(self.criteria, CRITERIA_SCHEMA, field="criteria")
+            check_criteria(achievement_type=self.achievement_type, criteria=self.criteria)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+        try:
+            validate_json(self.rewards, ACHIEVEMENT_REWARDS_SCHEMA, field="rewards")
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def points(self) -> int:
+        return int((self.rewards or {}).get("points", 0))
+
+
+class UserAchievement(models.Model):
+    """A member's progress on an achievement (seed 004 ``user_achievements``)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="achievements")
+    config = models.ForeignKey(AchievementConfig, on_delete=models.PROTECT, related_name="progress_rows")
+    progress = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    completed = models.BooleanField(default=False)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    points_rewarded = models.PositiveIntegerField(default=0)
+    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+    updated_at = models.DateTimeField(default=timezone.now, db_default=Now())
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "config"], name="rewards_userachievement_unique"),
+            models.CheckConstraint(
+                condition=(Q(completed=True) & Q(completed_at__isnull=False))
+                | (Q(completed=False) & Q(completed_at__isnull=True)),
+                name="rewards_userachievement_completed_at",
+            ),
+            models.CheckConstraint(condition=Q(progress__gte=0), name="rewards_userachievement_progress_gte_0"),
+        ]
+        indexes = [models.Index(fields=["user", "completed"], name="rewards_userach_user_done")]
+        triggers = [
+            # Completion is awarded once and never taken back.
+            pgtrigger.Protect(
+                name="completion_final",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Q(old__completed=True, new__completed=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.config} ({'done' if self.completed else self.progress})"
+
+
+# ---------------------------------------------------------------- wishlists, goals
+
+
+class WishlistItem(models.Model):
+    """A product a member wishes for (seed 004 ``wishlists``)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wishlist")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    added_at = models.DateTimeField(default=timezone.now, db_default=Now())
+
+    class Meta:
+        ordering = ["-added_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "product"], name="rewards_wishlist_user_product")]
+
+    def __str__(self) -> str:
+        return f"{self.user} wishes for {self.product}"
+
+
+class Goal(models.Model):
+    """A savings goal in gems (seed 004 ``user_goals``); progress is the current balance."""
+
+    class Type(models.TextChoices):
+        WISHLIST_ITEM = "wishlist_item", "A product"
+        ACHIEVEMENT = "achievement", "An achievement"
+        CUSTOM = "custom", "My own goal"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="goals")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    goal_type = models.CharField(max_length=20, choices=Type.choices, default=Type.CUSTOM)
+    goal_name = models.CharField(max_length=255)
+    target_points = models.PositiveIntegerField()
+    is_active = models.BooleanField(default=True)
+    started_at = models.DateTimeField(default=timezone.now, db_default=Now())
+    completed_at = models.DateTimeField(null=True, blank=True, help_text="Set once, when the balance first reached it.")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(target_points__gt=0), name="rewards_goal_target_gt_0"),
+            models.CheckConstraint(
+                condition=~Q(goal_type="wishlist_item") | Q(product__isnull=False),
+                name="rewards_goal_product_for_wishlist_item",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["user", "target_points"],
+                name="rewards_goal_open",
+                condition=Q(is_active=True, completed_at__isnull=True),
+            ),
+        ]
+        triggers = [
+            pgtrigger.Protect(
+                name="completed_at_set_once",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Q(
+                    old__completed_at__isnull=False, new__completed_at__df=pgtrigger.F("old__completed_at")
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.goal_name
+
+
+# --------------------------------------------------------------- API idempotency
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a POST sent with an ``Idempotency-Key`` header, per person."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
+    status_code = models.PositiveSmallIntegerField(default=0)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="rewards_idempotency_user_key")]
+        indexes = [models.Index(fields=["created_at"], name="rewards_idempotency_created")]

@@ -1,0 +1,366 @@
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from accounts.models import Brand
+from rewards import selectors
+from rewards.models import (
+    AchievementConfig,
+    EngagementReward,
+    Goal,
+    LedgerEntry,
+    Product,
+    ProductScan,
+    Rank,
+    Redemption,
+    Referral,
+    RewardItem,
+    WishlistItem,
+)
+
+# ------------------------------------------------------------------------- catalogue
+
+
+class ModelRulesMixin:
+    """Run the model's own validation (field rules, ``clean()``, unique and check constraints)
+    so a staff write gets a 400 with field messages instead of a database error."""
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        model = self.Meta.model
+        instance = (
+            model(**{f.attname: getattr(self.instance, f.attname) for f in model._meta.concrete_fields})
+            if (self.instance is not None)
+            else model()
+        )
+        for field, value in attrs.items():
+            setattr(instance, field, value)
+        try:
+            instance.full_clean()
+        except DjangoValidationError as exc:
+            errors = exc.message_dict
+            if "__all__" in errors:
+                errors["non_field_errors"] = errors.pop("__all__")
+            raise serializers.ValidationError(errors) from None
+        return attrs
+
+
+class ProductSerializer(ModelRulesMixin, serializers.ModelSerializer):
+    brand = serializers.SlugRelatedField(slug_field="slug", queryset=Brand.objects.all())
+
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "brand",
+            "sku",
+            "name",
+            "msrp",
+            "points_award",
+            "redemption_cost",
+            "product_line",
+            "product_form",
+            "strain_name",
+            "strain_type",
+            "potency_thc_percent",
+            "potency_cbd_percent",
+            "dominant_terpene",
+            "tags",
+            "is_featured",
+            "is_new",
+            "is_limited",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        validators: list = []
+
+    def validate_tags(self, value):
+        if not isinstance(value, list) or not all(isinstance(t, str) and len(t) <= 100 for t in value):
+            raise serializers.ValidationError("Tags are a list of short strings.")
+        return value
+
+
+class RewardItemSerializer(ModelRulesMixin, serializers.ModelSerializer):
+    brand = serializers.SlugRelatedField(slug_field="slug", queryset=Brand.objects.all())
+
+    class Meta:
+        model = RewardItem
+        fields = ["id", "brand", "key", "name", "description", "cost", "is_active", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        validators: list = []
+
+
+class RankSerializer(ModelRulesMixin, serializers.ModelSerializer):
+    brand = serializers.SlugRelatedField(slug_field="slug", queryset=Brand.objects.all())
+    point_multiplier = serializers.DecimalField(max_digits=3, decimal_places=2, min_value=1, max_value=5)
+
+    class Meta:
+        model = Rank
+        fields = [
+            "id",
+            "brand",
+            "key",
+            "name",
+            "points_required",
+            "point_multiplier",
+            "benefits",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        validators: list = []
+
+
+class AchievementConfigSerializer(ModelRulesMixin, serializers.ModelSerializer):
+    brand = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Brand.objects.all(), allow_null=True, required=False
+    )
+
+    class Meta:
+        model = AchievementConfig
+        fields = [
+            "id",
+            "brand",
+            "name",
+            "description",
+            "achievement_key",
+            "achievement_type",
+            "criteria",
+            "rewards",
+            "visibility",
+            "metadata",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        validators: list = []  # the model's rules (JSON Schemas, unique key per brand) run in validate()
+
+
+# ---------------------------------------------------------------------------- ledger
+
+
+class RankLadderSerializer(serializers.Serializer):
+    brand = serializers.CharField(source="brand.slug")
+    rank = serializers.CharField(source="rank.key", allow_null=True, default=None)
+    rank_name = serializers.CharField(source="rank.name", allow_null=True, default=None)
+    multiplier = serializers.DecimalField(max_digits=3, decimal_places=2)
+    next_rank = serializers.CharField(source="next_rank.key", allow_null=True, default=None)
+    points_to_next = serializers.IntegerField()
+    percent = serializers.IntegerField()
+
+
+class ReferralSummarySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    link = serializers.URLField()
+    pending = serializers.IntegerField()
+    converted = serializers.IntegerField()
+    expired = serializers.IntegerField()
+    gems = serializers.IntegerField()
+
+
+class WalletSerializer(serializers.Serializer):
+    balance = serializers.IntegerField(source="wallet.balance")
+    lifetime_earned = serializers.IntegerField(source="wallet.lifetime_earned")
+    updated_at = serializers.DateTimeField(source="wallet.updated_at")
+    ranks = RankLadderSerializer(many=True)
+    referral = ReferralSummarySerializer()
+
+
+class LedgerEntrySerializer(serializers.ModelSerializer):
+    brand = serializers.CharField(source="brand.slug")
+    reason_display = serializers.CharField(source="get_reason_display")
+    signed_amount = serializers.IntegerField()
+
+    class Meta:
+        model = LedgerEntry
+        fields = [
+            "id",
+            "kind",
+            "amount",
+            "signed_amount",
+            "reason",
+            "reason_display",
+            "description",
+            "brand",
+            "source",
+            "actor_kind",
+            "reverses",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class DailyRewardSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EngagementReward
+        fields = ["id", "reward_type", "reward_amount", "day", "streak", "created_at"]
+        read_only_fields = fields
+
+
+class MyAchievementSerializer(serializers.ModelSerializer):
+    brand = serializers.CharField(source="brand.slug", allow_null=True, default=None)
+    progress = serializers.DecimalField(source="my_progress", max_digits=14, decimal_places=2, default=0)
+    completed = serializers.BooleanField(source="my_completed", default=False)
+    completed_at = serializers.DateTimeField(source="my_completed_at", allow_null=True, default=None)
+    points_rewarded = serializers.IntegerField(source="my_points", default=0)
+    percent = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AchievementConfig
+        fields = [
+            "id",
+            "brand",
+            "achievement_key",
+            "name",
+            "description",
+            "achievement_type",
+            "criteria",
+            "rewards",
+            "progress",
+            "percent",
+            "completed",
+            "completed_at",
+            "points_rewarded",
+        ]
+        read_only_fields = fields
+
+    def get_percent(self, obj) -> int:
+        return selectors.achievement_percent(obj)
+
+
+class ProductBriefSerializer(serializers.ModelSerializer):
+    brand = serializers.CharField(source="brand.slug")
+
+    class Meta:
+        model = Product
+        fields = ["id", "brand", "sku", "name", "points_award", "redemption_cost"]
+        read_only_fields = fields
+
+
+class WishlistItemSerializer(serializers.ModelSerializer):
+    product = ProductBriefSerializer(read_only=True)
+
+    class Meta:
+        model = WishlistItem
+        fields = ["id", "product", "added_at"]
+        read_only_fields = fields
+
+
+class WishlistAddSerializer(serializers.Serializer):
+    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.select_related("brand"))
+
+
+class GoalSerializer(serializers.ModelSerializer):
+    current_points = serializers.SerializerMethodField()
+    percent = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Goal
+        fields = [
+            "id",
+            "goal_type",
+            "goal_name",
+            "product",
+            "target_points",
+            "current_points",
+            "percent",
+            "is_active",
+            "started_at",
+            "completed_at",
+        ]
+        read_only_fields = fields
+
+    def _progress(self, goal):
+        return selectors.goal_progress(goal, balance=self.context.get("balance", 0))
+
+    def get_current_points(self, goal) -> int:
+        return self._progress(goal)["current_points"]
+
+    def get_percent(self, goal) -> int:
+        return self._progress(goal)["percent"]
+
+
+class GoalCreateSerializer(serializers.Serializer):
+    goal_type = serializers.ChoiceField(choices=Goal.Type.choices, default=Goal.Type.CUSTOM)
+    goal_name = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    target_points = serializers.IntegerField(min_value=1, max_value=100_000_000, required=False, allow_null=True)
+    product = serializers.PrimaryKeyRelatedField(
+        queryset=Product.objects.filter(is_active=True), required=False, allow_null=True
+    )
+
+
+class GoalUpdateSerializer(serializers.Serializer):
+    goal_name = serializers.CharField(max_length=255, required=False)
+    target_points = serializers.IntegerField(min_value=1, max_value=100_000_000, required=False)
+    is_active = serializers.BooleanField(required=False)
+
+
+class ReferralSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Referral
+        fields = ["id", "status", "created_at", "expires_at", "converted_at", "points_awarded_to_referrer"]
+        read_only_fields = fields
+
+
+class ScanInputSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    brand = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    qr = serializers.CharField(max_length=400, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        if not attrs["sku"] and not attrs["qr"]:
+            raise serializers.ValidationError({"sku": ["Give the product's SKU (or a QR code payload in qr)."]})
+        return attrs
+
+
+class ScanSerializer(serializers.ModelSerializer):
+    product = ProductBriefSerializer(read_only=True)
+
+    class Meta:
+        model = ProductScan
+        fields = ["id", "product", "day", "points_awarded", "multiplier", "created_at"]
+        read_only_fields = fields
+
+
+class RedemptionInputSerializer(serializers.Serializer):
+    product = serializers.PrimaryKeyRelatedField(
+        queryset=Product.objects.select_related("brand"), required=False, allow_null=True
+    )
+    reward_item = serializers.PrimaryKeyRelatedField(
+        queryset=RewardItem.objects.select_related("brand"), required=False, allow_null=True
+    )
+
+    def validate(self, attrs):
+        if (attrs.get("product") is None) == (attrs.get("reward_item") is None):
+            raise serializers.ValidationError({"non_field_errors": ["Choose either a product or a reward_item."]})
+        return attrs
+
+
+class RedemptionSerializer(serializers.ModelSerializer):
+    product = ProductBriefSerializer(read_only=True)
+    reward_item = serializers.SlugRelatedField(slug_field="key", read_only=True)
+
+    class Meta:
+        model = Redemption
+        fields = [
+            "id",
+            "product",
+            "reward_item",
+            "cost",
+            "status",
+            "entry",
+            "reversal_entry",
+            "reversal_reason",
+            "reversed_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ReverseInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)

@@ -1,0 +1,330 @@
+"""Rewards API: the member's own gems (``/me/…``), scans and redemptions, staff configuration.
+
+A member only ever sees their own records: every member queryset is filtered by
+``request.user`` and another member's id answers 404.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from focusedroom.api.pagination import CursorPagination
+from focusedroom.api.permissions import StaffModelPermissions
+from focusedroom.errors import NotFound, PermissionDenied
+from rewards import selectors, services
+from rewards.api import serializers as s
+from rewards.api.idempotency import HEADER, idempotent
+from rewards.models import (
+    AchievementConfig,
+    Goal,
+    LedgerEntry,
+    Product,
+    ProductScan,
+    Rank,
+    Redemption,
+    Referral,
+    RewardItem,
+    WishlistItem,
+)
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Same key from the same person: the first response is returned and nothing more is written.",
+)
+
+
+class CatalogPermission(StaffModelPermissions):
+    """Any signed-in person may read the catalogue; changes need staff model permissions."""
+
+    def has_permission(self, request, view):
+        if request.method in permissions.SAFE_METHODS:
+            return bool(request.user and request.user.is_authenticated)
+        return super().has_permission(request, view)
+
+
+class OwnRecordsMixin:
+    """The member's own rows only; an empty queryset while the OpenAPI schema is generated."""
+
+    model = None
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.model.objects.none()
+        return self.own_records(self.request.user)
+
+
+def _is_catalog_staff(request, model) -> bool:
+    user = request.user
+    return user.is_staff and user.has_perm(f"rewards.view_{model._meta.model_name}")
+
+
+# ----------------------------------------------------------------------- member API
+
+
+class WalletView(APIView):
+    """The member's balance, lifetime earned, rank per brand and referral link."""
+
+    @extend_schema(responses=s.WalletSerializer)
+    def get(self, request):
+        summary = selectors.wallet_summary(user=request.user)
+        summary["referral"] = services.member_referral_summary(user=request.user)
+        return Response(s.WalletSerializer(summary).data)
+
+
+class TransactionsView(OwnRecordsMixin, generics.ListAPIView):
+    """The member's ledger, newest first (cursor pagination)."""
+
+    serializer_class = s.LedgerEntrySerializer
+    pagination_class = CursorPagination
+    filterset_fields = ["kind", "reason"]
+
+    model = LedgerEntry
+
+    def own_records(self, user):
+        return selectors.ledger_for(user=user)
+
+
+class DailyRewardView(APIView):
+    """Claim today's login reward: 201 the first time today, 200 with the same reward afterwards."""
+
+    @extend_schema(
+        request=None,
+        responses={200: s.DailyRewardSerializer, 201: s.DailyRewardSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def post(self, request):
+        reward, created = services.daily_reward_claim(user=request.user, request=request._request)
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(s.DailyRewardSerializer(reward).data, status=code)
+
+
+class MyAchievementsView(OwnRecordsMixin, generics.ListAPIView):
+    """Every active achievement with the member's progress."""
+
+    serializer_class = s.MyAchievementSerializer
+    filter_backends: list = []
+
+    model = AchievementConfig
+
+    def own_records(self, user):
+        return selectors.achievements_for(user=user)
+
+
+class WishlistViewSet(OwnRecordsMixin, mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.WishlistItemSerializer
+    filter_backends: list = []
+
+    model = WishlistItem
+
+    def own_records(self, user):
+        return selectors.wishlist_for(user=user)
+
+    @extend_schema(
+        request=s.WishlistAddSerializer,
+        responses={200: s.WishlistItemSerializer, 201: s.WishlistItemSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def create(self, request):
+        data = s.WishlistAddSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        item, created = services.wishlist_add(
+            user=request.user, product=data.validated_data["product"], request=request._request
+        )
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(s.WishlistItemSerializer(item).data, status=code)
+
+    def perform_destroy(self, instance):
+        services.wishlist_remove(user=self.request.user, item=instance)
+
+
+class GoalViewSet(
+    OwnRecordsMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = s.GoalSerializer
+    filter_backends: list = []
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    model = Goal
+
+    def own_records(self, user):
+        return selectors.goals_for(user=user)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if getattr(self.request, "user", None) and self.request.user.is_authenticated:
+            context["balance"] = services.wallet_get_or_create(user=self.request.user).balance
+        return context
+
+    @extend_schema(request=s.GoalCreateSerializer, responses={201: s.GoalSerializer})
+    def create(self, request):
+        data = s.GoalCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        goal = services.goal_create(user=request.user, **data.validated_data)
+        return Response(s.GoalSerializer(goal, context=self.get_serializer_context()).data, status=201)
+
+    @extend_schema(request=s.GoalUpdateSerializer, responses=s.GoalSerializer)
+    def partial_update(self, request, pk=None):
+        goal = self.get_object()
+        data = s.GoalUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        goal = services.goal_update(goal=goal, data=data.validated_data)
+        return Response(s.GoalSerializer(goal, context=self.get_serializer_context()).data)
+
+    def perform_destroy(self, instance):
+        services.goal_delete(goal=instance)
+
+
+class ReferralsView(OwnRecordsMixin, generics.ListAPIView):
+    """The member's referral code and link, result counts, and the referrals made."""
+
+    serializer_class = s.ReferralSerializer
+    filter_backends: list = []
+
+    model = Referral
+
+    def own_records(self, user):
+        return selectors.referrals_for(user=user)
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        response.data["summary"] = s.ReferralSummarySerializer(services.member_referral_summary(user=request.user)).data
+        return response
+
+
+class ScanViewSet(OwnRecordsMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Scan a product: ``{"sku", "brand"}`` or ``{"qr": "<brand>:<sku>"}``."""
+
+    serializer_class = s.ScanSerializer
+    pagination_class = CursorPagination
+    filter_backends: list = []
+
+    model = ProductScan
+
+    def own_records(self, user):
+        return ProductScan.objects.filter(user=user).select_related("product__brand")
+
+    @extend_schema(
+        request=s.ScanInputSerializer,
+        responses={200: s.ScanSerializer, 201: s.ScanSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def create(self, request):
+        data = s.ScanInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        scan, created = services.product_scan(user=request.user, **data.validated_data, request=request._request)
+        body = s.ScanSerializer(scan).data
+        if not created:
+            body["detail"] = "Already scanned today: gems are awarded once per product and day."
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class RedemptionViewSet(OwnRecordsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Spend gems on a product or a reward item; staff (``rewards.reverse_redemption``) may reverse."""
+
+    serializer_class = s.RedemptionSerializer
+    pagination_class = CursorPagination
+    filter_backends: list = []
+
+    model = Redemption
+
+    def own_records(self, user):
+        return Redemption.objects.filter(user=user).select_related("product__brand", "reward_item")
+
+    @extend_schema(
+        request=s.RedemptionInputSerializer, responses={201: s.RedemptionSerializer}, parameters=[IDEMPOTENCY_PARAMETER]
+    )
+    @idempotent
+    def create(self, request):
+        data = s.RedemptionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        redemption, _ = services.redemption_create(
+            user=request.user,
+            product=data.validated_data.get("product"),
+            reward_item=data.validated_data.get("reward_item"),
+            idempotency_key=request.headers.get(HEADER, "").strip(),
+            request=request._request,
+        )
+        return Response(s.RedemptionSerializer(redemption).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.ReverseInputSerializer, responses=s.RedemptionSerializer, parameters=[IDEMPOTENCY_PARAMETER]
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def reverse(self, request, pk=None):
+        user = request.user
+        if not (user.is_staff and user.has_perm("rewards.reverse_redemption")):
+            raise PermissionDenied("You do not have permission to reverse redemptions.")
+        redemption = Redemption.objects.filter(pk=pk).first()
+        if redemption is None:
+            raise NotFound("No such redemption.")
+        data = s.ReverseInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        redemption = services.redemption_reverse(
+            redemption=redemption, actor=user, reason=data.validated_data["reason"]
+        )
+        return Response(s.RedemptionSerializer(redemption).data)
+
+
+# ------------------------------------------------------------------------ staff API
+
+
+class ProductViewSet(viewsets.ModelViewSet):
+    """Products of the brands. Members read active products; staff with model permissions manage them."""
+
+    serializer_class = s.ProductSerializer
+    permission_classes = [CatalogPermission]
+    filterset_fields = ["brand__slug", "is_active", "is_featured", "sku"]
+    ordering_fields = ["name", "points_award", "created_at"]
+
+    def get_queryset(self):
+        qs = Product.objects.select_related("brand").order_by("brand__name", "name", "id")
+        if not _is_catalog_staff(self.request, Product):
+            qs = qs.filter(is_active=True, brand__is_active=True)
+        return qs
+
+
+class RewardItemViewSet(viewsets.ModelViewSet):
+    """Reward items to spend gems on. Members read active ones; staff manage them."""
+
+    serializer_class = s.RewardItemSerializer
+    permission_classes = [CatalogPermission]
+    filterset_fields = ["brand__slug", "is_active"]
+
+    def get_queryset(self):
+        qs = RewardItem.objects.select_related("brand").order_by("brand__name", "cost", "id")
+        if not _is_catalog_staff(self.request, RewardItem):
+            qs = qs.filter(is_active=True, brand__is_active=True)
+        return qs
+
+
+class RankViewSet(viewsets.ModelViewSet):
+    """Staff: ranks of each brand (after changes run ``manage.py recompute_ranks``)."""
+
+    queryset = Rank.objects.select_related("brand").order_by("brand__name", "points_required", "id")
+    serializer_class = s.RankSerializer
+    permission_classes = [StaffModelPermissions]
+    filterset_fields = ["brand__slug", "is_active"]
+
+
+class AchievementConfigViewSet(viewsets.ModelViewSet):
+    """Staff: achievement configurations (criteria validated by JSON Schema)."""
+
+    queryset = AchievementConfig.objects.select_related("brand").order_by("brand__name", "name", "id")
+    serializer_class = s.AchievementConfigSerializer
+    permission_classes = [StaffModelPermissions]
+    filterset_fields = ["brand__slug", "achievement_type", "is_active"]

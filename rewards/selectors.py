@@ -1,0 +1,117 @@
+"""Reads of the rewards app (dashboards, API lists); aggregates run in SQL."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import F, FilteredRelation, Q, QuerySet
+
+from accounts.models import User
+from rewards import services
+from rewards.models import AchievementConfig, Goal, LedgerEntry, Rank, Referral, WishlistItem
+
+
+def ledger_for(*, user: User) -> QuerySet[LedgerEntry]:
+    return LedgerEntry.objects.filter(wallet__user=user).select_related("brand").order_by("-created_at", "-id")
+
+
+def rank_ladders(*, lifetime: int) -> list[dict[str, Any]]:
+    """Per brand with active ranks: the rank reached, the next one and the progress to it."""
+    ranks = (
+        Rank.objects.filter(is_active=True, brand__is_active=True)
+        .select_related("brand")
+        .order_by("brand__name", "brand_id", "points_required")
+    )
+    ladders: dict[int, dict[str, Any]] = {}
+    for rank in ranks:  # a handful of configuration rows per brand
+        ladder = ladders.setdefault(rank.brand_id, {"brand": rank.brand, "current": None, "next": None})
+        if rank.points_required <= lifetime:
+            ladder["current"] = rank
+        elif ladder["next"] is None:
+            ladder["next"] = rank
+    result = []
+    for ladder in ladders.values():
+        current, nxt = ladder["current"], ladder["next"]
+        base = current.points_required if current else 0
+        if nxt is None:
+            percent, to_next = 100, 0
+        else:
+            span = max(nxt.points_required - base, 1)
+            percent = max(0, min(100, int((lifetime - base) * 100 / span)))
+            to_next = nxt.points_required - lifetime
+        result.append(
+            {
+                "brand": ladder["brand"],
+                "rank": current,
+                "multiplier": current.point_multiplier if current else Decimal("1.00"),
+                "next_rank": nxt,
+                "points_to_next": to_next,
+                "percent": percent,
+            }
+        )
+    return result
+
+
+def wallet_summary(*, user: User) -> dict[str, Any]:
+    wallet = services.wallet_get_or_create(user=user)
+    return {"wallet": wallet, "ranks": rank_ladders(lifetime=wallet.lifetime_earned)}
+
+
+def achievements_for(*, user: User) -> QuerySet[AchievementConfig]:
+    """Active achievements (global and per brand) with the member's progress, one query."""
+    return (
+        AchievementConfig.objects.filter(is_active=True)
+        .select_related("brand")
+        .annotate(mine=FilteredRelation("progress_rows", condition=Q(progress_rows__user=user)))
+        .annotate(
+            my_progress=F("mine__progress"),
+            my_completed=F("mine__completed"),
+            my_completed_at=F("mine__completed_at"),
+            my_points=F("mine__points_rewarded"),
+        )
+        .order_by("brand__name", "name", "id")
+    )
+
+
+def achievement_percent(config: AchievementConfig) -> int:
+    if getattr(config, "my_completed", False):
+        return 100
+    target = Decimal(str(config.criteria.get("value", 0)))
+    progress = getattr(config, "my_progress", None) or Decimal(0)
+    if target <= 0:
+        return 0
+    return max(0, min(100, int(progress * 100 / target)))
+
+
+def wishlist_for(*, user: User) -> QuerySet[WishlistItem]:
+    return WishlistItem.objects.filter(user=user).select_related("product__brand").order_by("-added_at", "-id")
+
+
+def goals_for(*, user: User) -> QuerySet[Goal]:
+    return Goal.objects.filter(user=user).select_related("product").order_by("-is_active", "-started_at", "-id")
+
+
+def goal_progress(goal: Goal, *, balance: int) -> dict[str, int]:
+    current = goal.target_points if goal.completed_at else min(balance, goal.target_points)
+    return {"current_points": current, "percent": int(current * 100 / goal.target_points)}
+
+
+def referrals_for(*, user: User) -> QuerySet[Referral]:
+    return Referral.objects.filter(referrer=user).order_by("-created_at", "-id")
+
+
+def dashboard_context(*, user: User, request) -> dict[str, Any]:
+    """The ``/account/`` panel: balance, ranks, achievements, wishlist, goals, ledger, referrals."""
+    summary = wallet_summary(user=user)
+    balance = summary["wallet"].balance
+    achievements = list(achievements_for(user=user)[:12])
+    goals = list(goals_for(user=user).filter(is_active=True)[:5])
+    return {
+        **summary,
+        "achievements": [{"config": a, "percent": achievement_percent(a)} for a in achievements],
+        "goals": [{"goal": g, **goal_progress(g, balance=balance)} for g in goals],
+        "wishlist": list(wishlist_for(user=user)[:6]),
+        "entries": list(ledger_for(user=user)[:5]),
+        "referrals": services.member_referral_summary(user=user),
+    }

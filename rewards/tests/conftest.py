@@ -1,0 +1,67 @@
+"""Fixtures of the rewards tests."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from accounts.models import Channel
+from accounts.tests.factories import BrandFactory, CustomerFactory
+from rewards import services
+from rewards.models import Product, Rank
+
+
+@pytest.fixture
+def reference_data(db):
+    """Channels and the default brand (transactional tests flush migration rows)."""
+    for pk, name in ((1, "Big Five Test"), (2, "eBook Download"), (3, "Mobile App")):
+        Channel.objects.get_or_create(pk=pk, defaults={"name": name})
+    return services.brand_default()
+
+
+@pytest.fixture
+def default_brand(reference_data):
+    return reference_data
+
+
+@pytest.fixture
+def product(default_brand):
+    return Product.objects.create(
+        brand=default_brand, sku="FR-JOURNAL", name="Focus Journal", msrp="24.00", points_award=40, redemption_cost=80
+    )
+
+
+@pytest.fixture
+def other_brand(db):
+    return BrandFactory(slug="calm-co", name="Calm Co")
+
+
+@pytest.fixture
+def ranks(default_brand):
+    return [
+        Rank.objects.create(
+            brand=default_brand, key="bronze", name="Bronze", points_required=0, point_multiplier="1.00"
+        ),
+        Rank.objects.create(
+            brand=default_brand, key="silver", name="Silver", points_required=500, point_multiplier="1.50"
+        ),
+        Rank.objects.create(
+            brand=default_brand, key="gold", name="Gold", points_required=2000, point_multiplier="2.00"
+        ),
+    ]
+
+
+@pytest.fixture
+def make_member(reference_data):
+    def make(**kwargs):
+        return CustomerFactory(**kwargs)
+
+    return make
+
+
+def balance_of(user) -> int:
+    return services.wallet_get_or_create(user=user).__class__.objects.get(user=user).balance
+
+
+def close_connection():
+    connection.close()
