@@ -258,6 +258,11 @@ class Brand(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        from accounts.brand_settings import validate_brand_settings
+
+        validate_brand_settings(self.settings)
+
     @property
     def has_customer_io_credentials(self) -> bool:
         return bool(self.customer_io_site_id and self.customer_io_api_key)

@@ -25,6 +25,10 @@ ROLES: dict[str, list[str]] = {
         "rewards.change_product",
         "rewards.add_achievementconfig",
         "rewards.change_achievementconfig",
+        "rewards.add_rank",
+        "rewards.change_rank",
+        "rewards.add_rewarditem",
+        "rewards.change_rewarditem",
     ],
     # Helps members: people, their results and their gems (adjustments included).
     "Support": [
@@ -37,7 +41,6 @@ ROLES: dict[str, list[str]] = {
         "rewards.view_*",
         "rewards.adjust_*",
         "rewards.reverse_*",
-        "rewards.change_referral",
     ],
     # Keeps the platform running: reads everything, runs integrations and brands.
     "Ops": [

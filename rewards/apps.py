@@ -10,9 +10,11 @@ class RewardsConfig(AppConfig):
         from django.db.models.signals import pre_save
 
         from accounts import signals as accounts_signals
+        from accounts.brand_settings import register_validator
         from accounts.dashboard import register_panel
         from engagement import signals as engagement_signals
         from rewards import gdpr, receivers, selectors
+        from rewards.schemas import validate_brand_settings
 
         accounts_signals.person_signed_up.connect(receivers.on_person_signed_up, dispatch_uid="rewards.signed_up")
         accounts_signals.person_identified.connect(receivers.on_person_identified, dispatch_uid="rewards.identified")
@@ -20,5 +22,6 @@ class RewardsConfig(AppConfig):
         engagement_signals.quiz_completed.connect(receivers.on_quiz_completed, dispatch_uid="rewards.quiz_completed")
         user_logged_in.connect(receivers.on_user_logged_in, dispatch_uid="rewards.daily_login")
         pre_save.connect(receivers.on_brand_pre_save, sender="accounts.Brand", dispatch_uid="rewards.brand_settings")
+        register_validator(validate_brand_settings)
         register_panel(template="rewards/panel.html", context=selectors.dashboard_context, order=10)
         gdpr.register()

@@ -82,3 +82,16 @@ def test_admin_never_shows_the_api_key(client):
     page = client.get(f"/admin/accounts/brand/{brand.pk}/change/")
     assert page.status_code == 200
     assert b"cio-top-secret" not in page.content
+
+
+@pytest.mark.django_db
+def test_console_refuses_invalid_brand_settings_with_a_field_error(client):
+    admin = User.objects.create_superuser("root2@example.com", "s3cret-pass!")
+    client.force_login(admin)
+    response = client.post(
+        "/admin/accounts/brand/add/",
+        {"name": "Bad", "slug": "bad", "settings": "{\"rewards\": {\"welcome\": -5}}", "is_active": "on"},
+    )
+    assert response.status_code == 200  # the form again, not a 500
+    assert "rewards:" in response.content.decode()
+    assert not Brand.objects.filter(slug="bad").exists()
