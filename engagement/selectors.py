@@ -228,3 +228,42 @@ def with_test_counts(queryset: QuerySet, *, quiz_type: str = QuizType.BIG_FIVE, 
         .values("n")
     )
     return queryset.annotate(**{name: Coalesce(Subquery(counts, output_field=IntegerField()), 0)})
+
+
+def quiz_tests_per_day(*, days: int = 30, quiz_type: str = QuizType.BIG_FIVE) -> dict[str, Any]:
+    """Tests per day for the last ``days`` days, with how many gave an email and opted in (one query)."""
+    from datetime import timedelta
+
+    from django.db.models import Count, Q
+    from django.db.models.functions import TruncDate
+    from django.utils import timezone
+
+    since = timezone.localdate() - timedelta(days=days - 1)
+    rows = (
+        QuizResult.objects.filter(quiz_type=quiz_type, created_at__date__gte=since)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(
+            total=Count("id"),
+            with_email=Count("id", filter=Q(customer__isnull=False)),
+            opt_in=Count("id", filter=Q(customer__marketing_opt_in=True)),
+        )
+        .order_by()
+    )
+    per_day = {"with_email": [0] * days, "anonymous": [0] * days}
+    totals = {"total": 0, "with_email": 0, "opt_in": 0}
+    for row in rows:
+        i = (row["day"] - since).days
+        per_day["with_email"][i] = row["with_email"]
+        per_day["anonymous"][i] = row["total"] - row["with_email"]
+        for key in totals:
+            totals[key] += row[key]
+    return {
+        "since": since,
+        "days": [since + timedelta(days=i) for i in range(days)],
+        "per_day": per_day,
+        **totals,
+        "anonymous": totals["total"] - totals["with_email"],
+        "with_email_share": _share(totals["with_email"], totals["total"]),
+        "opt_in_share": _share(totals["opt_in"], totals["total"]),
+    }

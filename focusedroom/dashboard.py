@@ -40,6 +40,42 @@ def _customers(days: int) -> dict:
     return data
 
 
+def _tests(days: int) -> dict:
+    from engagement.selectors import quiz_tests_per_day
+
+    data = quiz_tests_per_day(days=days)
+    since, until = data["since"].isoformat(), (timezone.localdate() + timedelta(days=1)).isoformat()
+    window = {"quiz_type__exact": "big_five", "created_at__gte": since, "created_at__lt": until}
+    data["url"] = changelist("engagement.quizresult", **window)
+    data["with_email_url"] = changelist("engagement.quizresult", **window, customer__isempty="0")
+    data["anonymous_url"] = changelist("engagement.quizresult", **window, customer__isempty="1")
+    data["opt_in_url"] = changelist("engagement.quizresult", **window, customer__marketing_opt_in__exact="1")
+    data["chart"] = stacked_columns_svg(
+        days=data["days"],
+        series=[("With email", data["per_day"]["with_email"]), ("Anonymous", data["per_day"]["anonymous"])],
+        title=f"Big Five tests per day, last {days} days",
+    )
+    return data
+
+
+def _gems() -> dict:
+    from rewards.selectors import gems_this_week
+
+    data = gems_this_week()
+    since = data["since"].isoformat()
+    data["issued_url"] = changelist("rewards.ledgerentry", kind__exact="CREDIT", created_at__gte=since)
+    data["spent_url"] = changelist("rewards.ledgerentry", kind__exact="DEBIT", created_at__gte=since)
+    data["top_achievements"] = [
+        {
+            "name": row["config__name"],
+            "completed": row["completed_count"],
+            "url": changelist("rewards.userachievement", config__id__exact=row["config_id"], completed__exact="1"),
+        }
+        for row in data["top_achievements"]
+    ]
+    return data
+
+
 def _experiments() -> dict:
     from experiments.selectors import running_experiments_overview
 
@@ -85,7 +121,9 @@ def _outbox() -> dict:
 # (permission needed, context key, builder)
 SECTIONS = [
     ("accounts.view_customer", "customers", lambda: _customers(30)),
+    ("engagement.view_quizresult", "tests", lambda: _tests(30)),
     ("experiments.view_experiment", "experiments", _experiments),
+    ("rewards.view_ledgerentry", "gems", _gems),
     ("profiles.view_budget", "budget_alerts", _budget_alerts),
     ("engagement.view_outboxmessage", "outbox", _outbox),
 ]

@@ -115,3 +115,27 @@ def dashboard_context(*, user: User, request) -> dict[str, Any]:
         "entries": list(ledger_for(user=user)[:5]),
         "referrals": services.member_referral_summary(user=user),
     }
+
+
+def gems_this_week() -> dict[str, Any]:
+    """Gems issued (credits) and spent (debits) since Monday, and the most completed achievements."""
+    from datetime import timedelta
+
+    from django.db.models import Count, Q, Sum
+    from django.utils import timezone
+
+    from rewards.models import UserAchievement
+
+    today = timezone.localdate()
+    monday = today - timedelta(days=today.weekday())
+    totals = LedgerEntry.objects.filter(created_at__date__gte=monday).aggregate(
+        issued=Sum("amount", filter=Q(kind=LedgerEntry.Kind.CREDIT), default=0),
+        spent=Sum("amount", filter=Q(kind=LedgerEntry.Kind.DEBIT), default=0),
+    )
+    top = list(
+        UserAchievement.objects.filter(completed=True)
+        .values("config_id", "config__name")
+        .annotate(completed_count=Count("id"))
+        .order_by("-completed_count", "config__name")[:5]
+    )
+    return {"since": monday, **totals, "top_achievements": top}

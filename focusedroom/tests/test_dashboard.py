@@ -7,6 +7,7 @@ import pytest
 from accounts.models import User
 from accounts.tests.factories import CustomerFactory
 from engagement.services import outbox_enqueue
+from engagement.tests.helpers import submit
 from experiments import services as experiments
 from profiles import services as profiles_services
 from profiles.tests.factories import make_budget
@@ -22,11 +23,17 @@ def add_data(n: int, tag: str) -> None:
     for i in range(n):
         experiments.exposure_record(key=f"dash-{tag}", anonymous_id=f"visitor-{tag}-{i:04d}")
     budget = make_budget(
-        account_id=f"acct-{tag}", name=f"Budget {tag}", amount=Decimal("100"), alerts=[{"threshold": 50}, {"threshold": 80}]
+        account_id=f"acct-{tag}",
+        name=f"Budget {tag}",
+        amount=Decimal("100"),
+        alerts=[{"threshold": 50}, {"threshold": 80}],
     )
     profiles_services.budget_record_spend(budget=budget, actor=None, amount_spent=Decimal("85"))
     for _ in range(n):
         outbox_enqueue(user=None, event_name="dashboard_test")
+    for i in range(n):
+        submit(email=f"dash.{tag}.{i}@example.com", opt_in=bool(i % 2))
+        submit()  # anonymous
 
 
 @pytest.fixture
@@ -47,9 +54,18 @@ def test_dashboard_shows_every_section_with_links(admin_client):
     assert "Dash a" in html and "/results/" in html
     assert "Budget a" in html and "80 % crossed" in html
     assert "3 pending" in html and "/admin/engagement/outboxmessage/?status__exact=pending" in html
+    assert "Big Five tests · last 30 days" in html and "anonymous: 3" in html
+    assert "Insight Gems · this week" in html and "/admin/rewards/ledgerentry/?kind__exact=CREDIT" in html
     # The linked changelists accept the filters they are given (an unknown filter redirects with ?e=1).
-    for link in ("/admin/accounts/customer/?channel__id__exact=2", "/admin/engagement/outboxmessage/?status__exact=pending"):
-        assert admin_client.get(link).status_code == 200
+    links = [
+        "/admin/accounts/customer/?channel__id__exact=2",
+        "/admin/engagement/outboxmessage/?status__exact=pending",
+        "/admin/engagement/quizresult/?quiz_type__exact=big_five&customer__isempty=0&customer__marketing_opt_in__exact=1",
+        "/admin/rewards/ledgerentry/?kind__exact=CREDIT",
+    ]
+    for link in links:
+        response = admin_client.get(link)
+        assert response.status_code == 200, link
 
 
 @pytest.mark.django_db
