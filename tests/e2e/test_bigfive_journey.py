@@ -3,39 +3,11 @@
 import pytest
 
 from engagement.models import QuizResult
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, screenshot, serious_accessibility_violations
+from accounts.models import User
+from engagement.tests.helpers import submit
+from tests.e2e.conftest import screenshot, serious_accessibility_violations
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        pytest.skip("Chromium is not installed (Debian package 'chromium'); `make test` installs it as root")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(autouse=True)
-def reference_rows(transactional_db):
-    """Transactional tests flush tables: put back the channels the migrations insert."""
-    from accounts.models import Channel
-
-    for pk, name in ((1, "Big Five Test"), (2, "eBook Download"), (3, "Mobile App")):
-        Channel.objects.get_or_create(pk=pk, defaults={"name": name})
-
-
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1100, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def answered(page) -> str:
@@ -85,12 +57,52 @@ def test_paged_test_keeps_answers_across_a_reload_and_clears_them_after_submit(p
     assert page.evaluate("window.localStorage.getItem('fr.bigfive.v1')") is None
     assert "#submitted" not in page.url
     assert page.get_by_role("heading", level=1).inner_text() == "Browser's Big Five personality report"
-    screenshot(page, "bigfive-report")
+    assert page.locator("svg").first.is_visible()  # the domain chart
+
+    # Printing: the print stylesheet hides the site chrome and keeps the whole report.
+    page.emulate_media(media="print")
+    assert page.locator(".site-header").is_hidden()
+    assert page.locator("svg").first.is_visible()
+    assert page.get_by_text("Openness", exact=False).first.is_visible()
+    pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 2
+    page.emulate_media(media="screen")
+    screenshot(page, "journey1-bigfive-report")
+
+
+def test_returning_customer_sees_the_change_since_last_time_and_is_not_duplicated(page):
+    submit(email="returning@example.com", name="Robin", answers={item: 2 for item in _item_ids()})
+    page.goto("/big-five/")
+    page.locator("#id_name").fill("Robin")
+    page.locator("#id_email").fill("RETURNING@example.com")
+    page.evaluate(
+        """() => document.querySelectorAll('[data-item]').forEach(item => {
+             item.querySelector('input[value="4"]').checked = true;
+           })"""
+    )
+    page.locator("form").dispatch_event("change")
+    for _ in range(13):
+        if page.locator("[data-submit]").is_visible():
+            break
+        page.get_by_role("button", name="Next").click()
+    page.locator("[data-submit]").click()
+    page.wait_for_url("**/big-five/results/**")
+    assert User.all_objects.filter(email="returning@example.com").count() == 1
+    reports = QuizResult.objects.filter(customer__email="returning@example.com").order_by("report_id")
+    assert [r.report_id for r in reports] == [1, 2]
+    assert page.get_by_role("columnheader", name="Since report 1").is_visible()
+    assert "Change since your previous report" in page.locator(".bf-previous").inner_text()
+    assert page.locator(".bf-change").count() == 5
+    screenshot(page, "journey2-returning-report")
+
+
+def _item_ids():
+    from engagement.bigfive.inventory import ITEMS
+
+    return [item.id for item in ITEMS]
 
 
 def test_test_and_report_pages_have_no_serious_accessibility_violations(page):
-    from engagement.tests.helpers import submit
-
     result = submit(email="a11y@example.com", name="Ally")
     page.goto("/big-five/")
     assert serious_accessibility_violations(page) == []
@@ -101,8 +113,6 @@ def test_test_and_report_pages_have_no_serious_accessibility_violations(page):
 
 
 def test_report_fits_a_phone_screen(browser, live_server):
-    from engagement.tests.helpers import submit
-
     result = submit(email="phone@example.com")
     context = browser.new_context(base_url=live_server.url, viewport={"width": 375, "height": 800}, is_mobile=True)
     page = context.new_page()
