@@ -63,7 +63,7 @@ def test_paged_test_keeps_answers_across_a_reload_and_clears_them_after_submit(p
     page.emulate_media(media="print")
     assert page.locator(".site-header").is_hidden()
     assert page.locator("svg").first.is_visible()
-    assert page.get_by_text("Openness", exact=False).first.is_visible()
+    assert page.get_by_role("heading", name="Your five domains").is_visible()
     pdf = page.pdf(format="A4")
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 2
     page.emulate_media(media="screen")
