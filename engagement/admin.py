@@ -1,11 +1,14 @@
-"""Operator console: event log, outbox, quiz results and blog engagement (all read-only)."""
+"""Operator console: event log, quiz results and blog engagement (all read-only).
+
+The outbox monitor, webhook log and AI profiles live in ``engagement.integrations.admin``.
+"""
 
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from engagement.bigfive.inventory import DISPLAY_ORDER, DOMAINS, FACETS
-from engagement.models import BlogEngagement, Event, OutboxMessage, QuizResult
+from engagement.models import BlogEngagement, Event, QuizResult
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -28,15 +31,6 @@ class EventAdmin(ReadOnlyAdmin):
     search_fields = ("user__email", "anonymous_id")
     list_select_related = ("user",)
     raw_id_fields = ("user", "product")
-
-
-@admin.register(OutboxMessage)
-class OutboxMessageAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "destination", "action", "event_name", "user", "status", "attempt_count")
-    list_filter = ("status", "destination", "action")
-    search_fields = ("event_name", "user__email")
-    list_select_related = ("user",)
-    raw_id_fields = ("user",)
 
 
 def _levels_summary(result: QuizResult) -> str:
@@ -186,3 +180,6 @@ class BlogEngagementAdmin(ReadOnlyAdmin):
     @admin.display(description="Feedback")
     def short_feedback(self, obj):
         return (obj.feedback_text[:80] + "…") if len(obj.feedback_text) > 80 else obj.feedback_text
+
+
+from engagement.integrations import admin as integrations_admin  # noqa: E402, F401

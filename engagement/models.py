@@ -254,3 +254,7 @@ class BlogEngagement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.post_slug}: {self.engagement_type}"
+
+
+# Integrations: webhook log and AI profiles (tables customer_io_webhook_log, user_ai_profiles).
+from engagement.integrations.models import *  # noqa: E402, F403

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from engagement.api import views
@@ -12,5 +12,6 @@ urlpatterns = [
     path("assessments/big-five/<str:public_id>/", views.BigFiveResultView.as_view(), name="api-bigfive-result"),
     path("blog-engagements/", views.BlogEngagementView.as_view(), name="api-blog-engagements"),
     path("blog-engagements/summary/", views.BlogEngagementSummaryView.as_view(), name="api-blog-engagement-summary"),
+    path("", include("engagement.api.integration_urls")),
     *router.urls,
 ]

@@ -1,0 +1,206 @@
+"""Integrations: event ingestion through the batch endpoint and outbox delivery to a fake Customer.io.
+
+* Event ingestion: ``POST /api/v1/events/`` with batches of 500 events (gunicorn, token auth,
+  4 clients) against writing the same rows straight into PostgreSQL in the same run, with
+  ``COPY`` and with ``executemany`` (4 connections each).
+* Outbox delivery: 4 ``OutboxWorker`` threads draining 2,000 messages to the fake Customer.io
+  server against the fake server's raw request rate (4 keep-alive clients, same requests).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+from common import Result, live_server, throughput
+
+BATCH = 500
+CONCURRENCY = 4
+DURATION = 5.0
+MESSAGES = 2000
+
+
+def _events(user_id: int, n: int) -> list[dict]:
+    return [
+        {
+            "event_type": "page_viewed",
+            "page_url": "https://focusedroom.example/report",
+            "metadata": {"n": n, "i": i, "section": "traits"},
+            "session_identifier": f"s{n}",
+        }
+        for i in range(BATCH)
+    ]
+
+
+def _direct_rate(user_id: int, method: str) -> float:
+    """Events/second written straight into the table by CONCURRENCY connections."""
+    import psycopg
+    from django.db import connection
+
+    from engagement.models import Event
+
+    s = connection.settings_dict
+    dsn = f"host={s['HOST']} port={s['PORT'] or 5432} dbname={s['NAME']} user={s['USER']}" + (
+        f" password={s['PASSWORD']}" if s["PASSWORD"] else ""
+    )
+    table = Event._meta.db_table
+    cols = (
+        "(event_type, user_id, anonymous_id, metadata, experiment_context, variant_context, page_url, "
+        "points_awarded, user_agent, device_type, session_identifier, created_at)"
+    )
+    ua = "Mozilla/5.0 (X11; Linux x86_64) bench"
+    counts = [0] * CONCURRENCY
+    stop = time.monotonic() + DURATION
+
+    def rows(n: int):
+        return [
+            (
+                "page_viewed",
+                user_id,
+                "",
+                json.dumps({"n": n, "i": i, "section": "traits"}),
+                "",
+                "",
+                "https://focusedroom.example/report",
+                0,
+                ua,
+                "desktop",
+                f"s{n}",
+                "now",
+            )
+            for i in range(BATCH)
+        ]
+
+    def work(k: int) -> None:
+        with psycopg.connect(dsn) as conn:
+            n = 0
+            while time.monotonic() < stop:
+                with conn.transaction(), conn.cursor() as cur:
+                    if method == "copy":
+                        with cur.copy(f"COPY {table} {cols} FROM STDIN") as copy:
+                            for row in rows(n):
+                                copy.write_row(row)
+                    else:
+                        cur.executemany(f"INSERT INTO {table} {cols} VALUES ({', '.join(['%s'] * 12)})", rows(n))
+                n += 1
+            counts[k] = n * BATCH
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(CONCURRENCY)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / (time.monotonic() - started)
+
+
+def _ingestion() -> list[Result]:
+    from accounts import services
+    from accounts.models import User
+
+    user, _ = User.objects.get_or_create(email="bench.events@example.com", defaults={"name": "Bench"})
+    _, token = services.api_token_create(user=user, name="bench-events")
+    with live_server(workers=4) as url:
+        rps = throughput(
+            url + "/api/v1/events/",
+            method="POST",
+            body_factory=lambda n: _events(user.pk, n),
+            headers={"Authorization": f"Token {token}", "User-Agent": "Mozilla/5.0 (iPhone) bench"},
+            concurrency=CONCURRENCY,
+            duration=DURATION,
+            expect=(201,),
+        )
+    endpoint = rps * BATCH
+    copy = _direct_rate(user.pk, "copy")
+    many = _direct_rate(user.pk, "executemany")
+    note = f"batches of {BATCH}, {CONCURRENCY} clients; validation, enrichment, one INSERT per batch"
+    return [
+        Result("POST /api/v1/events/ (batch)", endpoint, "events/s", "COPY of the same rows", copy, note),
+        Result("POST /api/v1/events/ (batch)", endpoint, "events/s", "executemany of the same rows", many, note),
+    ]
+
+
+def _delivery() -> list[Result]:
+    import requests
+    from django.conf import settings
+    from django.db import connection
+
+    from accounts.models import DEFAULT_BRAND_SLUG, Brand, User
+    from engagement.integrations.fakes import FakeCustomerIO
+    from engagement.integrations.outbox import OutboxWorker
+    from engagement.models import OutboxMessage
+
+    brand, _ = Brand.objects.get_or_create(slug=DEFAULT_BRAND_SLUG, defaults={"name": "FocusedRoom"})
+    saved = (brand.customer_io_site_id, brand.customer_io_api_key, settings.CUSTOMERIO_TRACK_URL)
+    user, _ = User.objects.get_or_create(email="bench.outbox@example.com", defaults={"name": "Bench"})
+    with FakeCustomerIO(site_id="bench", api_key="bench-key", record=False) as fake:
+        try:
+            brand.customer_io_site_id, brand.customer_io_api_key = "bench", "bench-key"
+            brand.save()
+            settings.CUSTOMERIO_TRACK_URL = fake.url
+
+            # Baseline: the fake server's raw rate for the same requests.
+            counts = [0] * CONCURRENCY
+            per_client = MESSAGES // CONCURRENCY
+
+            def raw(k: int) -> None:
+                session = requests.Session()
+                for n in range(per_client):
+                    session.post(
+                        f"{fake.url}/customers/{user.pk}/events",
+                        json={"name": "gems_earned", "data": {"n": n}},
+                        auth=("bench", "bench-key"),
+                        timeout=10,
+                    ).raise_for_status()
+                counts[k] = per_client
+
+            threads = [threading.Thread(target=raw, args=(k,)) for k in range(CONCURRENCY)]
+            started = time.monotonic()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            raw_rate = sum(counts) / (time.monotonic() - started)
+
+            OutboxMessage.objects.filter(user=user).delete()
+            OutboxMessage.objects.bulk_create(
+                [OutboxMessage(user=user, event_name="gems_earned", event_data={"n": n}) for n in range(MESSAGES)]
+            )
+
+            def drain() -> None:
+                try:
+                    worker = OutboxWorker(batch_size=100, lease_seconds=60)
+                    while worker.process_batch().claimed:
+                        pass
+                finally:
+                    connection.close()
+
+            threads = [threading.Thread(target=drain) for _ in range(CONCURRENCY)]
+            started = time.monotonic()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            elapsed = time.monotonic() - started
+            sent = OutboxMessage.objects.filter(user=user, status="sent").count()
+            if sent != MESSAGES:
+                raise RuntimeError(f"only {sent} of {MESSAGES} outbox messages were sent")
+            OutboxMessage.objects.filter(user=user).delete()
+        finally:
+            brand.customer_io_site_id, brand.customer_io_api_key, settings.CUSTOMERIO_TRACK_URL = saved
+            brand.save()
+    return [
+        Result(
+            "outbox delivery (4 workers)",
+            MESSAGES / elapsed,
+            "msg/s",
+            "fake Customer.io raw requests",
+            raw_rate,
+            f"{MESSAGES} messages, batches of 100: claim, HTTP call, guarded outcome update",
+        )
+    ]
+
+
+def run() -> list[Result]:
+    return _ingestion() + _delivery()

@@ -1,0 +1,92 @@
+"""``/api/v1/events/``: post events (members for themselves, trusted clients for anyone); staff list."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from accounts.models import ApiToken
+from engagement.event_log import events_ingest
+from engagement.models import Event
+from focusedroom.api.pagination import CursorPagination
+from focusedroom.api.permissions import StaffModelPermissions
+
+
+class EventSerializer(serializers.ModelSerializer):
+    brand = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Event
+        fields = [
+            "id",
+            "created_at",
+            "event_type",
+            "user",
+            "anonymous_id",
+            "brand",
+            "metadata",
+            "experiment_context",
+            "variant_context",
+            "page_url",
+            "product",
+            "points_awarded",
+            "ip_address",
+            "user_agent",
+            "device_type",
+            "session_identifier",
+        ]
+
+
+class EventCursorPagination(CursorPagination):
+    ordering = ("-created_at", "-id")
+
+
+class EventsCreatedSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    ids = serializers.ListField(child=serializers.IntegerField())
+
+
+class EventListCreateView(ListAPIView):
+    """GET: the event log for staff (``engagement.view_event``), newest first, cursor-paginated,
+    filters ``user``, ``event_type``, ``anonymous_id``.
+
+    POST: one event (a JSON object) or a batch (a JSON array of up to 500), validated as a
+    whole. Members post their own events; API clients authenticated by token whose user
+    holds ``engagement.add_event`` post for anyone.
+    """
+
+    queryset = Event.objects.select_related("brand").order_by("-created_at", "-id")
+    serializer_class = EventSerializer
+    pagination_class = EventCursorPagination
+    filterset_fields = ["user", "event_type", "anonymous_id"]
+    ordering_fields: list[str] = []
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [IsAuthenticated()]
+        return [StaffModelPermissions()]
+
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={201: EventsCreatedSerializer},
+        examples=[
+            OpenApiExample(
+                "A batch",
+                value=[
+                    {"event_type": "page_viewed", "page_url": "https://focusedroom.example/report"},
+                    {"event_type": "cta_clicked", "metadata": {"cta": "ebook"}},
+                ],
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request, *args, **kwargs):
+        trusted = isinstance(request.auth, ApiToken) and request.user.has_perm("engagement.add_event")
+        events = events_ingest(
+            payload=request.data, actor=request.user, may_post_for_anyone=trusted, request=request._request
+        )
+        return Response({"created": len(events), "ids": [e.pk for e in events]}, status=status.HTTP_201_CREATED)

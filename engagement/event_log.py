@@ -1,0 +1,245 @@
+"""The event log API's services: batch ingestion, retention pruning, GDPR export/erasure.
+
+``events_ingest`` validates a whole batch before writing anything: one bad event
+rejects the batch with field messages keyed ``"<index>.<field>"``. The batch is then
+written with one multi-row ``INSERT``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+import jsonschema
+import pgtrigger
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from accounts.models import Brand, User
+from engagement.models import Event
+from focusedroom.errors import ApplicationError, PermissionDenied
+from focusedroom.request_context import client_ip, device_type, user_agent
+
+MAX_BATCH = 500
+MAX_METADATA_BYTES = 16_384
+MAX_PAST = timedelta(days=30)
+MAX_FUTURE = timedelta(minutes=5)
+APPEND_ONLY = "engagement.Event:append_only"
+
+EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["event_type"],
+    "properties": {
+        "event_type": {"type": "string", "pattern": "^[a-z][a-z0-9_.:-]{0,63}$"},
+        "user": {"type": "integer", "minimum": 1},
+        "anonymous_id": {"type": "string", "maxLength": 64},
+        "brand": {"type": "string", "minLength": 1, "maxLength": 255},
+        "metadata": {"type": "object"},
+        "experiment_context": {"type": "string", "maxLength": 100},
+        "variant_context": {"type": "string", "maxLength": 100},
+        "page_url": {"type": "string", "maxLength": 2000},
+        "product": {"type": "integer", "minimum": 1},
+        "points_awarded": {"type": "integer", "minimum": -1_000_000, "maximum": 1_000_000},
+        "session_identifier": {"type": "string", "maxLength": 64},
+        "created_at": {"type": "string", "minLength": 1},
+    },
+}
+_VALIDATOR = jsonschema.Draft202012Validator(EVENT_SCHEMA)
+_SCHEMA_MESSAGES = {
+    "required": "This field is required.",
+    "additionalProperties": "Unknown field.",
+    "pattern": "Use lower-case letters, digits and _ . : - (up to 64 characters), starting with a letter.",
+    "type": "Wrong type.",
+}
+
+
+def _schema_errors(index: int, item: Any, errors: dict[str, list[str]]) -> None:
+    if not isinstance(item, dict):
+        errors.setdefault(str(index), []).append("Each event must be a JSON object.")
+        return
+    for err in _VALIDATOR.iter_errors(item):
+        if err.validator == "required":
+            field = err.message.split("'")[1]
+        elif err.validator == "additionalProperties":
+            for extra in sorted(set(item) - set(EVENT_SCHEMA["properties"])):
+                errors.setdefault(f"{index}.{extra}", []).append(_SCHEMA_MESSAGES["additionalProperties"])
+            continue
+        else:
+            field = str(err.absolute_path[0]) if err.absolute_path else ""
+        message = _SCHEMA_MESSAGES.get(err.validator, err.message)
+        if err.validator == "type":
+            message = f"Expected {err.validator_value}."
+        errors.setdefault(f"{index}.{field}" if field else str(index), []).append(message)
+
+
+def _when(value: str, now: datetime) -> datetime | str:
+    parsed = parse_datetime(value)
+    if parsed is None:
+        return "Use an ISO 8601 date and time."
+    if timezone.is_naive(parsed):
+        return "Give a time zone (e.g. Z or +02:00)."
+    if parsed > now + MAX_FUTURE:
+        return "This time is in the future."
+    if parsed < now - MAX_PAST:
+        return f"Events older than {MAX_PAST.days} days are not accepted."
+    return parsed
+
+
+@transaction.atomic
+def events_ingest(
+    *, payload: Any, actor: User, may_post_for_anyone: bool, request: HttpRequest | None = None
+) -> list[Event]:
+    """Validate and store one event (an object) or a batch (a list of up to 500 objects).
+
+    A member (``may_post_for_anyone`` false) posts events about themselves: ``user`` may
+    be omitted or be their own id, ``points_awarded`` is refused. A trusted API client
+    posts for anyone and names the ``user`` or ``anonymous_id`` of each event.
+    """
+    items = payload if isinstance(payload, list) else [payload]
+    if not items:
+        raise ApplicationError("Send at least one event.", fields={"non_field_errors": ["The batch is empty."]})
+    if len(items) > MAX_BATCH:
+        raise ApplicationError(
+            f"A batch holds at most {MAX_BATCH} events.",
+            fields={"non_field_errors": [f"A batch holds at most {MAX_BATCH} events; this one has {len(items)}."]},
+        )
+    now = timezone.now()
+    errors: dict[str, list[str]] = {}
+    forbidden: dict[str, list[str]] = {}
+    times: dict[int, datetime] = {}
+    for i, item in enumerate(items):
+        _schema_errors(i, item, errors)
+        if not isinstance(item, dict):
+            continue
+        if "metadata" in item and len(json.dumps(item["metadata"])) > MAX_METADATA_BYTES:
+            errors.setdefault(f"{i}.metadata", []).append(f"At most {MAX_METADATA_BYTES} bytes of JSON.")
+        if isinstance(item.get("created_at"), str):
+            when = _when(item["created_at"], now)
+            if isinstance(when, str):
+                errors.setdefault(f"{i}.created_at", []).append(when)
+            else:
+                times[i] = when
+        if may_post_for_anyone:
+            if not item.get("user") and not item.get("anonymous_id"):
+                errors.setdefault(f"{i}.user", []).append("Give the person (user) or the visitor (anonymous_id).")
+        else:
+            if item.get("user") not in (None, actor.pk):
+                forbidden.setdefault(f"{i}.user", []).append("You can only post your own events.")
+            if item.get("points_awarded"):
+                errors.setdefault(f"{i}.points_awarded", []).append("Only trusted clients may record points.")
+    if forbidden:
+        raise PermissionDenied("You can only post your own events.", fields=forbidden, extra=_first_index(forbidden))
+    dicts = [item for item in items if isinstance(item, dict)]
+    _check_references(items, dicts, errors)
+    if errors:
+        raise ApplicationError(
+            "Some events are invalid; nothing was stored.", fields=errors, extra=_first_index(errors)
+        )
+
+    brands = {b.slug: b.pk for b in Brand.objects.filter(slug__in={d["brand"] for d in dicts if "brand" in d})}
+    ua = user_agent(request)
+    ip, device = client_ip(request), device_type(ua) if ua else ""
+    rows = [
+        Event(
+            event_type=item["event_type"],
+            user_id=item.get("user") if may_post_for_anyone else actor.pk,
+            anonymous_id=item.get("anonymous_id", ""),
+            brand_id=brands.get(item.get("brand")),
+            metadata=item.get("metadata", {}),
+            experiment_context=item.get("experiment_context", ""),
+            variant_context=item.get("variant_context", ""),
+            page_url=item.get("page_url", ""),
+            product_id=item.get("product"),
+            points_awarded=item.get("points_awarded", 0),
+            session_identifier=item.get("session_identifier", ""),
+            created_at=times.get(i, now),
+            ip_address=ip,
+            user_agent=ua,
+            device_type=device,
+        )
+        for i, item in enumerate(items)
+    ]
+    return Event.objects.bulk_create(rows)
+
+
+def _first_index(errors: dict[str, list[str]]) -> dict[str, int]:
+    return {"index": min(int(key.split(".")[0]) for key in errors)}
+
+
+def _check_references(items: list, dicts: list[dict], errors: dict[str, list[str]]) -> None:
+    """One query per referenced table, whatever the batch size."""
+    from rewards.models import Product
+
+    def ids(key: str) -> set:
+        return {d[key] for d in dicts if isinstance(d.get(key), int | str) and not isinstance(d.get(key), bool)}
+
+    wanted_users, wanted_products, wanted_brands = ids("user"), ids("product"), ids("brand")
+    known_users = set(User.objects.filter(pk__in=wanted_users).values_list("pk", flat=True)) if wanted_users else set()
+    known_products = (
+        set(Product.objects.filter(pk__in=wanted_products).values_list("pk", flat=True)) if wanted_products else set()
+    )
+    known_brands = (
+        set(Brand.objects.filter(slug__in=wanted_brands).values_list("slug", flat=True)) if wanted_brands else set()
+    )
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        for key, known, message in (
+            ("user", known_users, "Unknown person."),
+            ("product", known_products, "Unknown product."),
+            ("brand", known_brands, "Unknown brand."),
+        ):
+            value = item.get(key)
+            if value is not None and f"{i}.{key}" not in errors and value not in known and isinstance(value, int | str):
+                errors.setdefault(f"{i}.{key}", []).append(message)
+
+
+def events_prune(*, older_than_days: int, chunk: int = 10_000) -> int:
+    """Delete events older than ``older_than_days`` days (retention), in chunks; returns the count."""
+    if older_than_days < 1:
+        raise ApplicationError("Keep at least one day of events.", fields={"older_than": ["Must be at least 1."]})
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    total = 0
+    while True:
+        with transaction.atomic(), pgtrigger.ignore(APPEND_ONLY):
+            ids = list(Event.objects.filter(created_at__lt=cutoff).order_by().values_list("pk", flat=True)[:chunk])
+            if not ids:
+                return total
+            deleted, _ = Event.objects.filter(pk__in=ids).delete()
+            total += deleted
+
+
+# ------------------------------------------------------------------------ GDPR
+
+
+def events_export(*, user: User) -> list[dict[str, Any]]:
+    return list(
+        Event.objects.filter(user=user)
+        .order_by("created_at", "id")
+        .values(
+            "created_at",
+            "event_type",
+            "anonymous_id",
+            "metadata",
+            "experiment_context",
+            "variant_context",
+            "page_url",
+            "product_id",
+            "points_awarded",
+            "ip_address",
+            "user_agent",
+            "device_type",
+        )
+    )
+
+
+def events_erase(*, user: User) -> int:
+    """Pseudonymise a person's events: counts, types, times and points stay; what identifies them goes."""
+    with transaction.atomic(), pgtrigger.ignore(APPEND_ONLY):
+        return Event.objects.filter(user=user).update(
+            ip_address=None, user_agent="", page_url="", metadata={}, session_identifier="", anonymous_id=""
+        )
