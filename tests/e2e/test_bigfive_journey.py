@@ -2,8 +2,8 @@
 
 import pytest
 
-from engagement.models import QuizResult
 from accounts.models import User
+from engagement.models import QuizResult
 from engagement.tests.helpers import submit
 from tests.e2e.conftest import screenshot, serious_accessibility_violations
 
@@ -71,7 +71,7 @@ def test_paged_test_keeps_answers_across_a_reload_and_clears_them_after_submit(p
 
 
 def test_returning_customer_sees_the_change_since_last_time_and_is_not_duplicated(page):
-    submit(email="returning@example.com", name="Robin", answers={item: 2 for item in _item_ids()})
+    submit(email="returning@example.com", name="Robin", answers=dict.fromkeys(_item_ids(), 2))
     page.goto("/big-five/")
     page.locator("#id_name").fill("Robin")
     page.locator("#id_email").fill("RETURNING@example.com")
