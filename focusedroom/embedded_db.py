@@ -47,3 +47,23 @@ def _ensure_database(admin_uri: str, database: str) -> None:
                 logger.info("created embedded database %s", database)
             except psycopg.errors.DuplicateDatabase:  # another process won the race
                 pass
+
+
+def database_url_for(settings_dict: dict) -> str:
+    """A ``DATABASE_URL`` that reaches the database described by a Django connection's settings.
+
+    Used to hand the current database (a TCP host or the embedded server's socket directory)
+    to a child process, e.g. a worker started by a test.
+    """
+    from urllib.parse import quote
+
+    user = quote(settings_dict.get("USER") or "", safe="")
+    password = quote(str(settings_dict.get("PASSWORD") or ""), safe="")
+    credentials = f"{user}:{password}@" if password else f"{user}@"
+    name = quote(settings_dict["NAME"], safe="")
+    host = settings_dict.get("HOST") or (settings_dict.get("OPTIONS") or {}).get("host", "")
+    if not host or host.startswith("/"):
+        query = f"?host={quote(host, safe='/')}" if host else ""
+        return f"postgres://{credentials}/{name}{query}"
+    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
+    return f"postgres://{credentials}{host}{port}/{name}"

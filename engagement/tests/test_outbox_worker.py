@@ -22,6 +22,7 @@ from engagement.models import OutboxMessage
 from engagement.services import outbox_enqueue
 from engagement.tests import integration_fixtures
 from engagement.tests.integration_fixtures import API_KEY, SITE_ID
+from focusedroom.embedded_db import database_url_for
 
 # Shared fixtures (pytest finds fixtures by name in the module).
 cio = integration_fixtures.cio
@@ -291,7 +292,7 @@ class TestParallelWorkers:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "focusedroom.test_settings",
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "DATABASE_URL": database_url_for(db),
             "CUSTOMERIO_TRACK_URL": cio.url,
         }
         proc = subprocess.Popen(

@@ -134,3 +134,32 @@ def test_embedded_database_is_reused_by_a_second_process(tmp_path):
         assert first and second.stdout.strip() == first
     finally:
         holder.communicate(input="", timeout=120)
+
+
+@pytest.mark.parametrize(
+    "settings_dict",
+    [
+        {
+            "NAME": "test_fr",
+            "USER": "postgres",
+            "PASSWORD": "",
+            "HOST": "",
+            "PORT": "",
+            "OPTIONS": {"host": "/tmp/pg dir"},
+        },
+        {"NAME": "test_fr", "USER": "app", "PASSWORD": "p@ss", "HOST": "127.0.0.1", "PORT": 5432, "OPTIONS": {}},
+    ],
+)
+def test_database_url_for_round_trips_through_django_environ(settings_dict):
+    import environ
+
+    from focusedroom.embedded_db import database_url_for
+
+    parsed = environ.Env.db_url_config(database_url_for(settings_dict))
+    host = parsed["HOST"] or parsed.get("OPTIONS", {}).get("host")
+    assert (parsed["NAME"], parsed["USER"], str(parsed["PASSWORD"])) == (
+        "test_fr",
+        settings_dict["USER"],
+        settings_dict["PASSWORD"],
+    )
+    assert host == (settings_dict["HOST"] or settings_dict["OPTIONS"]["host"])
