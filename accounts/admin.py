@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from accounts import services
+from accounts.admin_scale import EstimatedCountPaginator
 from accounts.customer_csv import customers_export
 from accounts.models import ApiToken, Brand, Channel, Customer, StaffUser, User
 from engagement.admin import QuizResultInline
@@ -35,6 +36,7 @@ class PersonAdminBase(DjangoUserAdmin):
     search_fields = ("email", "name", "first_name", "last_name")
     list_select_related = ("channel",)
     show_full_result_count = False
+    paginator = EstimatedCountPaginator  # a million people: no COUNT(*) per page view
     readonly_fields = PERSON_READONLY
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
@@ -52,7 +54,6 @@ class CustomerAdmin(PersonAdminBase):
         "created_at",
     )
     list_filter = ("channel", "career_stage", "marketing_opt_in", "is_email_verified", "kit_state", "created_at")
-    date_hierarchy = "created_at"
     inlines = [QuizResultInline]
     actions = ["export_csv"]
 
@@ -69,6 +70,7 @@ class CustomerAdmin(PersonAdminBase):
         response["Content-Disposition"] = f'attachment; filename="customers-{timezone.now():%Y%m%d-%H%M}.csv"'
         customers_export(stream=response, queryset=queryset.model.objects.filter(pk__in=queryset.values("pk")))
         return response
+
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Profile", {"fields": ("name", "first_name", "last_name", "phone_number", "age", "profession")}),
@@ -117,6 +119,7 @@ class PersonLookupAdmin(PersonAdminBase):
     """Every person, for autocomplete widgets of other models; hidden from the index."""
 
     list_display = ("email", "name", "is_staff", "created_at")
+    fieldsets = CustomerAdmin.fieldsets  # Django's UserAdmin default names username/date_joined
 
     def get_model_perms(self, request):
         return {}

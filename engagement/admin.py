@@ -7,12 +7,17 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from accounts.admin_scale import EstimatedCountPaginator, fixed_values_filter, indexed_values_filter
 from engagement.bigfive.inventory import DISPLAY_ORDER, DOMAINS, FACETS
+from engagement.bigfive.norms import NORM_GROUPS
 from engagement.models import BlogEngagement, Event, QuizResult
+
+DEVICE_TYPES = ["desktop", "mobile", "tablet", "bot", ""]
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     show_full_result_count = False
+    paginator = EstimatedCountPaginator  # millions of rows: no COUNT(*) per page view
 
     def has_add_permission(self, request):
         return False
@@ -27,7 +32,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(Event)
 class EventAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "event_type", "user", "anonymous_id", "points_awarded", "device_type")
-    list_filter = ("event_type", "device_type")
+    list_filter = (indexed_values_filter("event_type"), fixed_values_filter("device_type", DEVICE_TYPES))
     search_fields = ("user__email", "anonymous_id")
     list_select_related = ("user",)
     raw_id_fields = ("user", "product")
@@ -85,16 +90,16 @@ class QuizResultAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "customer", "report_id", "quiz_type", "levels", "norm_group", "earned_gems")
     list_filter = (
         "quiz_type",
-        "norm_group",
+        fixed_values_filter("norm_group", sorted(NORM_GROUPS)),
         "sex",
-        "device_type",
+        fixed_values_filter("device_type", DEVICE_TYPES),
         ("customer", admin.EmptyFieldListFilter),
         "customer__marketing_opt_in",
+        "created_at",
     )
     search_fields = ("customer__email", "public_id")
     list_select_related = ("customer",)
     raw_id_fields = ("customer",)
-    date_hierarchy = "created_at"
     fields = (
         "public_id",
         "customer",

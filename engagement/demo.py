@@ -10,6 +10,7 @@ no ``quiz_completed`` signal fires (no gems for demo tests).
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import timedelta
 
@@ -72,8 +73,11 @@ def _result(rng: random.Random, *, user, report_id, created_at, tendency, sex) -
 
 @transaction.atomic
 def seed(*, scale: int) -> str:
+    from accounts.demo import bulk_enabled
     from accounts.models import User
 
+    if bulk_enabled(scale):
+        return seed_bulk(scale=scale)
     now = timezone.now()
     people = list(
         User.all_objects.filter(email__startswith=DEMO_EMAIL_PREFIX, is_staff=False).order_by("email")[:scale]
@@ -136,3 +140,150 @@ def seed(*, scale: int) -> str:
         f"{len(new)} Big Five results created ({returning} returning customers), "
         f"{len(created_votes)} blog engagements offered (duplicates skipped)"
     )
+
+
+# ------------------------------------------------------------------ bulk (large scales)
+
+TEMPLATE_COUNT = 64  # distinct scored answer sets the bulk path draws results from
+
+
+def _templates() -> dict[str, list]:
+    """Really scored results (scoring and insights code) that the bulk SQL hands out by hash."""
+    columns: dict[str, list] = {k: [] for k in ("scores", "result_type", "details", "answers", "suggestions")}
+    columns |= {"sex": [], "age": [], "norm_group": []}
+    for k in range(TEMPLATE_COUNT):
+        rng = random.Random(f"bigfive:template:{k}")
+        tendency = {code: rng.uniform(1.8, 4.4) for code in FACET_CODES}
+        sex = rng.choice(["M", "F", "F", "M", ""])
+        age = rng.choice([None, 19, 24, 27, 31, 35, 42, 48, 55, 66])
+        answers = _answers(rng, tendency)
+        scores = scoring.score(answers=answers, sex=sex or None, age=age)
+        insights = default_generator.build(
+            scores=scores, person=PersonContext(first_name="", career_stage="", purpose="", profession="", age=age)
+        )
+        columns["scores"].append(json.dumps(scores))
+        columns["result_type"].append(scoring.result_type(scores))
+        columns["details"].append(json.dumps({"insights": insights.as_dict()}))
+        columns["answers"].append(json.dumps(answers))
+        columns["suggestions"].append(insights.as_text())
+        columns["sex"].append(sex)
+        columns["age"].append(age)
+        columns["norm_group"].append(scores["norm_group"]["id"])
+    return columns
+
+
+TEMPLATES_CTE = """
+templates AS (
+    SELECT (n - 1)::int AS k, scores::jsonb, result_type, details::jsonb, answers::jsonb, suggestions, sex, age,
+           norm_group
+    FROM unnest(%(scores)s::text[], %(result_type)s::text[], %(details)s::text[], %(answers)s::text[],
+                %(suggestions)s::text[], %(sex)s::text[], %(age)s::int[], %(norm_group)s::text[])
+         WITH ORDINALITY AS t(scores, result_type, details, answers, suggestions, sex, age, norm_group, n)
+)
+"""
+
+RESULT_COLUMNS = """
+    public_id, customer_id, quiz_type, quiz_version, report_id, scores, result_type, result_details,
+    questions_and_answers, quiz_metadata, suggestions, earned_gems, sex, age, norm_group, first_name, user_agent,
+    referrer, utm_source, utm_medium, utm_campaign, country_code, device_type, is_email_verified,
+    verification_timestamp, created_at
+"""
+
+# Everyone acquired through the test took it, four in ten of the others; one in five came
+# back for a second report and one in twelve for a third, 45 days apart.
+BULK_CUSTOMER_RESULTS_SQL = f"""
+WITH {TEMPLATES_CTE},
+people AS (
+    SELECT u.id, u.first_name, u.country_code, u.is_email_verified, u.email_verified_at,
+           greatest(u.created_at, now() - interval '400 days') AS first_at,
+           (hashtext('bigfive-' || u.id) & 2147483647) AS h
+    FROM accounts_user u
+    WHERE u.email LIKE 'demo.customer%%' AND NOT u.is_staff
+      AND NOT EXISTS (SELECT 1 FROM engagement_quizresult q WHERE q.customer_id = u.id AND q.quiz_type = 'big_five')
+)
+INSERT INTO engagement_quizresult ({RESULT_COLUMNS})
+SELECT replace(gen_random_uuid()::text, '-', ''), p.id, 'big_five', %(version)s, r, t.scores, t.result_type,
+       t.details, t.answers, %(metadata)s::jsonb, t.suggestions, 0, t.sex, t.age, t.norm_group, p.first_name, '', '',
+       (ARRAY['', '', 'google', 'newsletter', 'instagram'])[1 + (p.h / 7) %% 5], '', '', p.country_code,
+       (ARRAY['desktop', 'mobile', 'mobile', 'tablet'])[1 + (p.h / 5) %% 4], p.is_email_verified,
+       p.email_verified_at,
+       least(p.first_at + make_interval(days => 45 * (r - 1), mins => (p.h / 3 + r) %% 600), now())
+FROM people p
+JOIN accounts_user u ON u.id = p.id
+CROSS JOIN LATERAL generate_series(1, 1 + (p.h %% 100 < 20)::int + (p.h %% 100 < 8)::int) AS r
+JOIN templates t ON t.k = (p.h / 11 + r * 7) %% {TEMPLATE_COUNT}
+WHERE u.channel_id = 1 OR p.h %% 10 < 4
+"""  # noqa: S608 (built from this module's constants only)
+
+BULK_ANONYMOUS_RESULTS_SQL = f"""
+WITH {TEMPLATES_CTE}
+INSERT INTO engagement_quizresult ({RESULT_COLUMNS})
+SELECT replace(gen_random_uuid()::text, '-', ''), NULL, 'big_five', %(version)s, NULL, t.scores, t.result_type,
+       t.details, t.answers, %(metadata)s::jsonb, t.suggestions, 0, t.sex, t.age, t.norm_group, '', '', '',
+       (ARRAY['', '', 'google', 'newsletter', 'instagram'])[1 + g %% 5], '', '', '',
+       (ARRAY['desktop', 'mobile', 'mobile', 'tablet'])[1 + g %% 4], false, NULL,
+       now() - make_interval(secs => (hashtext('anonymous-' || g) & 2147483647) %% (300 * 86400))
+FROM generate_series(%(start)s, %(stop)s) AS g
+JOIN templates t ON t.k = g %% {TEMPLATE_COUNT}
+"""  # noqa: S608 (built from this module's constants only)
+
+# About ten events per customer: a quiz_completed for each of their results, the rest
+# page views, logins and blog reads between the day they joined and now.
+EVENT_COLUMNS = """
+    user_id, anonymous_id, event_type, brand_id, metadata, experiment_context, variant_context, page_url,
+    product_id, points_awarded, ip_address, user_agent, device_type, session_identifier, created_at
+"""
+BULK_EVENTS_SQL = f"""
+WITH people AS (
+    SELECT u.id, u.created_at, (hashtext('events-' || u.id) & 2147483647) AS h
+    FROM accounts_user u
+    WHERE u.email LIKE 'demo.customer%%' AND NOT u.is_staff
+      AND NOT EXISTS (SELECT 1 FROM engagement_event e WHERE e.user_id = u.id)
+),
+activity AS (
+    SELECT p.id AS user_id, kind.event_type, kind.page_url, p.h, n,
+           p.created_at + (now() - p.created_at) * (((p.h / 7 + n * 7919) %% 10007) / 10007.0) AS at
+    FROM people p
+    CROSS JOIN LATERAL generate_series(1, 4 + p.h %% 10) AS n
+    CROSS JOIN LATERAL (
+        SELECT (ARRAY['page_viewed', 'page_viewed', 'page_viewed', 'page_viewed', 'page_viewed', 'login',
+                      'login', 'blog_post_read', 'quiz_started', 'page_viewed'])[1 + (p.h / 3 + n) %% 10] AS event_type,
+               (ARRAY['/', '/big-five/', '/account/', '/blog/', '/rewards/', '/big-five/report/'])[
+                   1 + (p.h / 5 + n * 3) %% 6] AS page_url
+    ) AS kind
+    UNION ALL
+    SELECT q.customer_id, 'quiz_completed', '/big-five/', p.h, q.report_id, q.created_at
+    FROM people p JOIN engagement_quizresult q ON q.customer_id = p.id
+)
+INSERT INTO engagement_event ({EVENT_COLUMNS})
+SELECT user_id, '', event_type, NULL,
+       CASE WHEN event_type = 'quiz_completed' THEN jsonb_build_object('quiz_type', 'big_five', 'report_id', n,
+                                                                       'source', 'demo')
+            ELSE '{{}}'::jsonb END,
+       '', '', page_url, NULL, 0, NULL, '', (ARRAY['desktop', 'mobile', 'mobile', 'tablet'])[1 + h %% 4],
+       'demo-' || user_id || '-' || (n / 3), at
+FROM activity
+ORDER BY at
+"""  # noqa: S608 (built from this module's constants only)
+
+
+def seed_bulk(*, scale: int) -> str:
+    from accounts.demo import bulk_execute, bulk_session
+
+    bulk_session()
+    params = _templates() | {
+        "version": INVENTORY_VERSION,
+        "metadata": json.dumps(
+            {"inventory": {"id": INVENTORY_ID, "version": INVENTORY_VERSION}, "source": "demo", "demo": True}
+        ),
+    }
+    results = bulk_execute(BULK_CUSTOMER_RESULTS_SQL, params)
+    anonymous_target = max(3, scale // 5)
+    anonymous_existing = QuizResult.objects.filter(customer__isnull=True, quiz_metadata__demo=True).count()
+    anonymous = 0
+    if anonymous_existing < anonymous_target:
+        anonymous = bulk_execute(
+            BULK_ANONYMOUS_RESULTS_SQL, params | {"start": anonymous_existing + 1, "stop": anonymous_target}
+        )
+    events = bulk_execute(BULK_EVENTS_SQL)
+    return f"{results} customer and {anonymous} anonymous Big Five results, {events} events created (bulk SQL)"

@@ -48,6 +48,7 @@ class Event(models.Model):
             models.Index(fields=["user", "-created_at"], name="engagement_event_user_time"),
             models.Index(fields=["event_type", "-created_at"], name="engagement_event_type_time"),
             BrinIndex(fields=["created_at"], name="engagement_event_created_brin"),
+            models.Index(fields=["-created_at", "-id"], name="engagement_event_time_id"),  # console order
         ]
         triggers = [
             pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),

@@ -9,6 +9,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet,
 from django.db.models.functions import Coalesce
 
 from accounts.models import Channel, Customer
+from accounts.selectors import day_start
 from engagement.bigfive.inventory import DISPLAY_ORDER, DOMAINS, FACETS
 from engagement.models import BlogEngagement, BlogEngagementType, QuizResult, QuizType
 
@@ -240,7 +241,7 @@ def quiz_tests_per_day(*, days: int = 30, quiz_type: str = QuizType.BIG_FIVE) ->
 
     since = timezone.localdate() - timedelta(days=days - 1)
     rows = (
-        QuizResult.objects.filter(quiz_type=quiz_type, created_at__date__gte=since)
+        QuizResult.objects.filter(quiz_type=quiz_type, created_at__gte=day_start(since))
         .annotate(day=TruncDate("created_at"))
         .values("day")
         .annotate(

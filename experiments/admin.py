@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from accounts.admin_scale import EstimatedCountPaginator
 from experiments import services
 from experiments.charts import results_chart_svg
 from experiments.models import (
@@ -191,6 +192,7 @@ class ExperimentAdmin(admin.ModelAdmin):
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     show_full_result_count = False
+    paginator = EstimatedCountPaginator  # experiment traffic grows without bound: no COUNT(*)
     raw_id_fields = ("user",)
 
     def has_add_permission(self, request):

@@ -54,6 +54,10 @@ def seed(*, scale: int) -> str:
         )
     if experiment.status == ExperimentStatus.DRAFT:
         experiment = services.experiment_start(experiment=experiment)
+    from accounts.demo import bulk_enabled
+
+    if bulk_enabled(scale):
+        return seed_bulk(experiment=experiment, scale=scale)
     if Participation.objects.filter(experiment=experiment).exists():
         return f"experiment '{KEY}' already has traffic"
 
@@ -128,4 +132,108 @@ def seed(*, scale: int) -> str:
     return (
         f"running experiment '{KEY}': {len(participations)} visitors, {len(impressions)} impressions, "
         f"{len(conversions)} Big Five completions"
+    )
+
+
+# ------------------------------------------------------------------ bulk (large scales)
+
+BULK_DAYS = 180  # at large scales the headline test has run for six months
+
+# Every demo customer who joined while the test ran saw the landing page twenty minutes
+# before signing up; half as many anonymous visitors as customers never signed up. The
+# variant and the conversion come from a hash of the participant (control converts at
+# 12%, the outcome headline at 14.5%), the views from 1 to 3. One statement writes the
+# participations, impressions, conversions and attributions, each participant once.
+BULK_TRAFFIC_SQL = """
+WITH src AS (
+    SELECT u.id AS user_id, '' AS anonymous_id, u.created_at - interval '20 minutes' AS exposed_at,
+           (hashtext('headline-' || u.id) & 2147483647) AS h
+    FROM accounts_user u
+    WHERE u.email LIKE 'demo.customer%%' AND NOT u.is_staff AND u.created_at >= %(start)s + interval '20 minutes'
+      AND NOT EXISTS (
+          SELECT 1 FROM user_experiment_participation p WHERE p.experiment_id = %(experiment)s AND p.user_id = u.id
+      )
+    UNION ALL
+    SELECT NULL, 'demo-visitor-'
+              || CASE WHEN g < 1000000 THEN lpad(g::text, 6, '0') ELSE g::text END,
+           %(start)s + make_interval(secs => (hashtext('visitor-' || g) & 2147483647) %% (%(days)s * 86400 - 3600)),
+           (hashtext('visitor-' || g) & 2147483647)
+    FROM generate_series(1, %(visitors)s) AS g
+    WHERE NOT EXISTS (
+        SELECT 1 FROM user_experiment_participation p
+        WHERE p.experiment_id = %(experiment)s AND p.anonymous_id = 'demo-visitor-'
+              || CASE WHEN g < 1000000 THEN lpad(g::text, 6, '0') ELSE g::text END
+    )
+),
+chosen AS (
+    SELECT s.*, v.id AS variant_id, 1 + (s.h / 7) %% 3 AS views,
+           (s.h / 13) %% 1000 < CASE WHEN v.is_control THEN 120 ELSE 145 END AS converts,
+           make_interval(mins => 8 + (s.h / 19) %% 592) AS delay
+    FROM src s JOIN variants v ON v.experiment_id = %(experiment)s AND v.is_control = (s.h %% 2 = 0)
+),
+p AS (
+    INSERT INTO user_experiment_participation (
+        id, user_id, anonymous_id, experiment_id, variant_id, first_exposure_date, eligibility_criteria,
+        total_impressions, has_converted, first_conversion_date, conversion_within_window, created_at, updated_at
+    )
+    SELECT gen_random_uuid(), user_id, anonymous_id, %(experiment)s, variant_id, exposed_at,
+           '{"reason": "assigned"}'::jsonb, views, converts, CASE WHEN converts THEN exposed_at + delay END,
+           converts, exposed_at, exposed_at
+    FROM chosen
+    RETURNING id, user_id, anonymous_id, variant_id, first_exposure_date, total_impressions, first_conversion_date
+),
+device AS (
+    SELECT p.*, (ARRAY['desktop', 'mobile', 'mobile', 'tablet'])[1 + (hashtext(p.id::text) & 2147483647) %% 4] AS device
+    FROM p
+),
+imp AS (
+    INSERT INTO impressions (
+        id, user_id, anonymous_id, variant_id, experiment_id, impression_at, page_url, device_type,
+        is_first_exposure, scroll_depth_percent
+    )
+    SELECT gen_random_uuid(), p.user_id, p.anonymous_id, p.variant_id, %(experiment)s,
+           p.first_exposure_date + make_interval(hours => 5 * n), '/big-five/', p.device, n = 0,
+           10 + (hashtext(p.id::text) & 2147483647) %% 91
+    FROM device p CROSS JOIN LATERAL generate_series(0, p.total_impressions - 1) AS n
+    RETURNING 1
+),
+conv AS (
+    INSERT INTO conversions (
+        id, user_id, anonymous_id, participation_id, variant_id, experiment_id, conversion_type, created_at,
+        device_type, time_to_convert, original_exposure_date, conversion_within_window,
+        conversion_eligibility_verified, conversion_attribution_source
+    )
+    SELECT gen_random_uuid(), p.user_id, p.anonymous_id, p.id, p.variant_id, %(experiment)s, 'big_five_completed',
+           p.first_conversion_date, p.device,
+           extract(epoch FROM p.first_conversion_date - p.first_exposure_date)::int, p.first_exposure_date, true,
+           true, 'built_in'
+    FROM device p WHERE p.first_conversion_date IS NOT NULL
+    RETURNING id, user_id, anonymous_id, variant_id, time_to_convert
+),
+attr AS (
+    INSERT INTO conversion_attribution (
+        id, user_id, anonymous_id, conversion_id, experiment_id, variant_id, time_to_conversion_hours
+    )
+    SELECT gen_random_uuid(), user_id, anonymous_id, id, %(experiment)s, variant_id, time_to_convert / 3600
+    FROM conv
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM imp), (SELECT count(*) FROM conv), (SELECT count(*) FROM attr)
+"""
+
+
+def seed_bulk(*, experiment: Experiment, scale: int) -> str:
+    from accounts.demo import bulk_fetchone, bulk_session
+
+    bulk_session()
+    start = timezone.now() - timedelta(days=BULK_DAYS)
+    if experiment.started_at is None or experiment.started_at > start:
+        Experiment.objects.filter(pk=experiment.pk).update(started_at=start)
+    else:
+        start = experiment.started_at
+    params = {"experiment": experiment.pk, "start": start, "days": BULK_DAYS, "visitors": scale // 2}
+    participations, impressions, conversions, _ = bulk_fetchone(BULK_TRAFFIC_SQL, params)
+    return (
+        f"running experiment '{KEY}': {participations} participants, {impressions} impressions, "
+        f"{conversions} Big Five completions created (bulk SQL)"
     )

@@ -247,6 +247,8 @@ class Participation(models.Model):
             models.Index(fields=["experiment", "variant"], name="participation_exp_variant"),
             models.Index(fields=["anonymous_id"], condition=~Q(anonymous_id=""), name="participation_anonymous"),
             models.Index(fields=["user"], condition=Q(user__isnull=False), name="participation_user"),
+            models.Index(fields=["-first_exposure_date"], name="participation_exposed"),
+            models.Index(fields=["experiment", "-first_exposure_date"], name="participation_exp_exposed"),
         ]
 
 
@@ -316,6 +318,8 @@ class Impression(models.Model):
             models.Index(fields=["experiment", "variant"], name="impressions_exp_variant"),
             models.Index(fields=["anonymous_id"], condition=~Q(anonymous_id=""), name="impressions_anonymous"),
             models.Index(fields=["user"], condition=Q(user__isnull=False), name="impressions_user"),
+            models.Index(fields=["-impression_at"], name="impressions_time"),
+            models.Index(fields=["experiment", "-impression_at"], name="impressions_exp_time"),
         ]
 
 
@@ -383,6 +387,8 @@ class Conversion(models.Model):
             models.Index(fields=["participation"], name="conversions_participation"),
             models.Index(fields=["anonymous_id"], condition=~Q(anonymous_id=""), name="conversions_anonymous"),
             models.Index(fields=["user"], condition=Q(user__isnull=False), name="conversions_user"),
+            models.Index(fields=["-created_at"], name="conversions_time"),
+            models.Index(fields=["experiment", "-created_at"], name="conversions_exp_time"),
         ]
 
 

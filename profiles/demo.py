@@ -92,60 +92,76 @@ ALERTS = [{"threshold": 50}, {"threshold": 80}, {"threshold": 100}]
 META = {"source": "demo", "tags": ["demo"]}
 
 
+def _account(account_id: str, spec: dict) -> bool:
+    """One campaign account's demo profiles; False when it is already there."""
+    if ProfileContainer.all_objects.filter(account_id=account_id, name="Demo container").exists():
+        return False
+    profile = services.customer_profile_create(
+        account_id=account_id, data={**spec["profile"], "metadata": META, "is_default": True}, actor=None
+    )
+    guidelines = services.brand_guidelines_create(
+        account_id=account_id, data={**spec["guidelines"], "metadata": META}, actor=None
+    )
+    budget_spec = spec["budget"]
+    period = budget_spec.get("period", "MONTHLY")
+    dates = {"start_date": date(2025, 11, 1), "end_date": date(2026, 1, 31)} if period == "LIFETIME" else {}
+    budget = services.budget_create(
+        account_id=account_id,
+        data={
+            "name": budget_spec["name"],
+            "amount": budget_spec["amount"],
+            "period": period,
+            "alerts": ALERTS,
+            "metadata": META,
+            **dates,
+        },
+        actor=None,
+    )
+    services.budget_record_spend(budget=budget, amount_spent=budget_spec["spent"], actor=None)
+    container = services.container_create(
+        account_id=account_id,
+        data={
+            "name": "Demo container",
+            "customer_profile": profile,
+            "brand_guidelines": guidelines,
+            "budget": budget,
+            "is_default": True,
+            "is_primary": True,
+            "metadata": META,
+        },
+        actor=None,
+    )
+    services.container_create(
+        account_id=account_id,
+        data={"name": "Draft container", "customer_profile": profile, "status": "DRAFT", "metadata": META},
+        actor=None,
+    )
+    if spec["campaign"]:
+        services.campaign_usage_record(
+            campaign_id=spec["campaign"],
+            account_id=account_id,
+            usage_type="CONTAINER",
+            container=container,
+            actor=None,
+        )
+    return True
+
+
+def accounts_for(scale: int) -> list[tuple[str, dict]]:
+    """The three named accounts, plus one more agency account per 10,000 customers at large scales."""
+    from accounts.demo import bulk_enabled
+
+    accounts = [(spec["account_id"], spec) for spec in ACCOUNTS]
+    if bulk_enabled(scale):
+        for k in range(1, scale // 10_000 + 1):
+            spec = ACCOUNTS[k % len(ACCOUNTS)]
+            campaign = f"{spec['campaign']}-client-{k:04d}" if spec["campaign"] else None  # campaigns are per account
+            accounts.append((f"agency-client-{k:04d}", {**spec, "campaign": campaign}))
+    return accounts
+
+
 @transaction.atomic
 def seed(*, scale: int) -> str:
-    created = 0
-    for spec in ACCOUNTS:
-        account_id = spec["account_id"]
-        if ProfileContainer.all_objects.filter(account_id=account_id, name="Demo container").exists():
-            continue
-        profile = services.customer_profile_create(
-            account_id=account_id, data={**spec["profile"], "metadata": META, "is_default": True}, actor=None
-        )
-        guidelines = services.brand_guidelines_create(
-            account_id=account_id, data={**spec["guidelines"], "metadata": META}, actor=None
-        )
-        budget_spec = spec["budget"]
-        period = budget_spec.get("period", "MONTHLY")
-        dates = {"start_date": date(2025, 11, 1), "end_date": date(2026, 1, 31)} if period == "LIFETIME" else {}
-        budget = services.budget_create(
-            account_id=account_id,
-            data={
-                "name": budget_spec["name"],
-                "amount": budget_spec["amount"],
-                "period": period,
-                "alerts": ALERTS,
-                "metadata": META,
-                **dates,
-            },
-            actor=None,
-        )
-        services.budget_record_spend(budget=budget, amount_spent=budget_spec["spent"], actor=None)
-        container = services.container_create(
-            account_id=account_id,
-            data={
-                "name": "Demo container",
-                "customer_profile": profile,
-                "brand_guidelines": guidelines,
-                "budget": budget,
-                "is_default": True,
-                "is_primary": True,
-                "metadata": META,
-            },
-            actor=None,
-        )
-        services.container_create(
-            account_id=account_id,
-            data={"name": "Draft container", "customer_profile": profile, "status": "DRAFT", "metadata": META},
-            actor=None,
-        )
-        if spec["campaign"]:
-            services.campaign_usage_record(
-                campaign_id=spec["campaign"],
-                account_id=account_id,
-                usage_type="CONTAINER",
-                container=container,
-                actor=None,
-            )
-        created += 1
-    return f"{created} campaign accounts created, {len(ACCOUNTS) - created} already there"
+    accounts = accounts_for(scale)
+    created = sum(_account(account_id, spec) for account_id, spec in accounts)
+    return f"{created} campaign accounts created, {len(accounts) - created} already there"

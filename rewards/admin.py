@@ -14,6 +14,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 
+from accounts.admin_scale import EstimatedCountPaginator
 from focusedroom.errors import ApplicationError
 from rewards import services
 from rewards.forms import AdjustForm, ReverseForm
@@ -38,6 +39,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     """Viewable with the view permission; never added, changed or deleted here."""
 
     show_full_result_count = False
+    paginator = EstimatedCountPaginator  # ledgers and wallets grow without bound: no COUNT(*)
 
     def has_add_permission(self, request):
         return False
@@ -132,7 +134,6 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     list_select_related = ("wallet__user", "brand")
     list_filter = ("kind", "reason", "brand", "actor_kind", ReversedFilter, "created_at")
     search_fields = ("wallet__user__email", "=idempotency_key", "description", "source")
-    date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
     raw_id_fields = ("wallet", "actor", "reverses")
     readonly_fields = [f.name for f in LedgerEntry._meta.fields]

@@ -116,6 +116,7 @@ class Wallet(models.Model):
 
     class Meta:
         ordering = ["-updated_at"]
+        indexes = [models.Index(fields=["-updated_at"], name="rewards_wallet_updated")]
         constraints = [
             models.CheckConstraint(condition=Q(balance__gte=0), name="rewards_wallet_balance_gte_0"),
             models.CheckConstraint(condition=Q(lifetime_earned__gte=0), name="rewards_wallet_lifetime_gte_0"),
@@ -192,6 +193,7 @@ class LedgerEntry(models.Model):
         indexes = [
             models.Index(fields=["wallet", "-created_at", "-id"], name="rewards_ledger_wallet_time"),
             models.Index(fields=["reason", "-created_at"], name="rewards_ledger_reason_time"),
+            models.Index(fields=["-created_at", "-id"], name="rewards_ledger_time"),
         ]
         triggers = [
             pgtrigger.Protect(name="immutable", operation=pgtrigger.Update | pgtrigger.Delete),
@@ -408,6 +410,7 @@ class Referral(models.Model):
         ]
         indexes = [
             models.Index(fields=["referrer", "status"], name="rewards_referral_referrer"),
+            models.Index(fields=["-created_at", "-id"], name="rewards_referral_time"),
             models.Index(fields=["expires_at"], name="rewards_referral_pending_exp", condition=Q(status="pending")),
         ]
 
