@@ -271,8 +271,8 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}, "pgserver": {"level": "WARNING"}},
 }
 
-# Admin site branding.
-ADMIN_SITE_HEADER = "FocusedRoom operator console"
+# How long the console's dashboard sections are kept in the shared cache (0: not cached).
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=120)
 TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
 
 # ------------------------------------------------------------------- integrations

@@ -37,6 +37,11 @@ def add_data(n: int, tag: str) -> None:
         submit()  # anonymous
 
 
+@pytest.fixture(autouse=True)
+def _uncached(settings):
+    settings.DASHBOARD_CACHE_SECONDS = 0  # every view computes, so the tests see the data they add
+
+
 @pytest.fixture
 def admin_client(client, db):
     client.force_login(User.objects.create_superuser("boss@example.com", "s3cret-pass!"))
@@ -88,3 +93,19 @@ def test_dashboard_sections_follow_permissions(client, staff_with_perms):
     html = client.get("/admin/").content.decode()
     assert "New customers" in html
     assert "Running experiments" not in html and "Outbox health" not in html
+
+
+@pytest.mark.django_db
+def test_dashboard_sections_are_cached_for_the_configured_time(admin_client, settings, django_assert_max_num_queries):
+    from django.core.cache import cache
+
+    settings.DASHBOARD_CACHE_SECONDS = 60
+    cache.clear()
+    add_data(2, "cached")
+    with django_assert_max_num_queries(80) as first:
+        admin_client.get("/admin/")
+    with django_assert_max_num_queries(len(first.captured_queries) - 1) as second:
+        html = admin_client.get("/admin/").content.decode()
+    assert "Dash cached" in html  # served from the cache, same content
+    assert len(second.captured_queries) < len(first.captured_queries)
+    cache.clear()
