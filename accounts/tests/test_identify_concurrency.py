@@ -1,35 +1,20 @@
 """Same-email identification from parallel database connections never duplicates a person."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from accounts import services
 from accounts.models import User
+from focusedroom.testing import run_in_parallel
 
 
 @pytest.mark.django_db(transaction=True)
 def test_parallel_identifications_with_one_email_in_many_cases_create_one_person():
-    variants = [f"{' ' * (i % 3)}{'Parallel' if i % 2 else 'PARALLEL'}.Person@Example.COM{' ' * (i % 2)}" for i in range(20)]
-    barrier = threading.Barrier(len(variants))
-    created, errors = [], []
-
-    def worker(email):
-        try:
-            barrier.wait()
-            _, was_created = services.person_identify(email=email, profile={"name": "P"})
-            created.append(was_created)
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(email,)) for email in variants]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    variants = [
+        f"{' ' * (i % 3)}{'Parallel' if i % 2 else 'PARALLEL'}.Person@Example.COM{' ' * (i % 2)}" for i in range(20)
+    ]
+    created, errors = run_in_parallel(
+        len(variants), lambda i: services.person_identify(email=variants[i], profile={"name": "P"})[1]
+    )
     assert errors == []
     assert created.count(True) == 1 and len(created) == 20
     assert User.all_objects.filter(email="parallel.person@example.com").count() == 1

@@ -1,41 +1,18 @@
 """Parallel exposures of one participant from real database connections: one participation, every impression."""
 
-import threading
-
 import pytest
 from django.core.cache import cache
-from django.db import connection
 
 from accounts.tests.factories import CustomerFactory
 from experiments import services
 from experiments.models import Impression, Participation
-
-
-def _run_parallel(n, fn):
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-
-    def worker(i):
-        try:
-            barrier.wait()
-            results.append(fn(i))
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results, errors
+from focusedroom.testing import run_in_parallel
 
 
 @pytest.mark.django_db(transaction=True)
 def test_parallel_exposures_of_one_visitor_make_one_participation(make_experiment):
     experiment = make_experiment(key="parallel-anon")
-    results, errors = _run_parallel(
+    results, errors = run_in_parallel(
         16, lambda i: services.exposure_record(key="parallel-anon", anonymous_id="parallel-visitor-1")
     )
     assert errors == []
@@ -52,7 +29,7 @@ def test_parallel_exposures_and_conversions_of_one_person(make_experiment):
     experiment = make_experiment(key="parallel-user")
     user = CustomerFactory(channel_id=None)  # reference rows are flushed in transactional tests
     services.exposure_record(key="parallel-user", user=user)
-    results, errors = _run_parallel(
+    results, errors = run_in_parallel(
         12,
         lambda i: (
             services.exposure_record(key="parallel-user", user=user)

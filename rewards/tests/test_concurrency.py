@@ -2,42 +2,19 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
+from focusedroom.testing import run_in_parallel
 from rewards import services
 from rewards.models import EngagementReward, IdempotencyRecord, LedgerEntry, Wallet
-
-
-def run_parallel(n: int, fn) -> tuple[list, list]:
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-
-    def worker(i):
-        try:
-            barrier.wait()
-            results.append(fn(i))
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results, errors
 
 
 @pytest.mark.django_db(transaction=True)
 def test_fifty_parallel_debits_of_10_from_100_leave_ten_successes_and_zero(make_member):
     member = make_member()
     services.wallet_get_or_create(user=member)
-    results, errors = run_parallel(
+    results, errors = run_in_parallel(
         50,
         lambda i: services.gems_debit(
             user=member, amount=10, reason=LedgerEntry.Reason.REDEMPTION, idempotency_key=f"debit-{i}"
@@ -54,7 +31,7 @@ def test_fifty_parallel_debits_of_10_from_100_leave_ten_successes_and_zero(make_
 @pytest.mark.django_db(transaction=True)
 def test_twenty_parallel_credits_with_one_key_write_one_entry(make_member):
     member = make_member()
-    results, errors = run_parallel(
+    results, errors = run_in_parallel(
         20,
         lambda i: (
             services.gems_credit(
@@ -78,7 +55,7 @@ def test_twenty_parallel_api_requests_with_one_idempotency_key_redeem_once(make_
         response = client.post("/api/v1/redemptions/", {"product": product.pk}, HTTP_IDEMPOTENCY_KEY="redeem-once")
         return response.status_code, response.json()["id"]
 
-    results, errors = run_parallel(20, post)
+    results, errors = run_in_parallel(20, post)
     assert errors == []
     assert {status for status, _ in results} == {201} and len({rid for _, rid in results}) == 1
     assert LedgerEntry.objects.filter(reason="redemption").count() == 1
@@ -89,7 +66,7 @@ def test_twenty_parallel_api_requests_with_one_idempotency_key_redeem_once(make_
 @pytest.mark.django_db(transaction=True)
 def test_parallel_daily_claims_award_once(make_member):
     member = make_member()
-    results, errors = run_parallel(12, lambda i: services.daily_reward_claim(user=member))
+    results, errors = run_in_parallel(12, lambda i: services.daily_reward_claim(user=member))
     assert errors == []
     assert [created for _, created in results].count(True) == 1
     assert EngagementReward.objects.filter(user=member, reward_type="daily_login").count() == 1
@@ -99,7 +76,7 @@ def test_parallel_daily_claims_award_once(make_member):
 @pytest.mark.django_db(transaction=True)
 def test_parallel_first_wallet_access_gives_one_welcome_credit(make_member):
     member = make_member()
-    results, errors = run_parallel(10, lambda i: services.wallet_get_or_create(user=member).pk)
+    results, errors = run_in_parallel(10, lambda i: services.wallet_get_or_create(user=member).pk)
     assert errors == [] and len(set(results)) == 1
     assert LedgerEntry.objects.filter(reason="welcome").count() == 1
     assert Wallet.objects.get(user=member).balance == 100
