@@ -8,11 +8,11 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from accounts import services
-from accounts.admin_scale import EstimatedCountPaginator
 from accounts.customer_csv import customers_export
 from accounts.models import ApiToken, Brand, Channel, Customer, StaffUser, User
 from engagement.admin import QuizResultInline
 from engagement.selectors import with_test_counts
+from focusedroom.admin_tools import EstimatedCountPaginator
 
 PERSON_READONLY = ("action_token", "created_at", "updated_at", "last_login", "email_verified_at")
 

@@ -164,9 +164,7 @@ def person_identify(
             changed += ["marketing_opt_in", "marketing_opt_in_at"]
         if changed:
             user.save(update_fields=[*changed, "updated_at"])
-    signals.person_identified.send(
-        sender=User, user=user, created=created, anonymous_id=anonymous_id, request=request
-    )
+    signals.person_identified.send(sender=User, user=user, created=created, anonymous_id=anonymous_id, request=request)
     return user, created
 
 

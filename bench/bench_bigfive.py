@@ -44,15 +44,28 @@ def run() -> list[Result]:
         again = throughput(url + url_path, method="POST", body_factory=returning, concurrency=4, duration=5)
     return [
         Result(
-            "POST big-five (new customer)", created, "req/s", "GET /healthz", health,
+            "POST big-five (new customer)",
+            created,
+            "req/s",
+            "GET /healthz",
+            health,
             "validate + score + insights + person + result + event, one transaction",
         ),
         Result(
-            "POST big-five (returning customer)", again, "req/s", "GET /healthz", health,
+            "POST big-five (returning customer)",
+            again,
+            "req/s",
+            "GET /healthz",
+            health,
             "same 4 emails: person row locked, next report_id",
         ),
         Result(
-            "Big Five scoring per result", score_s * 1e6, "µs", "json.dumps(answers)", json_s * 1e6,
-            "scoring.score: 5 domains + 30 facets; lower is better", higher_is_better=False,
+            "Big Five scoring per result",
+            score_s * 1e6,
+            "µs",
+            "json.dumps(answers)",
+            json_s * 1e6,
+            "scoring.score: 5 domains + 30 facets; lower is better",
+            higher_is_better=False,
         ),
     ]

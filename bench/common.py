@@ -55,8 +55,18 @@ def live_server(*, workers: int = 2, env: dict[str, str] | None = None) -> Itera
     full_env.setdefault("THROTTLE_USER", "1000000/min")
     full_env.setdefault("THROTTLE_AUTH", "1000000/min")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "focusedroom.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
-         "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "focusedroom.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
         cwd=ROOT,
         env=full_env,
     )

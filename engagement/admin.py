@@ -7,26 +7,12 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from accounts.admin_scale import EstimatedCountPaginator, fixed_values_filter, indexed_values_filter
 from engagement.bigfive.inventory import DISPLAY_ORDER, DOMAINS, FACETS
 from engagement.bigfive.norms import NORM_GROUPS
 from engagement.models import BlogEngagement, Event, QuizResult
+from focusedroom.admin_tools import ReadOnlyAdmin, fixed_values_filter, indexed_values_filter
 
 DEVICE_TYPES = ["desktop", "mobile", "tablet", "bot", ""]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator  # millions of rows: no COUNT(*) per page view
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Event)

@@ -11,7 +11,6 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from accounts.admin_scale import EstimatedCountPaginator
 from experiments import services
 from experiments.charts import results_chart_svg
 from experiments.models import (
@@ -24,6 +23,7 @@ from experiments.models import (
     Variant,
 )
 from experiments.results import experiment_results, pct
+from focusedroom.admin_tools import ReadOnlyAdmin
 from focusedroom.errors import ApplicationError
 
 
@@ -190,20 +190,12 @@ class ExperimentAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/experiments/experiment/results.html", context)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator  # experiment traffic grows without bound: no COUNT(*)
+class TrafficAdmin(ReadOnlyAdmin):
     raw_id_fields = ("user",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Participation)
-class ParticipationAdmin(ReadOnlyAdmin):
+class ParticipationAdmin(TrafficAdmin):
     list_display = (
         "experiment",
         "variant",
@@ -222,7 +214,7 @@ class ParticipationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Impression)
-class ImpressionAdmin(ReadOnlyAdmin):
+class ImpressionAdmin(TrafficAdmin):
     list_display = (
         "impression_at",
         "experiment",
@@ -239,7 +231,7 @@ class ImpressionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Conversion)
-class ConversionAdmin(ReadOnlyAdmin):
+class ConversionAdmin(TrafficAdmin):
     list_display = (
         "created_at",
         "conversion_type",

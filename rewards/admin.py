@@ -14,7 +14,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 
-from accounts.admin_scale import EstimatedCountPaginator
+from focusedroom.admin_tools import ReadOnlyAdmin
 from focusedroom.errors import ApplicationError
 from rewards import services
 from rewards.forms import AdjustForm, ReverseForm
@@ -33,22 +33,6 @@ from rewards.models import (
     UserAchievement,
     Wallet,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Viewable with the view permission; never added, changed or deleted here."""
-
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator  # ledgers and wallets grow without bound: no COUNT(*)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _intermediate(modeladmin, request, queryset, *, form, title: str, action: str, template_note: str):

@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-import accounts.admin_scale
 import accounts.demo
+import focusedroom.admin_tools
 from accounts.models import User
 from engagement.models import Event, QuizResult
 from experiments.models import Conversion, Impression, Participation
@@ -108,7 +108,7 @@ BIG_TABLES = [
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", BIG_TABLES)
 def test_big_changelists_run_fixed_queries_without_count(bulk, monkeypatch, client, name):
-    monkeypatch.setattr(accounts.admin_scale, "EXACT_COUNT_LIMIT", 0)  # behave as with millions of rows
+    monkeypatch.setattr(focusedroom.admin_tools, "EXACT_COUNT_LIMIT", 0)  # behave as with millions of rows
     admin = User.objects.create_superuser(email="scale.admin@example.com", password="x")
     client.force_login(admin)
     url = reverse(name)

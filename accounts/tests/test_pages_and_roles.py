@@ -27,7 +27,9 @@ def test_signup_page_shows_errors_next_to_fields(client):
 def test_login_logout_and_password_reset(client, member):
     from django.core import mail
 
-    assert client.post("/accounts/login/", {"username": member.email, "password": "correct-horse-42"}).status_code == 302
+    assert (
+        client.post("/accounts/login/", {"username": member.email, "password": "correct-horse-42"}).status_code == 302
+    )
     assert client.post("/accounts/logout/").status_code == 302
     assert client.get("/account/").status_code == 302  # back to the login page
     client.post("/accounts/password-reset/", {"email": member.email})
@@ -39,7 +41,9 @@ def test_forms_carry_csrf_protection():
     from django.test import Client
 
     strict = Client(enforce_csrf_checks=True)
-    assert strict.post("/accounts/signup/", {"email": "x@example.com", "password": "correct-horse-42"}).status_code == 403
+    assert (
+        strict.post("/accounts/signup/", {"email": "x@example.com", "password": "correct-horse-42"}).status_code == 403
+    )
 
 
 @pytest.mark.django_db

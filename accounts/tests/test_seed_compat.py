@@ -19,8 +19,14 @@ def test_channel_details_has_the_seed_rows_and_columns():
 @pytest.mark.django_db
 def test_customer_view_has_seed_columns_and_only_customers():
     User.objects.create_user(
-        "ada@example.com", name="Ada", age=36, profession="Engineer", career_stage="mid_career",
-        purpose="Grow", channel_id=2, marketing_opt_in=True,
+        "ada@example.com",
+        name="Ada",
+        age=36,
+        profession="Engineer",
+        career_stage="mid_career",
+        purpose="Grow",
+        channel_id=2,
+        marketing_opt_in=True,
     )
     User.objects.create_user("staff@example.com", is_staff=True)
     rows = fetch(
@@ -30,7 +36,14 @@ def test_customer_view_has_seed_columns_and_only_customers():
     assert len(rows) == 1
     _, email, name, age, profession, stage, purpose, channel, created, opt_in = rows[0]
     assert (email, name, age, profession, stage, purpose, channel, opt_in) == (
-        "ada@example.com", "Ada", 36, "Engineer", "mid_career", "Grow", 2, True,
+        "ada@example.com",
+        "Ada",
+        36,
+        "Engineer",
+        "mid_career",
+        "Grow",
+        2,
+        True,
     )
     assert created is not None
 

@@ -55,7 +55,12 @@ def test_brand_api_key_is_write_only_and_encrypted_at_rest(staff_client):
     client = staff_client("accounts.view_brand", "accounts.add_brand", "accounts.change_brand")
     response = client.post(
         "/api/v1/brands/",
-        {"name": "Calm Co", "slug": "calm-co", "customer_io_site_id": "site-1", "customer_io_api_key": "cio-secret-123"},
+        {
+            "name": "Calm Co",
+            "slug": "calm-co",
+            "customer_io_site_id": "site-1",
+            "customer_io_api_key": "cio-secret-123",
+        },
         format="json",
     )
     assert response.status_code == 201, response.content
@@ -77,7 +82,9 @@ def test_default_brand_exists():
 @pytest.mark.django_db
 def test_admin_never_shows_the_api_key(client):
     admin = User.objects.create_superuser("root@example.com", "s3cret-pass!")
-    brand = Brand.objects.create(name="Key Co", slug="key-co", customer_io_site_id="s", customer_io_api_key="cio-top-secret")
+    brand = Brand.objects.create(
+        name="Key Co", slug="key-co", customer_io_site_id="s", customer_io_api_key="cio-top-secret"
+    )
     client.force_login(admin)
     page = client.get(f"/admin/accounts/brand/{brand.pk}/change/")
     assert page.status_code == 200
@@ -90,7 +97,7 @@ def test_console_refuses_invalid_brand_settings_with_a_field_error(client):
     client.force_login(admin)
     response = client.post(
         "/admin/accounts/brand/add/",
-        {"name": "Bad", "slug": "bad", "settings": "{\"rewards\": {\"welcome\": -5}}", "is_active": "on"},
+        {"name": "Bad", "slug": "bad", "settings": '{"rewards": {"welcome": -5}}', "is_active": "on"},
     )
     assert response.status_code == 200  # the form again, not a 500
     assert "rewards:" in response.content.decode()

@@ -102,3 +102,22 @@ def indexed_values_filter(field_name: str, *, title: str | None = None):
 
     IndexedValuesFilter.title = title or field_name.replace("_", " ")
     return IndexedValuesFilter
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written only by services (logs, ledgers, traffic): viewable, never added, changed or deleted here.
+
+    Their tables grow without bound, so pages show an estimated count instead of ``COUNT(*)``.
+    """
+
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
