@@ -58,7 +58,9 @@ def main(selected: list[str]) -> int:
         "|---|---|---|---|---|",
     ]
     for r in rows:
-        ratio = "n/a" if math.isnan(r.ratio) else f"{r.ratio:.2f}×"
+        ratio = (
+            "n/a" if math.isnan(r.ratio) else f"{r.ratio:.2f}×" + ("" if r.higher_is_better else " (lower is better)")
+        )
         lines.append(
             f"| {r.name} | {r.value:,.2f} {r.unit} | {r.baseline_name}: {r.baseline_value:,.2f} {r.unit} | {ratio} | {r.note} |"
         )

@@ -26,16 +26,20 @@ def changelist(model_label: str, **filters) -> str:
     return f"{url}?{urlencode(filters)}" if filters else url
 
 
+def _window(since) -> dict[str, str]:
+    """Changelist filters for ``since`` through today (the admin's date-filter parameters)."""
+    until = timezone.localdate() + timedelta(days=1)
+    return {"created_at__gte": since.isoformat(), "created_at__lt": until.isoformat()}
+
+
 def _customers(days: int) -> dict:
     from accounts.selectors import new_customers_per_day
 
     data = new_customers_per_day(days=days)
-    since, until = data["since"].isoformat(), (timezone.localdate() + timedelta(days=1)).isoformat()
+    window = _window(data["since"])
     for row in data["channels"]:
-        row["url"] = changelist(
-            "accounts.customer", channel__id__exact=row["channel"].id, created_at__gte=since, created_at__lt=until
-        )
-    data["url"] = changelist("accounts.customer", created_at__gte=since, created_at__lt=until)
+        row["url"] = changelist("accounts.customer", channel__id__exact=row["channel"].id, **window)
+    data["url"] = changelist("accounts.customer", **window)
     data["chart"] = stacked_columns_svg(
         days=data["days"],
         series=[(row["channel"].name, row["per_day"]) for row in data["channels"]],
@@ -48,8 +52,7 @@ def _tests(days: int) -> dict:
     from engagement.selectors import quiz_tests_per_day
 
     data = quiz_tests_per_day(days=days)
-    since, until = data["since"].isoformat(), (timezone.localdate() + timedelta(days=1)).isoformat()
-    window = {"quiz_type__exact": "big_five", "created_at__gte": since, "created_at__lt": until}
+    window = {"quiz_type__exact": "big_five", **_window(data["since"])}
     data["url"] = changelist("engagement.quizresult", **window)
     data["with_email_url"] = changelist("engagement.quizresult", **window, customer__isempty="0")
     data["anonymous_url"] = changelist("engagement.quizresult", **window, customer__isempty="1")
@@ -104,22 +107,18 @@ def _budget_alerts() -> dict:
 
 
 def _outbox() -> dict:
-    from django.db.models import Count, Min, Q
+    from engagement.integrations.selectors import outbox_summary
 
-    from engagement.models import OutboxMessage
-
-    stats = OutboxMessage.objects.aggregate(
-        pending=Count("id", filter=Q(status="pending")),
-        processing=Count("id", filter=Q(status="processing")),
-        failed=Count("id", filter=Q(status="failed")),
-        oldest_pending=Min("created_at", filter=Q(status="pending")),
-    )
-    oldest = stats.pop("oldest_pending")
-    stats["oldest_pending_age"] = timezone.now() - oldest if oldest else None
-    stats["urls"] = {
-        s: changelist("engagement.outboxmessage", status__exact=s) for s in ("pending", "processing", "failed")
+    summary = outbox_summary()
+    return {
+        **summary.counts,
+        "oldest_pending_since": timezone.now() - summary.oldest_pending_age if summary.oldest_pending_age else None,
+        "waiting": summary.waiting,
+        "urls": {
+            status: changelist("engagement.outboxmessage", status__exact=status)
+            for status in ("pending", "processing", "failed")
+        },
     }
-    return stats
 
 
 # (permission needed, context key, builder)

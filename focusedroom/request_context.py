@@ -13,7 +13,7 @@ def client_ip(request: HttpRequest | None) -> str | None:
     """The client's IP; ``X-Forwarded-For`` is trusted only behind a known proxy."""
     if request is None:
         return None
-    if getattr(settings, "TRUST_X_FORWARDED_FOR", False):
+    if settings.TRUST_X_FORWARDED_FOR:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:
             return forwarded.split(",")[0].strip() or None

@@ -194,6 +194,8 @@ CSRF_COOKIE_HTTPONLY = False  # the Big Five page's script reads it for fetch()
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Take the client IP from X-Forwarded-For only behind our own proxy.
+TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
 if IS_PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
@@ -273,7 +275,6 @@ LOGGING = {
 
 # How long the console's dashboard sections are kept in the shared cache (0: not cached).
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=120)
-TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
 
 # ------------------------------------------------------------------- integrations
 # Base URLs and secrets of the outside services; tests and staging point them at local servers.
