@@ -35,7 +35,7 @@ run: db
 test: bootstrap e2e-deps
 	$(PY) -m pytest
 
-bench: db
+bench: bootstrap
 	$(PY) bench/run.py
 
 lint: bootstrap
