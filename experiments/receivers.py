@@ -44,7 +44,7 @@ def on_user_logged_in(sender, *, request, user, **kwargs) -> None:
         _safely("identity stitching", services.identity_stitch, user=user, anonymous_id=anonymous_id)
 
 
-def _convert(conversion_type: str, *, user=None, anonymous_id: str = "", request=None) -> None:
+def _convert(conversion_type: str, *, user=None, anonymous_id: str = "") -> None:
     if user is not None and anonymous_id:
         _safely("identity stitching", services.identity_stitch, user=user, anonymous_id=anonymous_id)
     if user is None and not anonymous_id:
@@ -60,16 +60,16 @@ def _convert(conversion_type: str, *, user=None, anonymous_id: str = "", request
 
 
 def on_quiz_completed(sender, *, result=None, user=None, anonymous_id="", request=None, **kwargs) -> None:
-    _convert("big_five_completed", user=user, anonymous_id=anonymous_id or "", request=request)
+    _convert("big_five_completed", user=user, anonymous_id=anonymous_id or "")
 
 
 def on_email_verified(sender, *, user, request=None, **kwargs) -> None:
-    _convert("email_verified", user=user, anonymous_id=_request_anonymous_id(request), request=request)
+    _convert("email_verified", user=user, anonymous_id=_request_anonymous_id(request))
 
 
 def on_referral_converted(sender, *, referee=None, request=None, **kwargs) -> None:
     if referee is not None:
-        _convert("referral_converted", user=referee, request=request)
+        _convert("referral_converted", user=referee)
 
 
 def on_definition_changed(sender, instance, **kwargs) -> None:

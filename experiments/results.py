@@ -16,7 +16,6 @@ from experiments.selectors import results_counts
 SRM_THRESHOLD = 0.001
 SRM_MIN_PARTICIPANTS_PER_VARIANT = 100
 MULTIPLE_EXPOSURE_WARN_SHARE = 0.01
-BUILT_IN_CONVERSION_TYPES = ["big_five_completed", "email_verified", "referral_converted"]
 
 
 def pct(x: float, digits: int = 0) -> str:
@@ -91,7 +90,7 @@ def experiment_results(*, experiment: Experiment, conversion_types: list[str] | 
 
     metrics = []
     for conversion_type, per_variant in counts["metrics"].items() if control is not None else ():
-        metrics.append(_metric(conversion_type, per_variant, rows, by_id, control, others, alpha, confidence, mde))
+        metrics.append(_metric(conversion_type, per_variant, by_id, control, others, alpha, confidence, mde))
     return {
         "experiment": {
             "key": experiment.key,
@@ -115,30 +114,27 @@ def experiment_results(*, experiment: Experiment, conversion_types: list[str] | 
     }
 
 
-def _metric(conversion_type, per_variant, rows, by_id, control, others, alpha, confidence, mde) -> dict[str, Any]:
+def _metric(conversion_type, per_variant, by_id, control, others, alpha, confidence, mde) -> dict[str, Any]:
     def stat_rows(v):
         n = by_id[str(v.id)]["participants"]
         m = per_variant.get(str(v.id), {"converters": 0, "value_sum": 0.0, "value_sum_squares": 0.0})
         converters = min(m["converters"], n)
         return n, converters, m["value_sum"], m["value_sum_squares"]
 
-    out_variants = []
-    control_rate = None
-    if control is not None:
-        n_a, x_a, s_a, ss_a = stat_rows(control)
-        rate_a = stats.proportion(n_a, x_a)
-        value_a = stats.sample_mean(n_a, s_a, ss_a)
-        control_rate = rate_a.mean
-        out_variants.append(
-            {
-                "name": control.name,
-                "is_control": True,
-                "participants": n_a,
-                "converters": x_a,
-                "conversion_rate": rate_a.mean,
-                "value_mean": value_a.mean,
-            }
-        )
+    n_a, x_a, s_a, ss_a = stat_rows(control)
+    rate_a = stats.proportion(n_a, x_a)
+    value_a = stats.sample_mean(n_a, s_a, ss_a)
+    control_rate = rate_a.mean
+    out_variants = [
+        {
+            "name": control.name,
+            "is_control": True,
+            "participants": n_a,
+            "converters": x_a,
+            "conversion_rate": rate_a.mean,
+            "value_mean": value_a.mean,
+        }
+    ]
     comparisons = []
     for v in others:
         n_b, x_b, s_b, ss_b = stat_rows(v)

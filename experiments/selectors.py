@@ -2,9 +2,10 @@
 
 ``experiment_definition(key)`` is the only read on the exposure path: a plain dict kept
 in the shared Django cache and deleted whenever the experiment or one of its variants
-changes (``experiments.signals_cache``). Results are computed by SQL aggregation on the
-analytics database alias (a read replica when one is configured): one grouped query for
-the participants and one per conversion type, never rows loaded into Python.
+changes (``experiments.receivers.on_definition_changed``, and the services for writes
+that send no signal). Results are computed by SQL aggregation on the analytics database
+alias (a read replica when one is configured): one grouped query for the participants
+and one per conversion type, never rows loaded into Python.
 """
 
 from __future__ import annotations

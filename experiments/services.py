@@ -183,7 +183,12 @@ def audit_record(
 
 
 def _invalidate_on_commit(*keys: str) -> None:
-    """Drop the cached definitions now and again after commit (another process may re-cache meanwhile)."""
+    """Drop the cached definitions now and again after commit (another process may re-cache meanwhile).
+
+    Saves and deletes of experiments and variants do this through
+    ``receivers.on_definition_changed``; this covers what sends no signal (a renamed
+    key's old entry, bulk-created variants).
+    """
     definition_invalidate(*keys)
     transaction.on_commit(lambda: definition_invalidate(*keys))
 
@@ -215,7 +220,6 @@ def experiment_create(*, data: dict[str, Any], variants: list[dict[str, Any]] | 
         to_status=experiment.status,
         details={"variants": len(cleaned_variants)},
     )
-    _invalidate_on_commit(key)
     return experiment
 
 
@@ -313,7 +317,6 @@ def experiment_transition(*, experiment: Experiment, action: str, actor=None) ->
         from_status=current,
         to_status=target,
     )
-    _invalidate_on_commit(experiment.key)
     return experiment
 
 
@@ -669,7 +672,7 @@ def identity_stitch(*, user, anonymous_id: str) -> dict[str, int]:
     """
     anonymous_id = (anonymous_id or "").strip()
     if user is None or not anonymous_id:
-        return {"moved": 0, "merged": 0, "conflicts": 0}
+        return {"moved": 0, "merged": 0, "conflicts": 0, "impressions": 0}
     anonymous = list(
         Participation.objects.select_for_update()
         .filter(user__isnull=True, anonymous_id=anonymous_id)
@@ -736,6 +739,4 @@ def experiment_delete(*, experiment: Experiment, actor=None) -> None:
     experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
     if experiment.status != ExperimentStatus.DRAFT:
         raise Conflict("Only a draft can be deleted; stop and archive a started experiment instead.")
-    key = experiment.key
     experiment.delete()
-    _invalidate_on_commit(key)

@@ -8,15 +8,14 @@ from experiments import services
 
 @pytest.fixture(autouse=True)
 def _clear_cache(request):
-    """The cache lives in the database; tests that use it start and end with it empty."""
-    if request.node.get_closest_marker("django_db") is None and "db" not in request.fixturenames:
-        yield
-        return
-    if request.node.get_closest_marker("django_db") is None:
-        request.getfixturevalue("db")
-    cache.clear()
+    """The cache lives in the database (a table transactional flushes leave alone): database
+    tests start and end with it empty. The root ``_reference_data`` fixture has opened the database."""
+    uses_db = request.node.get_closest_marker("django_db") is not None or "db" in request.fixturenames
+    if uses_db:
+        cache.clear()
     yield
-    cache.clear()
+    if uses_db:
+        cache.clear()
 
 
 @pytest.fixture

@@ -192,3 +192,15 @@ def test_active_and_results(make_experiment, staff_client):
     challenger = body["metrics"][0]["variants"][1]
     assert {"uplift", "ci", "p_value", "p_value_holm", "chance_to_win", "risk_variant", "verdict"} <= set(challenger)
     assert body["srm"]["checked"] is False
+
+
+def test_delete_drafts_only_and_status_filter(staff_client, make_experiment):
+    client = staff_client(*ALL)
+    make_experiment(key="running-one")
+    make_experiment(key="draft-one", start=False)
+    r = client.get("/api/v1/experiments/?status=draft")
+    assert [e["key"] for e in r.json()["results"]] == ["draft-one"]
+    r = client.delete("/api/v1/experiments/running-one/")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "conflict"
+    assert client.delete("/api/v1/experiments/draft-one/").status_code == 204
+    assert list(Experiment.objects.values_list("key", flat=True)) == ["running-one"]

@@ -1,7 +1,6 @@
 """Parallel exposures of one participant from real database connections: one participation, every impression."""
 
 import pytest
-from django.core.cache import cache
 
 from accounts.tests.factories import CustomerFactory
 from experiments import services
@@ -21,13 +20,12 @@ def test_parallel_exposures_of_one_visitor_make_one_participation(make_experimen
     assert p.total_impressions == 16
     assert Impression.objects.filter(experiment=experiment).count() == 16
     assert Impression.objects.filter(experiment=experiment, is_first_exposure=True).count() == 1
-    cache.clear()
 
 
 @pytest.mark.django_db(transaction=True)
 def test_parallel_exposures_and_conversions_of_one_person(make_experiment):
     experiment = make_experiment(key="parallel-user")
-    user = CustomerFactory(channel_id=None)  # reference rows are flushed in transactional tests
+    user = CustomerFactory()
     services.exposure_record(key="parallel-user", user=user)
     results, errors = run_in_parallel(
         12,
@@ -43,4 +41,3 @@ def test_parallel_exposures_and_conversions_of_one_person(make_experiment):
     assert p.total_impressions == 7
     assert p.conversions.count() == 1  # six parallel calls, one idempotency key: counted once
     assert sum(1 for r in results if isinstance(r, list) and r and r[0].duplicate) == 5
-    cache.clear()

@@ -4,7 +4,7 @@ import json
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.template import Context, Template
 from django.test import Client, RequestFactory
 
@@ -115,12 +115,11 @@ def test_demo_is_idempotent_and_report_command(db):
     call_command("experiment_report", demo.KEY, "--json", stdout=out)
     data = json.loads(out.getvalue())
     assert data["participants"] == 6000 and data["srm"]["checked"]
+    with pytest.raises(CommandError, match="No experiment"):
+        call_command("experiment_report", "nope")
 
 
-def test_admin_form_validates_eligibility_rules(staff_with_perms, make_experiment):
-    user = staff_with_perms("experiments.view_experiment", "experiments.change_experiment")
-    client = Client()
-    client.force_login(user)
+def test_admin_form_validates_eligibility_rules(console, make_experiment):
     e = make_experiment(start=False)
     url = f"/admin/experiments/experiment/{e.pk}/change/"
     form = {
@@ -139,7 +138,7 @@ def test_admin_form_validates_eligibility_rules(staff_with_perms, make_experimen
         "audit_log-TOTAL_FORMS": "0",
         "audit_log-INITIAL_FORMS": "0",
     }
-    r = client.post(url, form)
+    r = console.post(url, form)
     assert r.status_code == 200 and b"Unknown attribute" in r.content
     e.refresh_from_db()
     assert e.eligibility_rules == {}

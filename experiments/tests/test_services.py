@@ -178,6 +178,19 @@ def test_definition_cache_is_invalidated_on_change(make_experiment, django_asser
     assert experiment_definition(key=e.key)["status"] == "paused"
 
 
+def test_definition_cache_follows_create_rename_and_delete(db):
+    from experiments.selectors import experiment_definition
+
+    assert experiment_definition(key="later") is None  # "missing" is cached too
+    e = services.experiment_create(data={"name": "Later", "key": "later"}, variants=[{"name": "a", "weight": "1"}])
+    assert [v["name"] for v in experiment_definition(key="later")["variants"]] == ["a"]
+    services.experiment_update(experiment=e, data={"key": "renamed"}, variants=[{"name": "b", "weight": "1"}])
+    assert experiment_definition(key="later") is None
+    assert [v["name"] for v in experiment_definition(key="renamed")["variants"]] == ["b"]
+    services.experiment_delete(experiment=e)
+    assert experiment_definition(key="renamed") is None
+
+
 # --------------------------------------------------------------------- conversions
 
 
