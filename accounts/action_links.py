@@ -83,13 +83,3 @@ def action_token_use(*, token, action: str) -> User:
     if action == "unsubscribe":
         person_withdraw_marketing_consent(user=user, source="unsubscribe_link")
     return user
-
-
-@transaction.atomic
-def action_token_rotate(*, user: User) -> User:
-    """Invalidate every outstanding link of this person (e.g. on erasure)."""
-    User.all_objects.filter(pk=user.pk).update(
-        action_token=uuid.uuid4(), action_token_issued_at=timezone.now(), updated_at=timezone.now()
-    )
-    user.refresh_from_db(fields=["action_token", "action_token_issued_at"])
-    return user

@@ -63,8 +63,7 @@ class CustomFieldForm(forms.ModelForm):
                 field_type=cleaned.get("field_type"), options=cleaned.get("field_options")
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                self.add_error(field, errors)
+            self.add_error(None, exc)  # a field -> messages dict: each message lands on its field
         return cleaned
 
 

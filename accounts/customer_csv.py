@@ -55,7 +55,6 @@ _FALSE = {"0", "false", "no", "n", "f", ""}
 _STAGE_BY_LABEL = {label.lower(): value for value, label in CareerStage.choices} | {
     value: value for value in CareerStage.values
 }
-_STAGE_BY_LABEL.update({"early career": "early_career", "mid career": "mid_career", "senior": "senior"})
 
 
 class DryRunRollback(Exception):

@@ -42,7 +42,3 @@ def new_customers_per_day(*, days: int = 30) -> dict:
         "channels": [{"channel": c, "per_day": series[c.id], "total": totals[c.id]} for c in channels],
         "total": sum(totals.values()),
     }
-
-
-def day_range(day: date) -> tuple[str, str]:
-    return day.isoformat(), (day + timedelta(days=1)).isoformat()

@@ -26,10 +26,13 @@ from django.utils import timezone
 from accounts import signals
 from accounts.models import (
     BIG_FIVE_TEST_CHANNEL_ID,
+    DEFAULT_BRAND_SLUG,
     AccountClaim,
     ApiToken,
+    Brand,
     CareerStage,
     Channel,
+    KitState,
     User,
     normalize_email,
 )
@@ -211,8 +214,6 @@ def person_record_email_problem(*, user: User, problem: str) -> None:
 @transaction.atomic
 def person_set_kit_subscription(*, user: User, state: str | None = None, subscriber_id: str | None = None) -> None:
     """Store what Kit says about the person (state from webhooks, subscriber id from sync)."""
-    from accounts.models import KitState
-
     updates: dict[str, Any] = {}
     if state is not None:
         if state not in KitState.values:
@@ -280,11 +281,19 @@ def member_signup(
         referral_code=referral_code,
         expires_at=timezone.now() + timedelta(hours=settings.ACCOUNT_CLAIM_TTL_HOURS),
     )
-    send_templated_email(
-        to=existing.email,
-        subject="Finish creating your FocusedRoom account",
-        template="account_claim",
-        context={"user": existing, "link": settings.SITE_URL + reverse("account-claim", args=[raw])},
+    context = {
+        "user": existing,
+        "link": settings.SITE_URL + reverse("account-claim", args=[raw]),
+        "ttl_hours": settings.ACCOUNT_CLAIM_TTL_HOURS,
+    }
+    # Sent once the claim is committed: no mail for a rolled-back claim, no SMTP under the row lock.
+    transaction.on_commit(
+        lambda: send_templated_email(
+            to=existing.email,
+            subject="Finish creating your FocusedRoom account",
+            template="account_claim",
+            context=context,
+        )
     )
     return SignupResult(user=existing, claim_pending=True)
 
@@ -305,10 +314,10 @@ def account_claim_get(*, raw_token: str) -> AccountClaim:
 def account_claim_confirm(*, raw_token: str, request: HttpRequest | None = None) -> User:
     """Follow a claim link: the email is proven, the password chosen at sign-up is set."""
     claim = account_claim_get(raw_token=raw_token)
-    claim = AccountClaim.objects.select_for_update().select_related("user").get(pk=claim.pk)
+    claim = AccountClaim.objects.select_for_update().select_related("user").get(pk=claim.pk)  # locks both rows
     if claim.used_at is not None:  # a concurrent click won
         raise Conflict("This link has already been used. Log in with your email and password.")
-    user = User.all_objects.select_for_update().get(pk=claim.user_id)
+    user = claim.user
     now = timezone.now()
     user.password = claim.password_hash
     fields = ["password", "updated_at"]
@@ -350,10 +359,6 @@ def api_token_revoke(*, token: ApiToken) -> None:
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
-def channel_get(*, channel_id: int) -> Channel:
-    return Channel.objects.get(pk=channel_id)
-
-
 REFERENCE_CHANNELS = [
     (1, "Big Five Test", "Customer acquired through personality test"),
     (2, "eBook Download", "Customer acquired through eBook download"),
@@ -366,8 +371,6 @@ def reference_data_ensure() -> None:
 
     Used after a database flush (transactional tests); idempotent and cheap when nothing is missing.
     """
-    from accounts.models import DEFAULT_BRAND_SLUG, Brand
-
     if Channel.objects.filter(pk__in=[c[0] for c in REFERENCE_CHANNELS]).count() < len(REFERENCE_CHANNELS):
         for pk, name, description in REFERENCE_CHANNELS:
             Channel.objects.update_or_create(pk=pk, defaults={"name": name, "description": description})

@@ -9,7 +9,6 @@ was sent to. At most one verification email leaves per person per
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from datetime import timedelta
@@ -23,6 +22,7 @@ from django.utils import timezone
 
 from accounts import signals
 from accounts.models import EmailVerificationToken, User, normalize_email
+from accounts.services import hash_token
 from focusedroom.email import send_templated_email
 from focusedroom.errors import ApplicationError, Conflict, NotFound
 
@@ -34,10 +34,6 @@ class Gone(ApplicationError):
 
     status_code = 410
     code = "expired"
-
-
-def token_hash(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def verification_link(raw_token: str) -> str:
@@ -81,7 +77,7 @@ def verification_send(
     raw = secrets.token_urlsafe(32)
     EmailVerificationToken.objects.create(
         user=user,
-        token=token_hash(raw),
+        token=hash_token(raw),
         email=user.email,
         expires_at=now + timedelta(hours=settings.EMAIL_VERIFICATION_TTL_HOURS),
         created_at=now,
@@ -118,7 +114,7 @@ def verification_token_get(*, raw_token: str) -> EmailVerificationToken:
     """The token behind a link, or a clear error: unknown (404), used (409), expired (410), other email (409)."""
     token = (
         EmailVerificationToken.objects.select_related("user")
-        .filter(token=token_hash(raw_token or ""), user__deleted_at__isnull=True)
+        .filter(token=hash_token(raw_token or ""), user__deleted_at__isnull=True)
         .first()
     )
     if token is None:

@@ -21,6 +21,10 @@ from focusedroom.errors import ApplicationError
 REFERRAL_COOKIE = "fr_ref"
 
 
+def _profile_initial(user) -> dict:
+    return {f: getattr(user, f) for f in ProfileForm.base_fields}
+
+
 def _add_service_errors(form, exc: ValidationError) -> None:
     for field, errors in exc.message_dict.items():
         form.add_error(field if field in form.fields else None, errors)
@@ -69,8 +73,7 @@ class LoginView(auth_views.LoginView):
 @require_http_methods(["GET", "POST"])
 def account(request):
     user = request.user
-    initial = {f: getattr(user, f) for f in ProfileForm.base_fields}
-    form = ProfileForm(request.POST or None, initial=initial)
+    form = ProfileForm(request.POST or None, initial=_profile_initial(user))
     if request.method == "POST" and form.is_valid():
         try:
             services.person_update_profile(user=user, data=form.cleaned_data)
@@ -179,6 +182,6 @@ def account_custom_fields(request):
             messages.success(request, f"Your {brand.name} details are saved.")
             return redirect(reverse("account") + "?" + urlencode({"brand": brand.slug}))
     request.custom_fields_form, request.custom_fields_brand = form, brand
-    profile_form = ProfileForm(initial={f: getattr(user, f) for f in ProfileForm.base_fields})
+    profile_form = ProfileForm(initial=_profile_initial(user))
     context = {"form": profile_form, "panels": panels_for(user=user, request=request)}
     return render(request, "accounts/account.html", context, status=400)

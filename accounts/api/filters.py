@@ -1,6 +1,6 @@
 import django_filters
 
-from accounts.models import CareerStage, Customer
+from accounts.models import CareerStage, Customer, normalize_email
 
 
 class CustomerFilter(django_filters.FilterSet):
@@ -16,4 +16,4 @@ class CustomerFilter(django_filters.FilterSet):
         fields = ["channel", "career_stage", "opt_in", "is_email_verified"]
 
     def filter_email(self, queryset, name, value):
-        return queryset.filter(email=value.strip().lower())
+        return queryset.filter(email=normalize_email(value))

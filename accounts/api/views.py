@@ -27,16 +27,20 @@ from focusedroom.api.permissions import StaffModelPermissions
 from focusedroom.errors import ApplicationError
 
 
-class TokenView(APIView):
-    """Obtain (POST) or revoke (DELETE) an API token."""
+class AuthThrottleMixin:
+    """Public auth endpoints: the default throttles plus the ``auth`` scope (``THROTTLE_AUTH``)."""
 
     throttle_scope = "auth"
 
-    def get_permissions(self):
-        return [permissions.AllowAny()] if self.request.method == "POST" else [permissions.IsAuthenticated()]
-
     def get_throttles(self):
         return [*super().get_throttles(), ScopedRateThrottle()]
+
+
+class TokenView(AuthThrottleMixin, APIView):
+    """Obtain (POST) or revoke (DELETE) an API token."""
+
+    def get_permissions(self):
+        return [permissions.AllowAny()] if self.request.method == "POST" else [permissions.IsAuthenticated()]
 
     @extend_schema(request=CredentialsSerializer, responses={201: TokenSerializer}, auth=[])
     def post(self, request):
@@ -58,14 +62,10 @@ class TokenView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class RegisterView(APIView):
+class RegisterView(AuthThrottleMixin, APIView):
     """Create a member account (or start claiming the customer record with that email)."""
 
     permission_classes = [permissions.AllowAny]
-    throttle_scope = "auth"
-
-    def get_throttles(self):
-        return [*super().get_throttles(), ScopedRateThrottle()]
 
     @extend_schema(request=RegisterSerializer, responses={201: RegisterResultSerializer, 202: RegisterResultSerializer})
     def post(self, request):
@@ -135,14 +135,10 @@ class BrandViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Re
     filterset_fields = ["is_active"]
 
 
-class VerificationRequestView(APIView):
+class VerificationRequestView(AuthThrottleMixin, APIView):
     """Ask for a new email verification link. The answer never tells whether the address has an account."""
 
     permission_classes = [permissions.AllowAny]
-    throttle_scope = "auth"
-
-    def get_throttles(self):
-        return [*super().get_throttles(), ScopedRateThrottle()]
 
     @extend_schema(request=VerificationRequestSerializer, responses={202: DetailSerializer}, auth=[])
     def post(self, request):

@@ -1,17 +1,16 @@
 """One-click email links: confirmed by POST, single use (rotated), log-in links expire."""
 
-import threading
 import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from accounts import action_links
 from accounts.models import User
 from accounts.tests.factories import CustomerFactory, StaffFactory
 from focusedroom.errors import NotFound
+from focusedroom.testing import run_in_parallel
 
 
 @pytest.mark.django_db
@@ -97,26 +96,7 @@ class TestUnsubscribeLink:
 def test_parallel_clicks_on_one_link_succeed_once():
     user = CustomerFactory(marketing_opt_in=True)
     token = user.action_token
-    barrier = threading.Barrier(6)
-    ok, refused, errors = [], [], []
-
-    def worker():
-        try:
-            barrier.wait()
-            action_links.action_token_use(token=token, action="unsubscribe")
-            ok.append(1)
-        except NotFound:
-            refused.append(1)
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-    assert len(ok) == 1 and len(refused) == 5
+    ok, errors = run_in_parallel(6, lambda i: action_links.action_token_use(token=token, action="unsubscribe"))
+    assert len(ok) == 1 and len(errors) == 5
+    assert all(isinstance(exc, NotFound) for exc in errors), errors
     assert User.objects.get(pk=user.pk).action_token != token

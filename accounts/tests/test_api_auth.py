@@ -90,10 +90,17 @@ class TestRegister:
         assert response.status_code == 400
         assert "email" in response.json()["error"]["fields"]
 
-    def test_existing_customer_claims_their_record_after_proving_the_email(self, client):
+    def test_existing_customer_claims_their_record_after_proving_the_email(
+        self, client, settings, django_capture_on_commit_callbacks
+    ):
+        settings.ACCOUNT_CLAIM_TTL_HOURS = 36
         customer = User.objects.create_user("taker@example.com", name="Test Taker")  # took the test, no password
-        response = APIClient().post("/api/v1/auth/register/", {"email": "TAKER@example.com", "password": PASSWORD})
+        with django_capture_on_commit_callbacks() as callbacks:
+            response = APIClient().post("/api/v1/auth/register/", {"email": "TAKER@example.com", "password": PASSWORD})
         assert response.status_code == 202
+        assert mail.outbox == []  # the link leaves only once the claim is committed
+        for callback in callbacks:
+            callback()
         assert response.json()["claim_pending"] is True
         customer.refresh_from_db()
         assert not customer.has_usable_password()  # nothing changes before the email is proven
@@ -103,6 +110,7 @@ class TestRegister:
         message = mail.outbox[0]
         assert message.to == ["taker@example.com"]
         assert message.alternatives and message.alternatives[0][1] == "text/html"
+        assert "expires in 36 hours" in message.body and "expires in 36 hours" in message.alternatives[0][0]
         link = next(line for line in message.body.splitlines() if "/accounts/claim/" in line).strip()
         path = link.split("127.0.0.1:8000", 1)[-1]
 

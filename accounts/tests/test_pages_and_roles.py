@@ -70,3 +70,38 @@ def test_anonymous_clients_are_throttled_with_the_error_shape(client, monkeypatc
     body = client.post("/api/v1/auth/token/", {}).json()
     assert body["error"]["status"] == 429
     cache.clear()
+
+
+@pytest.mark.django_db
+def test_setup_roles_command_prints_the_permission_counts():
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("setup_roles", stdout=out)
+    counts = {name: Group.objects.get(name=name).permissions.count() for name in ROLES}
+    assert all(counts.values())
+    for name, count in counts.items():
+        assert f"{name}: {count} permissions" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_ensure_demo_admin_creates_one_superuser_once_and_never_in_production(settings):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    from accounts.management.commands.ensure_demo_admin import DEMO_EMAIL, DEMO_PASSWORD
+
+    settings.IS_PRODUCTION = False
+    out = io.StringIO()
+    call_command("ensure_demo_admin", stdout=out)
+    call_command("ensure_demo_admin", stdout=out)
+    admin = User.objects.get(is_superuser=True)
+    assert admin.email == DEMO_EMAIL and admin.is_staff and admin.check_password(DEMO_PASSWORD)
+    assert "Created demo admin" in out.getvalue() and out.getvalue().count("Console login") == 2
+
+    settings.IS_PRODUCTION = True
+    with pytest.raises(CommandError, match="production"):
+        call_command("ensure_demo_admin")

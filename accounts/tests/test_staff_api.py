@@ -102,3 +102,27 @@ def test_console_refuses_invalid_brand_settings_with_a_field_error(client):
     assert response.status_code == 200  # the form again, not a 500
     assert "rewards:" in response.content.decode()
     assert not Brand.objects.filter(slug="bad").exists()
+
+
+@pytest.mark.django_db
+def test_channels_are_listed_for_authenticated_clients_only(member_client):
+    assert APIClient().get("/api/v1/channels/").status_code == 401
+    response = member_client.get("/api/v1/channels/")
+    assert response.status_code == 200
+    assert [(c["id"], c["name"]) for c in response.json()] == [
+        (1, "Big Five Test"),
+        (2, "eBook Download"),
+        (3, "Mobile App"),
+    ]
+
+
+@pytest.mark.django_db
+def test_brand_patch_keeps_the_key_unless_a_new_one_is_sent(staff_client):
+    Brand.objects.create(name="Keep Co", slug="keep-co", customer_io_site_id="s", customer_io_api_key="old-key")
+    assert staff_client("accounts.view_brand").patch("/api/v1/brands/keep-co/", {"name": "X"}).status_code == 403
+    client = staff_client("accounts.view_brand", "accounts.change_brand")
+    response = client.patch("/api/v1/brands/keep-co/", {"name": "Keep Co Ltd"}, format="json")
+    assert response.status_code == 200 and response.json()["name"] == "Keep Co Ltd"
+    assert Brand.objects.get(slug="keep-co").customer_io_api_key == "old-key"
+    client.patch("/api/v1/brands/keep-co/", {"customer_io_api_key": "new-key"}, format="json")
+    assert Brand.objects.get(slug="keep-co").customer_io_api_key == "new-key"

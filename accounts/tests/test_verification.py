@@ -1,12 +1,11 @@
 """Email verification: links by email, single use, expiry, bound email, cooldown, enumeration safety."""
 
 import re
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.test import RequestFactory
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -14,6 +13,7 @@ from rest_framework.test import APIClient
 from accounts import services, signals, verification
 from accounts.models import EmailVerificationToken, User
 from accounts.tests.factories import CustomerFactory
+from focusedroom.testing import run_in_parallel
 
 LINK = re.compile(r"http://[^\s\"<]+/verify-email/([A-Za-z0-9_-]+)/")
 
@@ -55,7 +55,7 @@ class TestSignupSendsAndLinkConfirms:
         raw = link_token(message)
 
         stored = EmailVerificationToken.objects.get()
-        assert stored.token == verification.token_hash(raw) and raw not in stored.token
+        assert stored.token == services.hash_token(raw) and raw not in stored.token
         assert stored.email == "new.member@example.com" and not stored.is_used
         user = User.objects.get(email="new.member@example.com")
         assert user.last_verification_email_sent_at is not None and not user.is_email_verified
@@ -212,23 +212,7 @@ class TestResendIsEnumerationSafeWithCooldown:
 @pytest.mark.django_db(transaction=True)
 def test_parallel_resends_from_many_connections_send_one_email():
     user = CustomerFactory()
-    barrier = threading.Barrier(8)
-    results, errors = [], []
-
-    def worker():
-        try:
-            barrier.wait()
-            results.append(verification.verification_send(user=User.objects.get(pk=user.pk)))
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results, errors = run_in_parallel(8, lambda i: verification.verification_send(user=User.objects.get(pk=user.pk)))
     assert errors == []
     assert results.count(True) == 1 and len(results) == 8
     assert len(mail.outbox) == 1
