@@ -71,10 +71,6 @@ def _timed(fn, *, indexes: bool) -> float:
             cursor.execute("RESET enable_bitmapscan")
 
 
-def _plan(queryset) -> str:
-    return queryset.explain()
-
-
 def _container_queries() -> tuple[int, int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

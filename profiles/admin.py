@@ -22,6 +22,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from focusedroom.admin_tools import ReadOnlyAdmin, indexed_values_filter
 from focusedroom.errors import ApplicationError
 from profiles import selectors, services
 from profiles.models import (
@@ -105,20 +106,8 @@ class DeletedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class AccountFilter(admin.SimpleListFilter):
-    """The accounts with records (the first 50; search finds the others)."""
-
-    title = "account"
-    parameter_name = "account"
-
-    def lookups(self, request, model_admin):
-        accounts = (
-            model_admin.model._base_manager.order_by("account_id").values_list("account_id", flat=True).distinct()[:50]
-        )
-        return [(a, a) for a in accounts]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(account_id=self.value()) if self.value() else queryset
+# The accounts with records, read with a loose scan of the ``account_id`` index.
+AccountFilter = indexed_values_filter("account_id", title="account")
 
 
 class VersionedRecordAdmin(admin.ModelAdmin):
@@ -291,7 +280,7 @@ class TargetCustomerProfileAdmin(VersionedRecordAdmin):
 @admin.register(BrandGuidelines)
 class BrandGuidelinesAdmin(VersionedRecordAdmin):
     list_display = ("brand_name", "account_id", "industry", "detail_level", "is_active", "version", "updated_at")
-    list_filter = (DeletedFilter, AccountFilter, "detail_level", "is_active", "industry")
+    list_filter = (DeletedFilter, AccountFilter, "detail_level", "is_active", indexed_values_filter("industry"))
     search_fields = ("brand_name", "account_id", "industry", "=id")
     fieldsets = (
         (None, {"fields": ("account_id", "brand_name", "industry", "brand_values", "expected_version")}),
@@ -462,21 +451,11 @@ class CampaignProfileUsageAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProfileVersion)
-class ProfileVersionAdmin(admin.ModelAdmin):
+class ProfileVersionAdmin(ReadOnlyAdmin):
     """Read-only: every version of every campaign record."""
 
     list_display = ("profile_type", "profile_id", "version", "created_at", "created_by")
     list_filter = ("profile_type",)
     search_fields = ("=profile_id",)
     list_select_related = ("created_by",)
-    show_full_result_count = False
     readonly_fields = ("profile_type", "profile_id", "version", "created_at", "created_by", "data")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

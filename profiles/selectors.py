@@ -11,13 +11,14 @@ from django.db.models import F, Q, QuerySet
 
 from profiles.models import (
     SEARCH_CONFIG,
-    ProfileContainer,
     ProfileVersion,
     TargetCustomerProfile,
     VersionedRecord,
 )
 
-CONTAINER_RELATED = ("customer_profile", "brand_guidelines", "budget", "created_by", "updated_by")
+# Example 4: a container with its profile, guidelines and budget in one query (the API's
+# container detail). The actors are serialized as ids (``created_by_id``), so they are not joined.
+CONTAINER_RELATED = ("customer_profile", "brand_guidelines", "budget")
 
 
 def search_query(term: str) -> SearchQuery:
@@ -57,11 +58,6 @@ def age_range_within(min_age: int, max_age: int) -> Q:
 
 def profiles_by_age_range(*, account_id: str, min_age: int, max_age: int) -> QuerySet[TargetCustomerProfile]:
     return TargetCustomerProfile.objects.filter(age_range_within(min_age, max_age), account_id=account_id)
-
-
-def container_with_profiles(*, container_id) -> ProfileContainer:
-    """Example 4: a live container with its profile, guidelines and budget, in one query."""
-    return ProfileContainer.objects.select_related(*CONTAINER_RELATED).get(pk=container_id)
 
 
 ACCOUNT_COUNTS_SQL = """

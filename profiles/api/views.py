@@ -233,7 +233,7 @@ class BudgetViewSet(VersionedRecordViewSet):
             expected_version=expected_version(request, data.validated_data.get("version")),
             actor=request.user,
         )
-        budget = self._record()
+        budget = result.budget
         body = {
             "budget": s.BudgetDetailSerializer(budget).data,
             "alerts_fired": [f"{threshold:.2f}" for threshold in result.alerts_fired],

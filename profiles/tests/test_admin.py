@@ -181,3 +181,15 @@ def test_budget_bar_alerts_and_container_completeness(admin_client):
     containers = admin_client.get(reverse("admin:profiles_profilecontainer_changelist")).content.decode()
     assert "customer_profile, brand_guidelines, budget" in containers
     assert ProfileContainer.objects.count() == 1
+
+
+def test_account_and_industry_filters_list_the_indexed_values(admin_client):
+    make_guidelines(industry="Retail", account_id="acct-2")
+    make_guidelines(industry="Education")
+    url = reverse("admin:profiles_brandguidelines_changelist")
+    page = admin_client.get(url)
+    choices = {f.title: [c["display"] for c in f.choices(page.context["cl"])] for f in page.context["cl"].filter_specs}
+    assert {"acct-1", "acct-2"} <= set(choices["account"]) and {"Education", "Retail"} <= set(choices["industry"])
+    filtered = admin_client.get(url + "?account_id=acct-2&industry=Retail")
+    assert [str(r) for r in filtered.context["cl"].result_list] == ["FocusedRoom"]
+    assert admin_client.get(url + "?account_id=acct-1&industry=Retail").context["cl"].result_count == 0

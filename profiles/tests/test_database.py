@@ -103,8 +103,13 @@ def test_usage_type_rules_are_check_constraints():
     refused(insert, ["c1", "HYBRID", None, profile.pk], match="campaign_profile_usage_hybrid_rule")
     # The valid shapes go in.
     sql(insert, ["c1", "CONTAINER", container.pk, None])
-    sql(insert.replace("'acct-1'", "'acct-1'"), ["c2", "INDIVIDUAL", None, profile.pk])
+    sql(insert, ["c2", "INDIVIDUAL", None, profile.pk])
     sql(insert, ["c3", "HYBRID", container.pk, profile.pk])
+    assert sql("SELECT usage_type FROM campaign_profile_usage ORDER BY campaign_id") == [
+        ("CONTAINER",),
+        ("INDIVIDUAL",),
+        ("HYBRID",),
+    ]
 
 
 def test_one_active_usage_per_campaign_is_a_partial_unique_index():

@@ -34,6 +34,9 @@ def test_budget_spend_command_records_the_actor():
     assert "Alert fired: 50.00%" in out.getvalue()
     budget.refresh_from_db()
     assert (budget.amount_spent, budget.updated_by, budget.version) == (Decimal("60.00"), staff, 2)
+    out = StringIO()
+    call_command("budget_spend", str(budget.pk), "--set", "45.50", "--actor", staff.email, stdout=out)
+    assert "spent 45.50 of 100.00" in out.getvalue() and "Alert fired" not in out.getvalue()
     with pytest.raises(CommandError, match="No staff member"):
         call_command("budget_spend", str(budget.pk), "--set", "1", "--actor", "nobody@example.com")
     with pytest.raises(CommandError, match="negative"):
