@@ -35,6 +35,11 @@ from rewards.models import (
 )
 
 
+def _refusal(exc: ValidationError | ApplicationError) -> str:
+    """A service's refusal in words, for the console's messages."""
+    return exc.message if isinstance(exc, ApplicationError) else " ".join(exc.messages)
+
+
 def _intermediate(modeladmin, request, queryset, *, form, title: str, action: str, template_note: str):
     context = {
         **modeladmin.admin_site.each_context(request),
@@ -79,8 +84,7 @@ class WalletAdmin(ReadOnlyAdmin):
                         )
                         done += 1
                     except (ValidationError, ApplicationError) as exc:
-                        msg = exc.message if isinstance(exc, ApplicationError) else " ".join(exc.messages)
-                        self.message_user(request, f"{wallet.user}: {msg}", messages.ERROR)
+                        self.message_user(request, f"{wallet.user}: {_refusal(exc)}", messages.ERROR)
                 if done:
                     self.message_user(request, f"{done} wallet(s) adjusted.", messages.SUCCESS)
                 return None
@@ -143,8 +147,7 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
                         )
                         done += int(created)
                     except (ValidationError, ApplicationError) as exc:
-                        msg = exc.message if isinstance(exc, ApplicationError) else " ".join(exc.messages)
-                        self.message_user(request, f"Entry {entry.pk}: {msg}", messages.ERROR)
+                        self.message_user(request, f"Entry {entry.pk}: {_refusal(exc)}", messages.ERROR)
                 if done:
                     self.message_user(request, f"{done} entr(y/ies) reversed.", messages.SUCCESS)
                 return None
@@ -192,8 +195,7 @@ class RedemptionAdmin(ReadOnlyAdmin):
                         )
                         done += 1
                     except (ValidationError, ApplicationError) as exc:
-                        msg = exc.message if isinstance(exc, ApplicationError) else " ".join(exc.messages)
-                        self.message_user(request, f"Redemption {redemption.pk}: {msg}", messages.ERROR)
+                        self.message_user(request, f"Redemption {redemption.pk}: {_refusal(exc)}", messages.ERROR)
                 if done:
                     self.message_user(request, f"{done} redemption(s) reversed.", messages.SUCCESS)
                 return None

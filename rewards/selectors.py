@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, FilteredRelation, Q, QuerySet
+from django.db.models import Count, F, FilteredRelation, Q, QuerySet, Sum
+from django.utils import timezone
 
 from accounts.models import User
 from rewards import services
-from rewards.models import AchievementConfig, Goal, LedgerEntry, Rank, Referral, WishlistItem
+from rewards.models import AchievementConfig, Goal, LedgerEntry, Rank, Referral, UserAchievement, WishlistItem
 
 
 def ledger_for(*, user: User) -> QuerySet[LedgerEntry]:
@@ -119,13 +121,6 @@ def dashboard_context(*, user: User, request) -> dict[str, Any]:
 
 def gems_this_week() -> dict[str, Any]:
     """Gems issued (credits) and spent (debits) since Monday, and the most completed achievements."""
-    from datetime import timedelta
-
-    from django.db.models import Count, Q, Sum
-    from django.utils import timezone
-
-    from rewards.models import UserAchievement
-
     today = timezone.localdate()
     monday = today - timedelta(days=today.weekday())
     totals = LedgerEntry.objects.filter(created_at__date__gte=monday).aggregate(

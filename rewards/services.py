@@ -16,7 +16,6 @@ reversed earnings; ranks follow it. ``rewards_audit`` recomputes both from the l
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 import uuid
@@ -34,6 +33,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import DEFAULT_BRAND_SLUG, Brand, User, normalize_email
+from accounts.services import hash_token
 from engagement import services as engagement_services
 from focusedroom.errors import Conflict, NotFound, PermissionDenied
 from rewards import signals
@@ -86,10 +86,6 @@ def local_date(user: User, *, now=None) -> date:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         tz = zoneinfo.ZoneInfo("UTC")
     return (now or timezone.now()).astimezone(tz).date()
-
-
-def _hash(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def _actor_kind(*, user: User, actor: User | None) -> str:
@@ -426,7 +422,7 @@ def wallet_adjust(*, wallet: Wallet, amount: int, reason: str, actor: User, idem
         kind=Kind.CREDIT if amount > 0 else Kind.DEBIT,
         amount=abs(amount),
         reason=Reason.ADJUSTMENT,
-        idempotency_key=f"adjust:{wallet.pk}:{_hash(idempotency_key)}",
+        idempotency_key=f"adjust:{wallet.pk}:{hash_token(idempotency_key)}",
         source=f"staff:{actor.pk}",
         description=reason,
         actor=actor,
@@ -781,7 +777,7 @@ def redemption_create(
         if not reward_item.is_active:
             raise ValidationError({"reward_item": ["This reward is no longer available."]})
         cost, brand, name = reward_item.cost, reward_item.brand, reward_item.name
-    key = f"redemption:{user.pk}:{_hash(idempotency_key) if idempotency_key else uuid.uuid4().hex}"
+    key = f"redemption:{user.pk}:{hash_token(idempotency_key) if idempotency_key else uuid.uuid4().hex}"
     wallet = _wallet_lock(user=user)
     entry, created = _entry_write(
         wallet=wallet,

@@ -51,9 +51,10 @@ def idempotent(method):
         with transaction.atomic():
             if not key:
                 return method(self, request, *args, **kwargs)
-            record, created = services.idempotency_begin(user=request.user, key=key, fingerprint=_fingerprint(request))
+            fingerprint = _fingerprint(request)
+            record, created = services.idempotency_begin(user=request.user, key=key, fingerprint=fingerprint)
             if not created:
-                if record.fingerprint != _fingerprint(request):
+                if record.fingerprint != fingerprint:
                     raise IdempotencyKeyReused("This Idempotency-Key was already used for a different request.")
                 return Response(
                     record.response_body, status=record.status_code, headers={"Idempotent-Replayed": "true"}

@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 
-from accounts.models import Channel
 from accounts.tests.factories import BrandFactory, CustomerFactory
 from rewards import services
 from rewards.models import Product, Rank
 
 
 @pytest.fixture
-def reference_data(db):
-    """Channels and the default brand (transactional tests flush migration rows)."""
-    for pk, name in ((1, "Big Five Test"), (2, "eBook Download"), (3, "Mobile App")):
-        Channel.objects.get_or_create(pk=pk, defaults={"name": name})
+def default_brand(db):
+    """FocusedRoom (the root conftest restores it after a transactional flush)."""
     return services.brand_default()
-
-
-@pytest.fixture
-def default_brand(reference_data):
-    return reference_data
 
 
 @pytest.fixture
@@ -52,16 +43,8 @@ def ranks(default_brand):
 
 
 @pytest.fixture
-def make_member(reference_data):
+def make_member(db):
     def make(**kwargs):
         return CustomerFactory(**kwargs)
 
     return make
-
-
-def balance_of(user) -> int:
-    return services.wallet_get_or_create(user=user).__class__.objects.get(user=user).balance
-
-
-def close_connection():
-    connection.close()

@@ -13,12 +13,12 @@ from rewards.models import AchievementConfig, AuditRun, LedgerEntry, Redemption,
 
 
 @pytest.fixture
-def superuser(reference_data):
+def superuser(db):
     return StaffFactory(is_superuser=True, password="admin-pass-123")
 
 
 @pytest.fixture
-def support(reference_data):
+def support(db):
     sync_roles()
     user = StaffFactory()
     user.groups.add(Group.objects.get(name="Support"))
@@ -81,7 +81,7 @@ def test_support_adjusts_a_balance_through_the_intermediate_form(client, support
 
 
 @pytest.mark.django_db
-def test_marketing_cannot_adjust_balances(client, reference_data, make_member):
+def test_marketing_cannot_adjust_balances(client, make_member):
     sync_roles()
     marketer = StaffFactory()
     marketer.groups.add(Group.objects.get(name="Marketing"))
@@ -144,7 +144,7 @@ def test_achievement_config_admin_validates_criteria(client, superuser):
 
 
 @pytest.mark.django_db
-def test_audit_runs_are_visible_to_ops(client, reference_data):
+def test_audit_runs_are_visible_to_ops(client):
     sync_roles()
     ops = StaffFactory()
     ops.groups.add(Group.objects.get(name="Ops"))

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
 from accounts import signals as accounts_signals
-from accounts.models import User
+from accounts.models import Brand, User
 from engagement import signals as engagement_signals
 from rewards import services
 from rewards.models import EngagementReward, LedgerEntry, Wallet
@@ -18,7 +18,7 @@ from rewards.schemas import REWARD_DEFAULTS, reward_settings
 
 
 @pytest.mark.django_db
-def test_daily_reward_api_answers_201_then_200_with_the_same_reward(member_client, member, reference_data):
+def test_daily_reward_api_answers_201_then_200_with_the_same_reward(member_client, member):
     first = member_client.post("/api/v1/me/daily-reward/")
     second = member_client.post("/api/v1/me/daily-reward/")
     assert first.status_code == 201 and second.status_code == 200
@@ -103,7 +103,20 @@ def test_brand_settings_change_the_amounts_and_are_validated(default_brand, make
 
 
 @pytest.mark.django_db
-def test_quiz_completion_gives_gems_once_per_report_and_records_them(reference_data):
+def test_brand_settings_written_through_the_staff_api_are_validated_too(staff_client, default_brand):
+    """The API's serializer never calls ``Brand.clean()``: the pre_save receiver refuses it."""
+    client = staff_client("accounts.view_brand", "accounts.change_brand")
+    url = f"/api/v1/brands/{default_brand.slug}/"
+    bad = client.patch(url, {"settings": {"rewards": {"welcome": -5}}}, format="json")
+    assert bad.status_code == 400 and "settings" in bad.json()["error"]["fields"]
+    default_brand.refresh_from_db()
+    assert "rewards" not in default_brand.settings
+    ok = client.patch(url, {"settings": {"rewards": {"welcome": 150}}}, format="json")
+    assert ok.status_code == 200 and reward_settings(Brand.objects.get(pk=default_brand.pk))["welcome"] == 150
+
+
+@pytest.mark.django_db
+def test_quiz_completion_gives_gems_once_per_report_and_records_them():
     """End to end: the Big Five API stores a result, ``quiz_completed`` reaches rewards, and the
     gems land in the ledger and on the result (``quiz_attempts.earned_gems``)."""
     from engagement.models import QuizResult

@@ -29,7 +29,7 @@ def test_a_new_wallet_starts_with_one_welcome_credit_of_100(make_member):
 
 
 @pytest.mark.django_db
-def test_sign_up_creates_the_wallet_with_the_welcome_credit(client, reference_data):
+def test_sign_up_creates_the_wallet_with_the_welcome_credit(client):
     response = client.post("/accounts/signup/", {"email": "new.member@example.com", "password": "s3cure-pass-42"})
     assert response.status_code == 302
     wallet = Wallet.objects.get(user__email="new.member@example.com")
@@ -188,3 +188,6 @@ def test_audit_is_clean_then_reports_a_tampered_wallet_and_exits_non_zero(make_m
         call_command("rewards_audit")
     run = AuditRun.objects.latest("started_at")
     assert run.differences == 1 and run.details[0]["ledger_balance"] == 125 and run.details[0]["balance"] == 5
+    with pytest.raises(CommandError):
+        call_command("rewards_audit", "--no-store")
+    assert AuditRun.objects.count() == 2  # --no-store records nothing

@@ -182,3 +182,21 @@ def test_wishlist_and_referral_and_custom_achievements(make_member, product):
         UserAchievement.objects.filter(user=member, completed=True).values_list("config__achievement_key", flat=True)
     )
     assert done == {"wisher", "ambassador", "redeemer"}
+
+
+@pytest.mark.django_db
+def test_my_achievements_api_lists_active_ones_with_my_progress(member_client, member, default_brand):
+    config = scan_config(value=4)
+    AchievementConfig.objects.create(
+        name="Hidden",
+        achievement_key="hidden",
+        achievement_type="scan_count",
+        criteria={"metric": "scan_count", "operator": ">=", "value": 1},
+        is_active=False,
+    )
+    Product.objects.create(brand=default_brand, sku="A", name="A", msrp=1, points_award=1)
+    services.product_scan(user=member, sku="A")
+    rows = member_client.get("/api/v1/me/achievements/").json()["results"]
+    assert [(r["achievement_key"], r["progress"], r["percent"], r["completed"]) for r in rows] == [
+        (config.achievement_key, "1.00", 25, False)
+    ]

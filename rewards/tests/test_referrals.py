@@ -96,7 +96,7 @@ def test_self_referral_is_refused_for_the_same_person_or_the_same_mailbox(make_m
 
 
 @pytest.mark.django_db
-def test_a_bad_code_at_sign_up_never_blocks_the_sign_up(client, reference_data):
+def test_a_bad_code_at_sign_up_never_blocks_the_sign_up(client):
     response = client.post(
         "/accounts/signup/", {"email": "solo@example.com", "password": "s3cure-pass-42", "referral_code": "bogus"}
     )
