@@ -93,17 +93,12 @@ def _experiments() -> dict:
 
 
 def _budget_alerts() -> dict:
-    from profiles.models import BudgetAlertFiring
+    from profiles.selectors import budget_alerts_recent
 
-    week_ago = timezone.now() - timedelta(days=7)
-    recent = list(BudgetAlertFiring.objects.select_related("budget").order_by("-fired_at")[:5])
-    for firing in recent:
+    data = budget_alerts_recent(limit=5, days=7)
+    for firing in data["recent"]:
         firing.url = reverse("admin:profiles_budget_change", args=[firing.budget_id])
-    return {
-        "recent": recent,
-        "week_count": BudgetAlertFiring.objects.filter(fired_at__gte=week_ago).count(),
-        "url": changelist("profiles.budget"),
-    }
+    return {"recent": data["recent"], "week_count": data["count"], "url": changelist("profiles.budget")}
 
 
 def _outbox() -> dict:

@@ -124,3 +124,18 @@ def record_versions(*, record: VersionedRecord) -> QuerySet[ProfileVersion]:
         .select_related("created_by")
         .order_by("-version")
     )
+
+
+def budget_alerts_recent(*, limit: int = 5, days: int = 7) -> dict[str, Any]:
+    """The latest alert firings (with their budgets) and how many fired in the last ``days`` days (two queries)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from profiles.models import BudgetAlertFiring
+
+    since = timezone.now() - timedelta(days=days)
+    return {
+        "recent": list(BudgetAlertFiring.objects.select_related("budget").order_by("-fired_at")[:limit]),
+        "count": BudgetAlertFiring.objects.filter(fired_at__gte=since).count(),
+    }
