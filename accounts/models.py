@@ -258,6 +258,11 @@ class Brand(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        """Settings are validated on every save (console, API, code) by the apps that own their parts."""
+        self.clean()
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         from accounts.brand_settings import validate_brand_settings
 

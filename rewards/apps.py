@@ -7,7 +7,6 @@ class RewardsConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
-        from django.db.models.signals import pre_save
 
         from accounts import signals as accounts_signals
         from accounts.brand_settings import register_validator
@@ -21,9 +20,6 @@ class RewardsConfig(AppConfig):
         accounts_signals.email_verified.connect(receivers.on_email_verified, dispatch_uid="rewards.email_verified")
         engagement_signals.quiz_completed.connect(receivers.on_quiz_completed, dispatch_uid="rewards.quiz_completed")
         user_logged_in.connect(receivers.on_user_logged_in, dispatch_uid="rewards.daily_login")
-        # One rule (rewards.schemas.validate_brand_settings), two hooks: Brand.clean() for a form
-        # error in the console, pre_save for every other save (the staff API never calls clean()).
-        register_validator(validate_brand_settings)
-        pre_save.connect(receivers.on_brand_pre_save, sender="accounts.Brand", dispatch_uid="rewards.brand_settings")
+        register_validator(validate_brand_settings)  # run by Brand.clean() and Brand.save()
         register_panel(template="rewards/panel.html", context=selectors.dashboard_context, order=10)
         gdpr.register()

@@ -14,7 +14,6 @@ from django.db import transaction
 
 from focusedroom.errors import ApplicationError
 from rewards import services
-from rewards.schemas import validate_brand_settings
 
 logger = logging.getLogger(__name__)
 
@@ -54,15 +53,3 @@ def on_user_logged_in(sender, *, user, request=None, **kwargs) -> None:
 
 def on_quiz_completed(sender, *, result, user=None, anonymous_id: str = "", request=None, **kwargs) -> None:
     services.quiz_reward(result=result, user=user)
-
-
-def on_brand_pre_save(sender, *, instance, raw: bool = False, **kwargs) -> None:
-    """The ``rewards`` part of ``Brand.settings`` is validated on every save (JSON Schema).
-
-    ``Brand.clean()`` runs the same validator (registered with ``accounts.brand_settings``)
-    so the console shows a field error; this receiver covers the saves that never call
-    ``clean()``: the staff API (a DRF serializer) and code. The API turns the
-    ``ValidationError`` into a 400 on ``settings``.
-    """
-    if not raw:
-        validate_brand_settings(instance.settings)
