@@ -10,9 +10,10 @@ from django.utils.html import format_html, format_html_join
 from engagement.bigfive.inventory import DISPLAY_ORDER, DOMAINS, FACETS
 from engagement.bigfive.norms import NORM_GROUPS
 from engagement.models import BlogEngagement, Event, QuizResult
+from focusedroom import request_context
 from focusedroom.admin_tools import ReadOnlyAdmin, fixed_values_filter, indexed_values_filter
 
-DEVICE_TYPES = ["desktop", "mobile", "tablet", "bot", ""]
+DEVICE_TYPES = [*request_context.DEVICE_TYPES, ""]  # "" when the request had no user agent
 
 
 @admin.register(Event)
@@ -163,7 +164,7 @@ class QuizResultInline(admin.TabularInline):
 @admin.register(BlogEngagement)
 class BlogEngagementAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "post_slug", "engagement_type", "short_feedback")
-    list_filter = ("engagement_type", "post_slug")
+    list_filter = ("engagement_type", indexed_values_filter("post_slug"))
     search_fields = ("post_slug", "feedback_text")
     date_hierarchy = "created_at"
     exclude = ("user_identifier",)

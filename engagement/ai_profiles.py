@@ -34,7 +34,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import Case, CharField, Value, When
 from django.utils import timezone
 
 from accounts.models import User
@@ -154,13 +153,3 @@ def ai_profiles_compute(*, now: datetime | None = None) -> int:
     with connection.cursor() as cursor:
         cursor.execute(COMPUTE_SQL, {"now": now or timezone.now()})
         return cursor.rowcount
-
-
-def churn_band_case():
-    """SQL expression naming a profile's churn risk band (for admin filters and reports)."""
-    return Case(
-        When(churn_probability__gte=0.7, then=Value("high")),
-        When(churn_probability__gte=0.3, then=Value("medium")),
-        default=Value("low"),
-        output_field=CharField(),
-    )

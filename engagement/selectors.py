@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 
 from accounts.models import Channel, Customer
 from accounts.selectors import day_start
@@ -233,12 +235,6 @@ def with_test_counts(queryset: QuerySet, *, quiz_type: str = QuizType.BIG_FIVE, 
 
 def quiz_tests_per_day(*, days: int = 30, quiz_type: str = QuizType.BIG_FIVE) -> dict[str, Any]:
     """Tests per day for the last ``days`` days, with how many gave an email and opted in (one query)."""
-    from datetime import timedelta
-
-    from django.db.models import Count, Q
-    from django.db.models.functions import TruncDate
-    from django.utils import timezone
-
     since = timezone.localdate() - timedelta(days=days - 1)
     rows = (
         QuizResult.objects.filter(quiz_type=quiz_type, created_at__gte=day_start(since))

@@ -41,10 +41,6 @@ class EventSerializer(serializers.ModelSerializer):
         ]
 
 
-class EventCursorPagination(CursorPagination):
-    ordering = ("-created_at", "-id")
-
-
 class EventsCreatedSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     ids = serializers.ListField(child=serializers.IntegerField())
@@ -61,7 +57,7 @@ class EventListCreateView(ListAPIView):
 
     queryset = Event.objects.select_related("brand").order_by("-created_at", "-id")
     serializer_class = EventSerializer
-    pagination_class = EventCursorPagination
+    pagination_class = CursorPagination
     filterset_fields = ["user", "event_type", "anonymous_id"]
     ordering_fields: list[str] = []
 

@@ -4,5 +4,3 @@ Pure Python, no database: ``inventory`` (items and key), ``norms`` (norm table a
 percentile rule), ``scoring`` (answers -> scores JSON) and ``insights`` (scores ->
 personal text). The submit workflow that stores results is ``engagement.services``.
 """
-
-QUIZ_TYPE = "big_five"

@@ -9,23 +9,11 @@ from engagement.ai_profiles import CHURN_BANDS
 from engagement.integrations import selectors, services
 from engagement.integrations.models import AIProfile, WebhookLog
 from engagement.models import OutboxMessage
-
-
-class ReadOnlyMixin:
-    show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from focusedroom.admin_tools import ReadOnlyAdmin, indexed_values_filter
 
 
 @admin.register(OutboxMessage)
-class OutboxMonitorAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class OutboxMonitorAdmin(ReadOnlyAdmin):
     """The outbox monitor: health summary above the list, failed rows, a retry action."""
 
     change_list_template = "admin/engagement/outboxmessage/change_list.html"
@@ -76,7 +64,7 @@ class OutboxMonitorAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(WebhookLog)
-class WebhookLogAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class WebhookLogAdmin(ReadOnlyAdmin):
     list_display = (
         "created_at",
         "source",
@@ -87,7 +75,7 @@ class WebhookLogAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "is_duplicate",
         "error_message",
     )
-    list_filter = ("source", "webhook_type", "processed_successfully", "is_duplicate")
+    list_filter = ("source", indexed_values_filter("webhook_type"), "processed_successfully", "is_duplicate")
     search_fields = ("event_id", "user__email")
     list_select_related = ("user",)
     raw_id_fields = ("user",)
@@ -109,7 +97,7 @@ class ChurnBandFilter(admin.SimpleListFilter):
 
 
 @admin.register(AIProfile)
-class AIProfileAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class AIProfileAdmin(ReadOnlyAdmin):
     list_display = (
         "user",
         "engagement_score",
@@ -121,7 +109,7 @@ class AIProfileAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "calculated_at",
         "last_synced_at",
     )
-    list_filter = ("recommended_segment", ChurnBandFilter, "next_best_action")
+    list_filter = (indexed_values_filter("recommended_segment"), ChurnBandFilter, "next_best_action")
     search_fields = ("user__email",)
     list_select_related = ("user",)
     raw_id_fields = ("user",)

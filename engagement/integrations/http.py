@@ -15,7 +15,7 @@ from django.conf import settings
 
 def http_timeout() -> float:
     """Seconds to wait for connecting and for each read (``INTEGRATIONS_HTTP_TIMEOUT``)."""
-    return float(getattr(settings, "INTEGRATIONS_HTTP_TIMEOUT", 10.0))
+    return settings.INTEGRATIONS_HTTP_TIMEOUT
 
 
 class DeliveryError(Exception):

@@ -57,7 +57,7 @@ Destination = OutboxMessage.Destination
 
 
 def max_attempts() -> int:
-    return int(getattr(settings, "OUTBOX_MAX_ATTEMPTS", 8))
+    return settings.OUTBOX_MAX_ATTEMPTS
 
 
 def backoff_seconds(attempt: int) -> float:
@@ -67,8 +67,8 @@ def backoff_seconds(attempt: int) -> float:
     point in its upper half ("equal jitter"): retries keep growing but workers that
     failed together do not come back together.
     """
-    base = float(getattr(settings, "OUTBOX_BACKOFF_BASE_SECONDS", 30))
-    cap = float(getattr(settings, "OUTBOX_BACKOFF_MAX_SECONDS", 6 * 3600))
+    base = settings.OUTBOX_BACKOFF_BASE_SECONDS
+    cap = settings.OUTBOX_BACKOFF_MAX_SECONDS
     delay = min(cap, base * 2 ** max(0, attempt - 1))
     return random.uniform(delay / 2, delay)
 

@@ -41,7 +41,7 @@ Source = WebhookLog.Source
 
 
 def tolerance_seconds() -> int:
-    return int(getattr(settings, "WEBHOOK_TOLERANCE_SECONDS", 300))
+    return settings.WEBHOOK_TOLERANCE_SECONDS
 
 
 class SignatureError(Exception):

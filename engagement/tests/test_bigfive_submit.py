@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from accounts.tests.factories import CustomerFactory
-from engagement import signals
+from engagement import selectors, services, signals
 from engagement.models import Event, QuizResult
 from engagement.tests.helpers import answers, fake_request, random_answers, submit
 
@@ -195,7 +195,34 @@ def test_database_checks(overrides):
 
 
 def test_database_accepts_anonymous_without_report_id():
-    _row(customer=None, report_id=None, quiz_version="1.0.2").save()
+    row = _row(customer=None, report_id=None, quiz_version="1.0.2")
+    row.save()
+    assert QuizResult.objects.filter(pk=row.pk, customer__isnull=True, report_id__isnull=True).exists()
+
+
+# --------------------------------------------------------------------------- other generators and selectors
+
+
+def test_a_generator_that_only_writes_text_is_stored_as_one_block():
+    class TextOnly:
+        def generate(self, *, scores, person):
+            return f"Hello {person.first_name}, you are {scores['levels']['O']} in openness."
+
+    data = services.bigfive_clean(answers=answers(3), name="Ada Lovelace")
+    result = services.bigfive_submit(data=data, generator=TextOnly())
+    assert result.suggestions == f"Hello Ada, you are {result.scores['levels']['O']} in openness."
+    assert result.result_details == {"insights": {"generator": "TextOnly", "domains": {}, "suggestions": []}}
+
+
+def test_selectors_of_a_persons_results():
+    first = submit(email="again@example.com")
+    second = submit(email="again@example.com")
+    user = first.customer
+    assert list(selectors.quiz_results_of_person(user=user)) == [first, second]
+    assert selectors.quiz_result_count_of_person(user=user) == 2
+    assert selectors.quiz_result_latest_of_person(user=user) == second
+    assert selectors.quiz_result_previous(result=second) == first
+    assert selectors.quiz_result_previous(result=first) is None
 
 
 # --------------------------------------------------------------------------- query budget

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from datetime import timedelta
@@ -23,6 +22,7 @@ from engagement.services import outbox_enqueue
 from engagement.tests import integration_fixtures
 from engagement.tests.integration_fixtures import API_KEY, SITE_ID
 from focusedroom.embedded_db import database_url_for
+from focusedroom.testing import run_in_parallel
 
 # Shared fixtures (pytest finds fixtures by name in the module).
 cio = integration_fixtures.cio
@@ -259,25 +259,13 @@ class TestParallelWorkers:
         people = [CustomerFactory() for _ in range(5)]
         for n in range(200):
             outbox_enqueue(user=people[n % 5], event_name="gems_earned", data={"n": n})
-        errors: list[BaseException] = []
-        barrier = threading.Barrier(4)
 
-        def run() -> None:
-            try:
-                barrier.wait()
-                w = OutboxWorker(batch_size=7, lease_seconds=30)
-                while w.process_batch().claimed:
-                    pass
-            except BaseException as exc:  # reported below
-                errors.append(exc)
-            finally:
-                connection.close()
+        def run(i: int) -> None:
+            w = OutboxWorker(batch_size=7, lease_seconds=30)
+            while w.process_batch().claimed:
+                pass
 
-        threads = [threading.Thread(target=run) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+        _, errors = run_in_parallel(4, run)
         assert errors == []
         sent = Counter(data["n"] for _, name, data in cio.events)
         assert len(sent) == 200

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from accounts.models import User
 from accounts.tests.factories import CustomerFactory
 from engagement.integrations.models import AIProfile, WebhookLog
 from engagement.integrations.webhooks import customerio_sign, kit_sign
+from focusedroom.testing import run_in_parallel
 
 SECRET = "whsec-test"
 CIO_URL = "/api/v1/webhooks/customerio/"
@@ -256,20 +255,7 @@ class TestDatabaseRules:
 def test_concurrent_deliveries_of_one_event_are_processed_once():
     person = CustomerFactory(marketing_opt_in=True)
     body = cio_body("unsubscribed", person, event_id="race")
-    statuses: list[str] = []
-    barrier = threading.Barrier(4)
-
-    def deliver() -> None:
-        try:
-            barrier.wait()
-            statuses.append(cio_post(body).json()["status"])
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=deliver) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    statuses, errors = run_in_parallel(4, lambda i: cio_post(body).json()["status"])
+    assert errors == []
     assert sorted(statuses) == ["duplicate", "duplicate", "duplicate", "processed"]
     assert WebhookLog.objects.filter(is_duplicate=False).count() == 1
