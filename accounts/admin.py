@@ -4,14 +4,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.http import HttpResponse
 from django.utils import timezone
 
 from accounts import services
-from accounts.customer_csv import customers_export
 from accounts.models import ApiToken, Brand, Channel, Customer, StaffUser, User
-from engagement.admin import QuizResultInline
-from engagement.selectors import with_test_counts
+from focusedroom import registries
 from focusedroom.admin_tools import EstimatedCountPaginator
 
 PERSON_READONLY = ("action_token", "created_at", "updated_at", "last_login", "email_verified_at")
@@ -41,35 +38,43 @@ class PersonAdminBase(DjangoUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
 
+def _extensions() -> list:
+    return registries.customer_console.entries()
+
+
 @admin.register(Customer)
 class CustomerAdmin(PersonAdminBase):
-    list_display = (
+    """Customers; other apps add inlines, columns and actions through ``registries.customer_console``."""
+
+    list_display_base = (
         "email",
         "name",
         "channel",
         "career_stage",
-        "tests",
         "marketing_opt_in",
         "is_email_verified",
         "created_at",
     )
+    list_display = list_display_base
     list_filter = ("channel", "career_stage", "marketing_opt_in", "is_email_verified", "kit_state", "created_at")
-    inlines = [QuizResultInline]
-    actions = ["export_csv"]
+
+    def get_list_display(self, request):
+        extra = [column for ext in _extensions() for column in ext.list_display]
+        return (*self.list_display_base[:4], *extra, *self.list_display_base[4:])
+
+    def get_inlines(self, request, obj):
+        return [inline for ext in _extensions() for inline in ext.inlines]
 
     def get_queryset(self, request):
-        return with_test_counts(super().get_queryset(request))
+        queryset = super().get_queryset(request)
+        for ext in _extensions():
+            if ext.annotate is not None:
+                queryset = ext.annotate(queryset)
+        return queryset
 
-    @admin.display(description="Tests", ordering="tests_count")
-    def tests(self, obj):
-        return obj.tests_count
-
-    @admin.action(description="Export selected customers as CSV", permissions=["view"])
-    def export_csv(self, request, queryset):
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="customers-{timezone.now():%Y%m%d-%H%M}.csv"'
-        customers_export(stream=response, queryset=queryset.model.objects.filter(pk__in=queryset.values("pk")))
-        return response
+    def _get_base_actions(self):
+        base = list(super()._get_base_actions())
+        return base + [self.get_action(action) for ext in _extensions() for action in ext.actions]
 
     fieldsets = (
         (None, {"fields": ("email", "password")}),

@@ -12,10 +12,10 @@ from accounts.models import CustomField, EmailVerificationToken
 class EmailVerificationTokenAdmin(admin.ModelAdmin):
     """Read-only: only the token's hash is stored, the link itself is never shown."""
 
-    list_display = ("email", "user", "created_at", "expires_at", "is_used", "used_at", "experiment", "variant")
+    list_display = ("email", "user", "created_at", "expires_at", "is_used", "used_at")
     list_filter = ("is_used", "created_at")
     search_fields = ("email", "user__email", "token")
-    list_select_related = ("user", "experiment", "variant")
+    list_select_related = ("user",)
     date_hierarchy = "created_at"
     show_full_result_count = False
     fields = (
@@ -26,9 +26,9 @@ class EmailVerificationTokenAdmin(admin.ModelAdmin):
         "expires_at",
         "is_used",
         "used_at",
-        "experiment",
-        "variant",
-        "impression",
+        "experiment_id",
+        "variant_id",
+        "impression_id",
     )
     readonly_fields = fields
 

@@ -10,14 +10,14 @@ class AccountsConfig(AppConfig):
 
         from accounts import (
             admin_verification_fields,  # noqa: F401  (registers its console pages)
-            dashboard,
-            gdpr,
+            checks,  # noqa: F401  (system checks)
             gdpr_services,
             roles,
             signals,
             verification,
             views,
         )
+        from focusedroom import registries
 
         post_migrate.connect(roles.sync_after_migrate, dispatch_uid="accounts.roles.sync_after_migrate")
         signals.person_signed_up.connect(
@@ -26,9 +26,13 @@ class AccountsConfig(AppConfig):
         signals.person_identified.connect(
             verification.on_person_identified, dispatch_uid="accounts.verification.identified"
         )
-        gdpr.register(
-            name=gdpr_services.ACCOUNTS_PART, export=gdpr_services.accounts_export, erase=gdpr_services.accounts_erase
+        # Erased last: the other apps' parts still see the person as they were.
+        registries.register_gdpr_part(
+            name=gdpr_services.ACCOUNTS_PART,
+            export=gdpr_services.accounts_export,
+            erase=gdpr_services.accounts_erase,
+            order=1000,
         )
-        dashboard.register_panel(
+        registries.register_account_panel(
             template="accounts/panels/custom_fields.html", context=views.custom_fields_panel, order=50
         )

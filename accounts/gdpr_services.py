@@ -1,12 +1,13 @@
 """GDPR: export all of a person's data, erase (pseudonymise) a person everywhere.
 
-``person_export`` calls the ``export`` of every part registered in ``accounts.gdpr``
-(accounts registers its own part in ``AccountsConfig.ready``). ``person_erase`` runs in
-one transaction: it queues the Customer.io deletion and the Kit unsubscription with
-the identifiers the providers need (read before anything is pseudonymised),
-pseudonymises the person's row, deletes their verification links, pending claims and
-custom field answers, revokes their API tokens, then calls every registered ``erase``.
-If any part fails, nothing is erased.
+``person_export`` calls the ``export`` of every part registered in
+``focusedroom.registries.gdpr_parts``; accounts registers its own part in
+``AccountsConfig.ready``. ``person_erase`` runs in one transaction: every app's ``erase``
+runs in the parts' order (the integrations part queues the Customer.io deletion and the
+Kit unsubscription while the real identifiers are still there), and the accounts part
+runs last: it pseudonymises the person's row, deletes their verification links, pending
+claims and custom field answers and revokes their API tokens. If any part fails, nothing
+is erased.
 """
 
 from __future__ import annotations
@@ -20,12 +21,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
-from accounts import gdpr
 from accounts.models import (
-    DEFAULT_BRAND_SLUG,
     AccountClaim,
     ApiToken,
-    Brand,
     Customer,
     CustomFieldValue,
     EmailVerificationToken,
@@ -33,6 +31,7 @@ from accounts.models import (
     User,
     normalize_email,
 )
+from focusedroom import registries
 from focusedroom.errors import NotFound
 
 EXPORT_FORMAT_VERSION = 1
@@ -167,39 +166,8 @@ def person_export(*, user: User) -> dict[str, Any]:
         "format_version": EXPORT_FORMAT_VERSION,
         "exported_at": timezone.now().isoformat(),
         "person_id": user.pk,
-        "parts": {part.name: part.export(user=user) for part in gdpr.parts()},
+        "parts": {part.name: part.export(user=user) for part in registries.gdpr_parts.entries()},
     }
-
-
-def _enqueue_provider_deletions(*, user: User) -> None:
-    """Queue the Customer.io deletion, and the Kit unsubscription when Kit knows the person.
-
-    The messages carry only the providers' identifiers (our person id for Customer.io,
-    the subscriber id for Kit), read before the row is pseudonymised.
-    """
-    from engagement.models import OutboxMessage
-    from engagement.services import outbox_enqueue
-
-    brand = Brand.objects.filter(slug=DEFAULT_BRAND_SLUG).first()
-    outbox_enqueue(
-        user=user,
-        brand=brand,
-        destination=OutboxMessage.Destination.CUSTOMERIO,
-        action=OutboxMessage.Action.DELETE,
-        event_name="person_erased",
-        data={"customer_id": str(user.pk)},
-        priority=1,
-    )
-    if user.kit_subscriber_id:
-        outbox_enqueue(
-            user=user,
-            brand=brand,
-            destination=OutboxMessage.Destination.KIT,
-            action=OutboxMessage.Action.SUBSCRIBER_DELETE,
-            event_name="person_erased",
-            data={"subscriber_id": user.kit_subscriber_id},
-            priority=1,
-        )
 
 
 @transaction.atomic
@@ -208,9 +176,8 @@ def person_erase(*, user: User) -> User:
     user = User.all_objects.select_for_update().filter(pk=user.pk, deleted_at__isnull=True).first()
     if user is None:
         raise NotFound("This person does not exist or was already erased.")
-    _enqueue_provider_deletions(user=user)  # needs the real identifiers: before pseudonymising
     # Other apps' parts first (they still see the person as they were), accounts' own row last.
-    for part in sorted(gdpr.parts(), key=lambda p: p.name == ACCOUNTS_PART):
+    for part in sorted(registries.gdpr_parts.entries(), key=lambda p: p.order):
         if part.erase is not None:
             part.erase(user=user)
     return user

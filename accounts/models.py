@@ -19,6 +19,7 @@ from django.db.models.functions import Length, Lower, Now, Trim
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
+from focusedroom import registries
 from focusedroom.fields import EncryptedTextField
 
 BIG_FIVE_TEST_CHANNEL_ID = 1
@@ -264,9 +265,8 @@ class Brand(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
-        from accounts.brand_settings import validate_brand_settings
-
-        validate_brand_settings(self.settings)
+        for validate in registries.brand_settings.entries():  # each app checks the keys it owns
+            validate(self.settings)
 
     @property
     def has_customer_io_credentials(self) -> bool:
@@ -319,9 +319,8 @@ class EmailVerificationToken(models.Model):
     """A link sent to prove an email address (seed 002 ``email_verification_tokens``).
 
     ``token`` holds the SHA-256 (hex) of 32 random bytes; the clear token exists only in
-    the emailed link. A token is bound to the address it was sent to and carries the
-    experiment, variant and impression the person was in when it was issued, so the
-    verification can be counted as a conversion.
+    the emailed link. A token is bound to the address it was sent to and may carry the
+    ids of the experiment, variant and impression the person was in when it was issued.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -334,15 +333,10 @@ class EmailVerificationToken(models.Model):
     is_used = models.BooleanField(default=False, db_default=False)
     used_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_default=Now())
-    experiment = models.ForeignKey(
-        "experiments.Experiment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    variant = models.ForeignKey(
-        "experiments.Variant", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    impression = models.ForeignKey(
-        "experiments.Impression", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    # Seed 002 keeps the experiment context as plain UUIDs; attribution lives in ``experiments``.
+    experiment_id = models.UUIDField(null=True, blank=True)
+    variant_id = models.UUIDField(null=True, blank=True)
+    impression_id = models.UUIDField(null=True, blank=True)
 
     class Meta:
         db_table = "email_verification_tokens"

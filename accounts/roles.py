@@ -20,6 +20,7 @@ ROLES: dict[str, list[str]] = {
         "profiles.*",
         "accounts.view_*",
         "engagement.view_*",
+        "integrations.view_*",
         "rewards.view_*",
         "rewards.add_product",
         "rewards.change_product",
@@ -38,6 +39,7 @@ ROLES: dict[str, list[str]] = {
         "accounts.view_channel",
         "accounts.view_brand",
         "engagement.view_*",
+        "integrations.view_*",
         "rewards.view_*",
         "rewards.adjust_*",
         "rewards.reverse_*",
@@ -46,6 +48,7 @@ ROLES: dict[str, list[str]] = {
     "Ops": [
         "*.view_*",
         "engagement.*",
+        "integrations.*",
         "accounts.add_brand",
         "accounts.change_brand",
         "accounts.change_apitoken",

@@ -19,7 +19,6 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -36,6 +35,7 @@ from accounts.models import (
     User,
     normalize_email,
 )
+from focusedroom.context import RequestContext
 from focusedroom.email import send_templated_email
 from focusedroom.errors import Conflict, NotFound
 
@@ -127,7 +127,7 @@ def person_identify(
     marketing_opt_in: bool | None = None,
     channel_id: int = BIG_FIVE_TEST_CHANNEL_ID,
     anonymous_id: str = "",
-    request: HttpRequest | None = None,
+    context: RequestContext | None = None,
 ) -> tuple[User, bool]:
     """Find the person with this email (any letter case) or create them.
 
@@ -167,7 +167,7 @@ def person_identify(
             changed += ["marketing_opt_in", "marketing_opt_in_at"]
         if changed:
             user.save(update_fields=[*changed, "updated_at"])
-    signals.person_identified.send(sender=User, user=user, created=created, anonymous_id=anonymous_id, request=request)
+    signals.person_identified.send(sender=User, user=user, created=created, anonymous_id=anonymous_id, context=context)
     return user, created
 
 
@@ -240,7 +240,7 @@ def member_signup(
     password: str,
     referral_code: str = "",
     channel_id: int = BIG_FIVE_TEST_CHANNEL_ID,
-    request: HttpRequest | None = None,
+    context: RequestContext | None = None,
 ) -> SignupResult:
     """Create a member account, or start claiming the customer record with this email.
 
@@ -265,7 +265,7 @@ def member_signup(
                 raise
             existing = User.all_objects.select_for_update().get(email=email)
         else:
-            signals.person_signed_up.send(sender=User, user=user, referral_code=referral_code, request=request)
+            signals.person_signed_up.send(sender=User, user=user, referral_code=referral_code, context=context)
             return SignupResult(user=user, claim_pending=False)
 
     if existing.deleted_at is not None:
@@ -311,7 +311,7 @@ def account_claim_get(*, raw_token: str) -> AccountClaim:
 
 
 @transaction.atomic
-def account_claim_confirm(*, raw_token: str, request: HttpRequest | None = None) -> User:
+def account_claim_confirm(*, raw_token: str, context: RequestContext | None = None) -> User:
     """Follow a claim link: the email is proven, the password chosen at sign-up is set."""
     claim = account_claim_get(raw_token=raw_token)
     claim = AccountClaim.objects.select_for_update().select_related("user").get(pk=claim.pk)  # locks both rows
@@ -328,8 +328,8 @@ def account_claim_confirm(*, raw_token: str, request: HttpRequest | None = None)
     claim.used_at = now
     claim.save(update_fields=["used_at"])
     AccountClaim.objects.filter(user=user, used_at__isnull=True).update(used_at=now)  # older links die
-    signals.email_verified.send(sender=User, user=user, request=request)
-    signals.person_signed_up.send(sender=User, user=user, referral_code=claim.referral_code, request=request)
+    signals.email_verified.send(sender=User, user=user, context=context)
+    signals.person_signed_up.send(sender=User, user=user, referral_code=claim.referral_code, context=context)
     return user
 
 

@@ -16,13 +16,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts import signals
 from accounts.models import EmailVerificationToken, User, normalize_email
 from accounts.services import hash_token
+from focusedroom.context import RequestContext
 from focusedroom.email import send_templated_email
 from focusedroom.errors import ApplicationError, Conflict, NotFound
 
@@ -59,16 +59,16 @@ def _claim_cooldown(*, user: User, now) -> bool:
 def verification_send(
     *,
     user: User,
-    request: HttpRequest | None = None,
-    experiment=None,
-    variant=None,
-    impression=None,
+    context: RequestContext | None = None,
+    experiment_id=None,
+    variant_id=None,
+    impression_id=None,
 ) -> bool:
     """Email a verification link unless the person is verified or the cooldown is running.
 
     Returns True when an email is sent. The email leaves when the transaction commits
-    (nothing is sent for a sign-up that rolls back). ``experiment``/``variant``/
-    ``impression`` record the test the person was in, for conversion counting.
+    (nothing is sent for a sign-up that rolls back). ``experiment_id``/``variant_id``/
+    ``impression_id`` record the test the person was in, for conversion counting.
     """
     now = timezone.now()
     if not _claim_cooldown(user=user, now=now):
@@ -81,9 +81,9 @@ def verification_send(
         email=user.email,
         expires_at=now + timedelta(hours=settings.EMAIL_VERIFICATION_TTL_HOURS),
         created_at=now,
-        experiment=experiment,
-        variant=variant,
-        impression=impression,
+        experiment_id=experiment_id,
+        variant_id=variant_id,
+        impression_id=impression_id,
     )
     context = {
         "user": user,
@@ -100,14 +100,14 @@ def verification_send(
     return True
 
 
-def verification_request(*, email: str, request: HttpRequest | None = None) -> None:
+def verification_request(*, email: str, context: RequestContext | None = None) -> None:
     """Resend a link to this address if it belongs to an unverified person; silent otherwise.
 
     The caller answers the same thing whatever happens here (no account enumeration).
     """
     user = User.objects.filter(email=normalize_email(email)).first()
     if user is not None and not user.is_email_verified:
-        verification_send(user=user, request=request)
+        verification_send(user=user, context=context)
 
 
 def verification_token_get(*, raw_token: str) -> EmailVerificationToken:
@@ -132,7 +132,7 @@ def verification_token_get(*, raw_token: str) -> EmailVerificationToken:
 
 
 @transaction.atomic
-def verification_confirm(*, raw_token: str, request: HttpRequest | None = None) -> User:
+def verification_confirm(*, raw_token: str, context: RequestContext | None = None) -> User:
     """Follow a verification link: the person's email is verified (once per link).
 
     Sends ``accounts.signals.email_verified`` (with ``verification=<token>``) when the
@@ -156,28 +156,30 @@ def verification_confirm(*, raw_token: str, request: HttpRequest | None = None) 
     if not user.is_email_verified:
         user.is_email_verified, user.email_verified_at = True, now
         user.save(update_fields=["is_email_verified", "email_verified_at", "updated_at"])
-        signals.email_verified.send(sender=User, user=user, request=request, verification=token)
+        signals.email_verified.send(sender=User, user=user, context=context, verification=token)
     return user
 
 
 # --------------------------------------------------------------------- receivers
 
 
-def _send_safely(user: User, request: HttpRequest | None) -> None:
+def _send_safely(user: User, context: RequestContext | None) -> None:
     try:
         with transaction.atomic():
-            verification_send(user=user, request=request)
+            verification_send(user=user, context=context)
     except Exception:
         logger.exception("accounts: could not issue a verification email to person %s", user.pk)
 
 
-def on_person_signed_up(sender, *, user: User, request: HttpRequest | None = None, **kwargs) -> None:
+def on_person_signed_up(sender, *, user: User, context: RequestContext | None = None, **kwargs) -> None:
     """A new member (not a claimed record: the claim link already proved the email)."""
     if not user.is_email_verified:
-        _send_safely(user, request)
+        _send_safely(user, context)
 
 
-def on_person_identified(sender, *, user: User, created: bool, request: HttpRequest | None = None, **kwargs) -> None:
-    """A new person gave their email on a page (the Big Five test). Imports pass no request and send nothing."""
-    if created and request is not None and not user.is_email_verified:
-        _send_safely(user, request)
+def on_person_identified(sender, *, user: User, created: bool, context: RequestContext | None = None, **kwargs) -> None:
+    """A new person gave their email on a page or through the API (the Big Five test).
+
+    Imports and other commands send nothing."""
+    if created and context is not None and context.is_interactive and not user.is_email_verified:
+        _send_safely(user, context)

@@ -14,20 +14,21 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import action_links, custom_fields, services, verification
-from accounts.dashboard import panels_for
 from accounts.forms import CustomFieldsForm, LoginForm, ProfileForm, SignupForm, VerificationResendForm
+from focusedroom import registries
+from focusedroom.context import REFERRAL_COOKIE, RequestContext
 from focusedroom.errors import ApplicationError
-
-REFERRAL_COOKIE = "fr_ref"
+from focusedroom.forms import add_service_errors
 
 
 def _profile_initial(user) -> dict:
     return {f: getattr(user, f) for f in ProfileForm.base_fields}
 
 
-def _add_service_errors(form, exc: ValidationError) -> None:
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
+def _panels(*, user, request) -> list[dict]:
+    """The panels other apps add to ``/account/`` (``focusedroom.registries.account_panels``)."""
+    panels = sorted(registries.account_panels.entries(), key=lambda p: p.order)
+    return [{"template": p.template, "context": p.context(user=user, request=request)} for p in panels]
 
 
 @require_http_methods(["GET", "POST"])
@@ -37,9 +38,9 @@ def signup(request):
     form = SignupForm(request.POST or None, initial={"referral_code": request.COOKIES.get(REFERRAL_COOKIE, "")})
     if request.method == "POST" and form.is_valid():
         try:
-            result = services.member_signup(**form.cleaned_data, request=request)
+            result = services.member_signup(**form.cleaned_data, context=RequestContext.from_request(request))
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             if result.claim_pending:
                 return render(request, "accounts/signup_check_email.html", {"email": result.user.email})
@@ -54,7 +55,7 @@ def account_claim(request, token: str):
     """GET shows a confirmation button (mail scanners follow links); POST claims."""
     try:
         if request.method == "POST":
-            user = services.account_claim_confirm(raw_token=token, request=request)
+            user = services.account_claim_confirm(raw_token=token, context=RequestContext.from_request(request))
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, "Your email is confirmed and your account is ready.")
             return redirect("account")
@@ -78,11 +79,11 @@ def account(request):
         try:
             services.person_update_profile(user=user, data=form.cleaned_data)
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Your profile is saved.")
             return redirect("account")
-    context = {"form": form, "panels": panels_for(user=user, request=request)}
+    context = {"form": form, "panels": _panels(user=user, request=request)}
     return render(request, "accounts/account.html", context, status=400 if form.errors else 200)
 
 
@@ -93,7 +94,7 @@ def account(request):
 def verify_email(request, token: str):
     """Following the emailed link confirms the address; a bad link gets a clear page and a resend form."""
     try:
-        user = verification.verification_confirm(raw_token=token, request=request)
+        user = verification.verification_confirm(raw_token=token, context=RequestContext.from_request(request))
     except ApplicationError as exc:
         initial = {"email": request.user.email} if request.user.is_authenticated else {}
         context = {"message": exc.message, "code": exc.code, "form": VerificationResendForm(initial=initial)}
@@ -107,7 +108,9 @@ def verify_email_resend(request):
     initial = {"email": request.user.email} if request.user.is_authenticated else {}
     form = VerificationResendForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        verification.verification_request(email=form.cleaned_data["email"], request=request)
+        verification.verification_request(
+            email=form.cleaned_data["email"], context=RequestContext.from_request(request)
+        )
         return render(request, "accounts/verify_email_sent.html", {"email": form.cleaned_data["email"]})
     return render(request, "accounts/verify_email_resend.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -177,11 +180,11 @@ def account_custom_fields(request):
         try:
             custom_fields.custom_field_values_set(user=user, brand=brand, values=form.cleaned_data)
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Your {brand.name} details are saved.")
             return redirect(reverse("account") + "?" + urlencode({"brand": brand.slug}))
     request.custom_fields_form, request.custom_fields_brand = form, brand
     profile_form = ProfileForm(initial=_profile_initial(user))
-    context = {"form": profile_form, "panels": panels_for(user=user, request=request)}
+    context = {"form": profile_form, "panels": _panels(user=user, request=request)}
     return render(request, "accounts/account.html", context, status=400)

@@ -127,9 +127,9 @@ def _delivery() -> list[Result]:
     from django.db import connection
 
     from accounts.models import DEFAULT_BRAND_SLUG, Brand, User
-    from engagement.integrations.fakes import FakeCustomerIO
-    from engagement.integrations.outbox import OutboxWorker
-    from engagement.models import OutboxMessage
+    from integrations.fakes import FakeCustomerIO
+    from integrations.models import OutboxMessage
+    from integrations.outbox import OutboxWorker
 
     brand, _ = Brand.objects.get_or_create(slug=DEFAULT_BRAND_SLUG, defaults={"name": "FocusedRoom"})
     saved = (brand.customer_io_site_id, brand.customer_io_api_key, settings.CUSTOMERIO_TRACK_URL)

@@ -1,19 +1,24 @@
 """Operator console: event log, quiz results and blog engagement (all read-only).
 
-The outbox monitor, webhook log and AI profiles live in ``engagement.integrations.admin``.
+The outbox monitor, webhook log and AI profiles live in ``integrations.admin``.
 """
 
 from django.contrib import admin
+from django.http import HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from engagement.bigfive.inventory import DISPLAY_ORDER, DOMAINS, FACETS
 from engagement.bigfive.norms import NORM_GROUPS
+from engagement.customer_csv import customers_export
 from engagement.models import BlogEngagement, Event, QuizResult
-from focusedroom import request_context
+from engagement.selectors import with_test_counts
+from focusedroom import registries
 from focusedroom.admin_tools import ReadOnlyAdmin, fixed_values_filter, indexed_values_filter
+from focusedroom.context import DEVICE_TYPES as KNOWN_DEVICE_TYPES
 
-DEVICE_TYPES = [*request_context.DEVICE_TYPES, ""]  # "" when the request had no user agent
+DEVICE_TYPES = [*KNOWN_DEVICE_TYPES, ""]  # "" when the request had no user agent
 
 
 @admin.register(Event)
@@ -22,7 +27,7 @@ class EventAdmin(ReadOnlyAdmin):
     list_filter = (indexed_values_filter("event_type"), fixed_values_filter("device_type", DEVICE_TYPES))
     search_fields = ("user__email", "anonymous_id")
     list_select_related = ("user",)
-    raw_id_fields = ("user", "product")
+    raw_id_fields = ("user",)
 
 
 def _levels_summary(result: QuizResult) -> str:
@@ -174,4 +179,23 @@ class BlogEngagementAdmin(ReadOnlyAdmin):
         return (obj.feedback_text[:80] + "…") if len(obj.feedback_text) > 80 else obj.feedback_text
 
 
-from engagement.integrations import admin as integrations_admin  # noqa: E402, F401
+@admin.display(description="Tests", ordering="tests_count")
+def tests(obj):
+    return obj.tests_count
+
+
+@admin.action(description="Export selected customers as CSV", permissions=["view"])
+def export_csv(modeladmin, request, queryset):
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="customers-{timezone.now():%Y%m%d-%H%M}.csv"'
+    customers_export(stream=response, queryset=queryset.model.objects.filter(pk__in=queryset.values("pk")))
+    return response
+
+
+# The customer's console page (owned by accounts) shows their results, a test count and the CSV export.
+registries.customer_console.register(
+    "engagement",
+    registries.CustomerConsoleExtension(
+        inlines=[QuizResultInline], annotate=with_test_counts, list_display=[tests], actions=[export_csv]
+    ),
+)

@@ -3,10 +3,10 @@ from django.apps import AppConfig
 
 class EngagementConfig(AppConfig):
     name = "engagement"
-    verbose_name = "Engagement and integrations"
+    verbose_name = "Engagement"
 
     def ready(self) -> None:
-        from engagement.integrations import gdpr, receivers
+        from engagement import gdpr
+        from focusedroom import registries
 
-        receivers.connect()  # outbox rows for domain events, in the sender's transaction
-        gdpr.register()  # export/erasure of the event log, outbox, webhook log, AI profile
+        registries.register_gdpr_part(name="engagement", export=gdpr.export, erase=gdpr.erase)

@@ -73,8 +73,8 @@ def _result(rng: random.Random, *, user, report_id, created_at, tendency, sex) -
 
 @transaction.atomic
 def seed(*, scale: int) -> str:
-    from accounts.demo import bulk_enabled
     from accounts.models import User
+    from focusedroom.bulk import bulk_enabled
 
     if bulk_enabled(scale):
         return seed_bulk(scale=scale)
@@ -268,7 +268,7 @@ ORDER BY at
 
 
 def seed_bulk(*, scale: int) -> str:
-    from accounts.demo import bulk_execute, bulk_session
+    from focusedroom.bulk import bulk_execute, bulk_session
 
     bulk_session()
     params = _templates() | {

@@ -14,14 +14,14 @@ from typing import Any
 import jsonschema
 import pgtrigger
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import Brand, User
 from engagement.models import Event
+from focusedroom import registries
+from focusedroom.context import RequestContext
 from focusedroom.errors import ApplicationError, PermissionDenied
-from focusedroom.request_context import client_ip, device_type, user_agent
 
 MAX_BATCH = 500
 MAX_METADATA_BYTES = 16_384
@@ -91,7 +91,7 @@ def _when(value: str, now: datetime) -> datetime | str:
 
 @transaction.atomic
 def events_ingest(
-    *, payload: Any, actor: User, may_post_for_anyone: bool, request: HttpRequest | None = None
+    *, payload: Any, actor: User, may_post_for_anyone: bool, context: RequestContext | None = None
 ) -> list[Event]:
     """Validate and store one event (an object) or a batch (a list of up to 500 objects).
 
@@ -141,8 +141,7 @@ def events_ingest(
         )
 
     brands = {b.slug: b.pk for b in Brand.objects.filter(slug__in={d["brand"] for d in dicts if "brand" in d})}
-    ua = user_agent(request)
-    ip, device = client_ip(request), device_type(ua) if ua else ""
+    context = context or RequestContext.system()
     rows = [
         Event(
             event_type=item["event_type"],
@@ -157,9 +156,9 @@ def events_ingest(
             points_awarded=item.get("points_awarded", 0),
             session_identifier=item.get("session_identifier", ""),
             created_at=times.get(i, now),
-            ip_address=ip,
-            user_agent=ua,
-            device_type=device,
+            ip_address=context.ip,
+            user_agent=context.user_agent,
+            device_type=context.device_type,
         )
         for i, item in enumerate(items)
     ]
@@ -171,17 +170,20 @@ def _first_index(errors: dict[str, list[str]]) -> dict[str, int]:
 
 
 def _check_references(items: list, dicts: list[dict], errors: dict[str, list[str]]) -> None:
-    """One query per referenced table, whatever the batch size."""
-    from rewards.models import Product
+    """One query per referenced table, whatever the batch size.
+
+    Products belong to a higher app, which registers a checker in ``registries.event_references``.
+    """
 
     def ids(key: str) -> set:
         return {d[key] for d in dicts if isinstance(d.get(key), int | str) and not isinstance(d.get(key), bool)}
 
     wanted_users, wanted_products, wanted_brands = ids("user"), ids("product"), ids("brand")
     known_users = set(User.objects.filter(pk__in=wanted_users).values_list("pk", flat=True)) if wanted_users else set()
-    known_products = (
-        set(Product.objects.filter(pk__in=wanted_products).values_list("pk", flat=True)) if wanted_products else set()
-    )
+    known_products: set = set()
+    if wanted_products:
+        check_products = registries.event_references.get("product")
+        known_products = set(check_products(wanted_products)) if check_products else set()
     known_brands = (
         set(Brand.objects.filter(slug__in=wanted_brands).values_list("slug", flat=True)) if wanted_brands else set()
     )

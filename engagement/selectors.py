@@ -13,13 +13,17 @@ from django.utils import timezone
 from accounts.models import Channel, Customer
 from accounts.selectors import day_start
 from engagement.bigfive.inventory import DISPLAY_ORDER, DOMAINS, FACETS
-from engagement.models import BlogEngagement, BlogEngagementType, QuizResult, QuizType
+from engagement.models import BlogEngagement, BlogEngagementType, Event, QuizResult, QuizType
 
 # Seed 001's verification queries, verbatim.
 SEED_001_DUPLICATE_EMAILS_SQL = "SELECT email_id, COUNT(*) FROM customer GROUP BY email_id HAVING COUNT(*) > 1;"
 SEED_001_REPORT_TRACKING_SQL = """SELECT customer_id, email_id, COUNT(*) as tests, MAX(report_id) as latest
 FROM customer c JOIN big_five_result bfr ON c.customer_id = bfr.customer_id
 GROUP BY customer_id, email_id HAVING COUNT(*) > 1;"""
+
+
+# The event log's table, for analytics SQL in higher apps (AI profiles).
+EVENT_LOG_TABLE = Event._meta.db_table
 
 
 def quiz_results_of_person(*, user, quiz_type: str = QuizType.BIG_FIVE) -> QuerySet[QuizResult]:

@@ -1,9 +1,8 @@
 """Writes of the engagement app.
 
-The event log and the outbox (``event_record``, ``outbox_enqueue``: other apps call
-these inside their transactions), the Big Five submission (``bigfive_clean``,
-``bigfive_submit``), quiz gems (``quiz_result_record_gems``) and blog engagement
-(``blog_engagement_record``).
+The event log (``event_record``: other apps call it inside their transactions), the Big
+Five submission (``bigfive_clean``, ``bigfive_submit``), quiz gems
+(``quiz_result_record_gems``) and blog engagement (``blog_engagement_record``).
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 
 from accounts.models import BIG_FIVE_TEST_CHANNEL_ID
@@ -27,10 +25,9 @@ from engagement.bigfive import scoring as bigfive_scoring
 from engagement.bigfive.insights import Insights, InsightsGenerator, PersonContext, default_generator
 from engagement.bigfive.inventory import INVENTORY_ID, INVENTORY_VERSION, ITEMS
 from engagement.bigfive.scoring import AnswersError, clean_answers
-from engagement.models import BlogEngagement, BlogEngagementType, Event, OutboxMessage, QuizResult, QuizType, Sex
-from experiments.middleware import visitor_id
+from engagement.models import BlogEngagement, BlogEngagementType, Event, QuizResult, QuizType, Sex
+from focusedroom.context import RequestContext
 from focusedroom.errors import Conflict
-from focusedroom.request_context import client_ip, device_type, user_agent, utm_params
 
 
 def event_record(
@@ -40,62 +37,31 @@ def event_record(
     anonymous_id: str = "",
     brand=None,
     metadata: dict[str, Any] | None = None,
-    product=None,
+    product_id: int | None = None,
     points_awarded: int = 0,
     page_url: str = "",
     experiment_context: str = "",
     variant_context: str = "",
     session_identifier: str = "",
-    request: HttpRequest | None = None,
+    context: RequestContext | None = None,
 ) -> Event:
-    """Append one event; IP, user agent and device type come from ``request`` when given."""
-    ua = user_agent(request)
+    """Append one event; IP, user agent and device type come from ``context`` when given."""
+    context = context or RequestContext.system()
     return Event.objects.create(
         event_type=event_type,
         user=user,
         anonymous_id=anonymous_id,
         brand=brand,
         metadata=metadata or {},
-        product=product,
+        product_id=product_id,
         points_awarded=points_awarded,
         page_url=page_url,
         experiment_context=experiment_context,
         variant_context=variant_context,
         session_identifier=session_identifier,
-        ip_address=client_ip(request),
-        user_agent=ua,
-        device_type=device_type(ua) if ua else "",
-    )
-
-
-@transaction.atomic
-def outbox_enqueue(
-    *,
-    user,
-    event_name: str,
-    data: dict[str, Any] | None = None,
-    destination: str = OutboxMessage.Destination.CUSTOMERIO,
-    action: str = OutboxMessage.Action.EVENT,
-    brand=None,
-    priority: int = 10,
-    marketing: bool = False,
-) -> OutboxMessage | None:
-    """Queue a message for an integration, in the caller's transaction.
-
-    Consent rule: a marketing message for a person without marketing opt-in is not
-    queued at all (returns None); transactional messages always are.
-    """
-    if marketing and user is not None and not user.marketing_opt_in:
-        return None
-    return OutboxMessage.objects.create(
-        user=user,
-        brand=brand,
-        destination=destination,
-        action=action,
-        event_name=event_name,
-        event_data=data or {},
-        is_marketing=marketing,
-        priority=priority,
+        ip_address=context.ip,
+        user_agent=context.user_agent,
+        device_type=context.device_type,
     )
 
 
@@ -206,8 +172,7 @@ def _first_name(name: str) -> str:
 def bigfive_submit(
     *,
     data: BigFiveInput,
-    request: HttpRequest | None = None,
-    source: str = "page",
+    context: RequestContext,
     generator: InsightsGenerator | None = None,
 ) -> QuizResult:
     """Score and store a Big Five test; the page and the API both call this.
@@ -222,11 +187,10 @@ def bigfive_submit(
     queries whatever the customer's history.
     """
     generator = generator or default_generator
-    anonymous_id = visitor_id(request)
-    ua = user_agent(request)
-    tracking = {**utm_params(request), **data.tracking}
-    if "referrer" not in tracking and request is not None:
-        tracking["referrer"] = request.META.get("HTTP_REFERER", "")[: TRACKING_MAX_LENGTH["referrer"]]
+    anonymous_id = context.visitor_id
+    tracking = {**context.utm, **data.tracking}
+    if "referrer" not in tracking and context.referrer:
+        tracking["referrer"] = context.referrer[: TRACKING_MAX_LENGTH["referrer"]]
     try:
         with transaction.atomic():
             user = None
@@ -238,7 +202,7 @@ def bigfive_submit(
                     marketing_opt_in=data.opt_in,
                     channel_id=BIG_FIVE_TEST_CHANNEL_ID,
                     anonymous_id=anonymous_id,
-                    request=request,
+                    context=context,
                 )
                 latest = QuizResult.objects.filter(customer=user, quiz_type=QuizType.BIG_FIVE).aggregate(
                     latest=Max("report_id")
@@ -266,7 +230,7 @@ def bigfive_submit(
                 questions_and_answers={item.id: data.answers[item.id] for item in ITEMS},
                 quiz_metadata={
                     "inventory": {"id": INVENTORY_ID, "version": INVENTORY_VERSION},
-                    "source": source,
+                    "source": context.source,
                     "anonymous_id": anonymous_id,
                     "channel_id": BIG_FIVE_TEST_CHANNEL_ID,
                     "demographics": dict(data.profile),
@@ -277,21 +241,21 @@ def bigfive_submit(
                 age=age,
                 norm_group=scores["norm_group"]["id"],
                 first_name=person.first_name,
-                user_agent=ua,
-                ip_address=client_ip(request),
+                user_agent=context.user_agent,
+                ip_address=context.ip,
                 referrer=tracking.get("referrer", ""),
                 utm_source=tracking.get("utm_source", ""),
                 utm_medium=tracking.get("utm_medium", ""),
                 utm_campaign=tracking.get("utm_campaign", ""),
                 country_code=(user.country_code if user else "") or "",
-                device_type=device_type(ua) if ua else "",
+                device_type=context.device_type,
                 is_email_verified=bool(user and user.is_email_verified),
                 verification_timestamp=user.email_verified_at if user else None,
                 session_identifier=data.session_identifier,
                 experiment_data=data.experiment_data,
             )
             signals.quiz_completed.send(
-                sender=QuizResult, result=result, user=user, anonymous_id=anonymous_id, request=request
+                sender=QuizResult, result=result, user=user, anonymous_id=anonymous_id, context=context
             )
             event_record(
                 event_type="quiz_completed",
@@ -303,11 +267,11 @@ def bigfive_submit(
                     "public_id": result.public_id,
                     "report_id": report_id,
                     "result_type": result.result_type,
-                    "source": source,
+                    "source": context.source,
                 },
-                page_url=request.build_absolute_uri() if request is not None else "",
+                page_url=context.page_url,
                 session_identifier=str(data.session_identifier or ""),
-                request=request,
+                context=context,
             )
     except IntegrityError as exc:
         diag = getattr(exc.__cause__, "diag", None)
@@ -340,9 +304,9 @@ BLOG_IDENTIFIER_SALT = "engagement.blog_engagement.user_identifier"
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
 
 
-def blog_visitor_identifier(request: HttpRequest | None) -> str:
+def blog_visitor_identifier(context: RequestContext) -> str:
     """A keyed hash (HMAC-SHA256, key derived from SECRET_KEY) of the visitor's IP and user agent."""
-    value = f"{client_ip(request) or ''}\n{user_agent(request)}"
+    value = f"{context.ip or ''}\n{context.user_agent}"
     return salted_hmac(BLOG_IDENTIFIER_SALT, value, algorithm="sha256").hexdigest()
 
 
@@ -368,13 +332,13 @@ def blog_engagement_clean(*, post_slug: Any, engagement_type: Any, feedback_text
 
 @transaction.atomic
 def blog_engagement_record(
-    *, post_slug: Any, engagement_type: Any, feedback_text: Any = "", request: HttpRequest | None = None
+    *, post_slug: Any, engagement_type: Any, feedback_text: Any = "", context: RequestContext
 ) -> tuple[BlogEngagement, bool]:
     """Record a visitor's engagement once; a repeat returns the existing record (``created`` False)."""
     data = blog_engagement_clean(post_slug=post_slug, engagement_type=engagement_type, feedback_text=feedback_text)
     return BlogEngagement.objects.get_or_create(
         post_slug=data["post_slug"],
         engagement_type=data["engagement_type"],
-        user_identifier=blog_visitor_identifier(request),
+        user_identifier=blog_visitor_identifier(context),
         defaults={"feedback_text": data["feedback_text"]},
     )

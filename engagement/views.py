@@ -13,14 +13,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from engagement import selectors, services
 from engagement.blog import POSTS
 from engagement.forms import TRACKING_FIELDS, BigFiveForm, BlogEngagementForm
+from focusedroom.context import RequestContext
 from focusedroom.errors import ApplicationError
+from focusedroom.forms import add_service_errors
 
 RESULT_SUBMITTED_FRAGMENT = "submitted"
-
-
-def _add_service_errors(form, exc: ValidationError) -> None:
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 @require_http_methods(["GET", "POST"])
@@ -31,9 +28,11 @@ def bigfive(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 data = services.bigfive_clean(**form.service_kwargs())
-                result = services.bigfive_submit(data=data, request=request, source="page")
+                result = services.bigfive_submit(
+                    data=data, context=RequestContext.from_request(request, issue_visitor_id=True)
+                )
             except ValidationError as exc:
-                _add_service_errors(form, exc)
+                add_service_errors(form, exc)
             except ApplicationError as exc:
                 form.add_error(None, exc.message)
             else:
@@ -76,7 +75,7 @@ def blog_post(request: HttpRequest, slug: str) -> HttpResponse:
     if post is None:
         raise Http404("No such post.")
     summary = selectors.blog_engagement_summary(
-        post_slug=post.slug, user_identifier=services.blog_visitor_identifier(request)
+        post_slug=post.slug, user_identifier=services.blog_visitor_identifier(RequestContext.from_request(request))
     )
     return render(
         request,
@@ -97,13 +96,15 @@ def blog_engage(request: HttpRequest, slug: str) -> HttpResponse:
         if data["engagement_type"] != "helpful_no":
             data["feedback_text"] = ""  # the shared textarea only goes with "No"
         try:
-            _, created = services.blog_engagement_record(post_slug=post.slug, request=request, **data)
+            _, created = services.blog_engagement_record(
+                post_slug=post.slug, context=RequestContext.from_request(request), **data
+            )
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Thanks for your feedback!" if created else "You already told us — thanks!")
             return redirect("blog-post", slug=post.slug)
     summary = selectors.blog_engagement_summary(
-        post_slug=post.slug, user_identifier=services.blog_visitor_identifier(request)
+        post_slug=post.slug, user_identifier=services.blog_visitor_identifier(RequestContext.from_request(request))
     )
     return render(request, "engagement/blog_post.html", {"post": post, "summary": summary, "form": form}, status=400)

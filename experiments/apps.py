@@ -11,8 +11,9 @@ class ExperimentsConfig(AppConfig):
 
         from accounts import signals as accounts_signals
         from engagement import signals as engagement_signals
-        from experiments import receivers
+        from experiments import gdpr, receivers
         from experiments.models import Experiment, Variant
+        from focusedroom import registries
         from rewards import signals as rewards_signals
 
         uid = "experiments.receivers."
@@ -28,3 +29,4 @@ class ExperimentsConfig(AppConfig):
             post_delete.connect(
                 receivers.on_definition_changed, sender=model, dispatch_uid=uid + f"delete.{model.__name__}"
             )
+        registries.register_gdpr_part(name="experiments", export=gdpr.export, erase=gdpr.erase)

@@ -54,7 +54,7 @@ def seed(*, scale: int) -> str:
         )
     if experiment.status == ExperimentStatus.DRAFT:
         experiment = services.experiment_start(experiment=experiment)
-    from accounts.demo import bulk_enabled
+    from focusedroom.bulk import bulk_enabled
 
     if bulk_enabled(scale):
         return seed_bulk(experiment=experiment, scale=scale)
@@ -223,7 +223,7 @@ SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM imp), (SELECT count(*) FR
 
 
 def seed_bulk(*, experiment: Experiment, scale: int) -> str:
-    from accounts.demo import bulk_fetchone, bulk_session
+    from focusedroom.bulk import bulk_fetchone, bulk_session
 
     bulk_session()
     start = timezone.now() - timedelta(days=BULK_DAYS)

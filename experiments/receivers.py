@@ -12,16 +12,14 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 
 from experiments import services
-from experiments.middleware import VISITOR_COOKIE
 from experiments.selectors import definition_invalidate
+from focusedroom.context import RequestContext
 
 logger = logging.getLogger(__name__)
 
 
-def _request_anonymous_id(request) -> str:
-    if request is None:
-        return ""
-    return request.COOKIES.get(VISITOR_COOKIE, "") or getattr(request, "visitor_id", "") or ""
+def _visitor(context) -> str:
+    return getattr(context, "visitor_id", "") or ""
 
 
 def _safely(action: str, fn, **kwargs) -> None:
@@ -32,14 +30,14 @@ def _safely(action: str, fn, **kwargs) -> None:
         logger.exception("experiments: %s failed", action)
 
 
-def on_person_identified(sender, *, user, anonymous_id="", request=None, **kwargs) -> None:
-    anonymous_id = anonymous_id or _request_anonymous_id(request)
+def on_person_identified(sender, *, user, anonymous_id="", context=None, **kwargs) -> None:
+    anonymous_id = anonymous_id or _visitor(context)
     if anonymous_id:
         _safely("identity stitching", services.identity_stitch, user=user, anonymous_id=anonymous_id)
 
 
 def on_user_logged_in(sender, *, request, user, **kwargs) -> None:
-    anonymous_id = _request_anonymous_id(request)
+    anonymous_id = _visitor(RequestContext.from_request(request)) if request is not None else ""
     if anonymous_id and not getattr(user, "is_staff", False):
         _safely("identity stitching", services.identity_stitch, user=user, anonymous_id=anonymous_id)
 
@@ -59,15 +57,15 @@ def _convert(conversion_type: str, *, user=None, anonymous_id: str = "") -> None
     )
 
 
-def on_quiz_completed(sender, *, result=None, user=None, anonymous_id="", request=None, **kwargs) -> None:
+def on_quiz_completed(sender, *, result=None, user=None, anonymous_id="", context=None, **kwargs) -> None:
     _convert("big_five_completed", user=user, anonymous_id=anonymous_id or "")
 
 
-def on_email_verified(sender, *, user, request=None, **kwargs) -> None:
-    _convert("email_verified", user=user, anonymous_id=_request_anonymous_id(request))
+def on_email_verified(sender, *, user, context=None, **kwargs) -> None:
+    _convert("email_verified", user=user, anonymous_id=_visitor(context))
 
 
-def on_referral_converted(sender, *, referee=None, request=None, **kwargs) -> None:
+def on_referral_converted(sender, *, referee=None, context=None, **kwargs) -> None:
     if referee is not None:
         _convert("referral_converted", user=referee)
 

@@ -45,7 +45,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # --------------------------------------------------------------------------- apps
 
 INSTALLED_APPS = [
-    "focusedroom.apps.FocusedRoomAdminConfig",
+    "focusedroom.console.apps.FocusedRoomAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -60,8 +60,10 @@ INSTALLED_APPS = [
     "accounts",
     "engagement",
     "experiments",
-    "rewards",
     "profiles",
+    "rewards",
+    "integrations",
+    "focusedroom.console.apps.ConsoleConfig",
 ]
 
 MIDDLEWARE = [
@@ -70,7 +72,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "experiments.middleware.VisitorIdMiddleware",
+    "focusedroom.middleware.VisitorIdMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -194,8 +196,12 @@ CSRF_COOKIE_HTTPONLY = False  # the Big Five page's script reads it for fetch()
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-# Take the client IP from X-Forwarded-For only behind our own proxy.
-TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
+# How many proxies of ours stand in front of the app (load balancer, ingress). The client
+# address is read from X-Forwarded-For only through them (focusedroom.context.client_ip);
+# 0 (the default) ignores the header.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
 if IS_PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
@@ -232,6 +238,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "focusedroom.api.errors.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 if DJANGO_ENV == "test":
     # Tests exercise throttling explicitly; default rates must not interfere.

@@ -1,7 +1,7 @@
-"""FocusedRoom URLs.
+"""FocusedRoom URLs (the shell: the only URL module that knows every app).
 
-Each app owns two URL modules: ``<app>/urls.py`` for its pages and
-``<app>/api/urls.py`` for its API, mounted under ``/api/v1/``.
+Each app owns ``<app>/api/urls.py`` for its API, mounted under ``/api/v1/``, and apps
+with pages own ``<app>/urls.py``.
 """
 
 from django.contrib import admin
@@ -10,9 +10,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from focusedroom import views
 
-APPS = ["accounts", "engagement", "experiments", "rewards", "profiles"]
+API_APPS = ["accounts", "engagement", "experiments", "rewards", "profiles", "integrations"]
+PAGE_APPS = ["accounts", "engagement", "experiments", "rewards", "profiles"]
 
-api_v1 = [path("", include(f"{app}.api.urls")) for app in APPS]
+api_v1 = [path("", include(f"{app}.api.urls")) for app in API_APPS]
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,7 +22,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include(api_v1)),
-    *[path("", include(f"{app}.urls")) for app in APPS],
+    *[path("", include(f"{app}.urls")) for app in PAGE_APPS],
 ]
 
 handler400 = "focusedroom.views.bad_request"

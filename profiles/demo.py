@@ -149,7 +149,7 @@ def _account(account_id: str, spec: dict) -> bool:
 
 def accounts_for(scale: int) -> list[tuple[str, dict]]:
     """The three named accounts, plus one more agency account per 10,000 customers at large scales."""
-    from accounts.demo import bulk_enabled
+    from focusedroom.bulk import bulk_enabled
 
     accounts = [(spec["account_id"], spec) for spec in ACCOUNTS]
     if bulk_enabled(scale):

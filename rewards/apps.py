@@ -9,9 +9,8 @@ class RewardsConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
 
         from accounts import signals as accounts_signals
-        from accounts.brand_settings import register_validator
-        from accounts.dashboard import register_panel
         from engagement import signals as engagement_signals
+        from focusedroom import registries
         from rewards import gdpr, receivers, selectors
         from rewards.schemas import validate_brand_settings
 
@@ -20,6 +19,7 @@ class RewardsConfig(AppConfig):
         accounts_signals.email_verified.connect(receivers.on_email_verified, dispatch_uid="rewards.email_verified")
         engagement_signals.quiz_completed.connect(receivers.on_quiz_completed, dispatch_uid="rewards.quiz_completed")
         user_logged_in.connect(receivers.on_user_logged_in, dispatch_uid="rewards.daily_login")
-        register_validator(validate_brand_settings)  # run by Brand.clean() and Brand.save()
-        register_panel(template="rewards/panel.html", context=selectors.dashboard_context, order=10)
-        gdpr.register()
+        registries.brand_settings.register("rewards", validate_brand_settings)  # run by Brand.clean()
+        registries.register_account_panel(template="rewards/panel.html", context=selectors.dashboard_context, order=10)
+        registries.register_gdpr_part(name="rewards", export=gdpr.export, erase=gdpr.erase)
+        registries.event_references.register("product", selectors.known_product_ids)

@@ -136,7 +136,7 @@ def _activity(user: User, products: list[Product], rng: random.Random) -> bool:
 
 
 def seed(*, scale: int) -> str:
-    from accounts.demo import bulk_enabled
+    from focusedroom.bulk import bulk_enabled
 
     rng = random.Random(5)
     brand = services.brand_default()
@@ -281,7 +281,7 @@ WHERE NOT EXISTS (SELECT 1 FROM rewards_memberrank m WHERE m.user_id = w.user_id
 
 
 def seed_bulk(*, brand, products: list[Product]) -> str:
-    from accounts.demo import bulk_execute, bulk_fetchone, bulk_session
+    from focusedroom.bulk import bulk_execute, bulk_fetchone, bulk_session
 
     amounts = reward_settings(brand)
     params = {

@@ -1,4 +1,4 @@
-"""The rewards part of GDPR export and erasure (registered with ``accounts.gdpr``).
+"""The rewards part of GDPR export and erasure (registered in ``focusedroom.registries``).
 
 Export: wallet, ledger, engagement rewards, scans, redemptions, referrals (made and
 received), achievements, wishlist and goals. Erasure keeps the ledger and the wallet —
@@ -91,9 +91,3 @@ def erase(*, user) -> None:
     WishlistItem.objects.filter(user=user).delete()
     Goal.objects.filter(user=user).delete()
     IdempotencyRecord.objects.filter(user=user).delete()
-
-
-def register() -> None:
-    from accounts import gdpr
-
-    gdpr.register(name="rewards", export=export, erase=erase)

@@ -11,7 +11,21 @@ from django.utils import timezone
 
 from accounts.models import User
 from rewards import services
-from rewards.models import AchievementConfig, Goal, LedgerEntry, Rank, Referral, UserAchievement, WishlistItem
+from rewards.models import (
+    AchievementConfig,
+    Goal,
+    LedgerEntry,
+    Product,
+    Rank,
+    Referral,
+    UserAchievement,
+    WishlistItem,
+)
+
+
+def known_product_ids(ids) -> list:
+    """Which of these product ids exist (the event log's ``product`` references)."""
+    return list(Product.objects.filter(pk__in=ids).values_list("pk", flat=True))
 
 
 def ledger_for(*, user: User) -> QuerySet[LedgerEntry]:

@@ -28,13 +28,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q, Sum
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import DEFAULT_BRAND_SLUG, Brand, User, normalize_email
 from accounts.services import hash_token
 from engagement import services as engagement_services
+from focusedroom.context import RequestContext
 from focusedroom.errors import Conflict, NotFound, PermissionDenied
 from rewards import signals
 from rewards.models import (
@@ -62,8 +62,6 @@ logger = logging.getLogger(__name__)
 
 Kind = LedgerEntry.Kind
 Reason = LedgerEntry.Reason
-REFERRAL_COOKIE = "fr_ref"
-REFERRAL_COOKIE_MAX_AGE = 30 * 24 * 60 * 60
 
 
 class InsufficientGems(Conflict):
@@ -480,7 +478,7 @@ def rewards_audit(*, store: bool = True, max_details: int = 100) -> AuditRun:
 
 
 @transaction.atomic
-def daily_reward_claim(*, user: User, request: HttpRequest | None = None) -> tuple[EngagementReward, bool]:
+def daily_reward_claim(*, user: User, context: RequestContext | None = None) -> tuple[EngagementReward, bool]:
     """The daily login reward, once per calendar day in the member's time zone.
 
     Returns ``(reward, created)``; a second claim the same day returns the first reward.
@@ -687,7 +685,7 @@ def product_scan(
     sku: str = "",
     brand: str = "",
     qr: str = "",
-    request: HttpRequest | None = None,
+    context: RequestContext | None = None,
 ) -> tuple[ProductScan, bool]:
     """A member scans a product: ``points_award`` × their rank multiplier for the product's brand.
 
@@ -714,10 +712,10 @@ def product_scan(
             event_type="product_scanned",
             user=user,
             brand=product.brand,
-            product=product,
+            product_id=product.pk,
             points_awarded=0,
             metadata={"sku": product.sku, "scan_id": existing.pk, "repeat": True},
-            request=request,
+            context=context,
         )
         return existing, False
     rank = rank_for(brand_id=product.brand_id, lifetime=wallet.lifetime_earned)
@@ -744,10 +742,10 @@ def product_scan(
         event_type="product_scanned",
         user=user,
         brand=product.brand,
-        product=product,
+        product_id=product.pk,
         points_awarded=points,
         metadata={"sku": product.sku, "scan_id": scan.pk, "multiplier": str(multiplier)},
-        request=request,
+        context=context,
     )
     achievements_evaluate(user=user, types=[AchievementConfig.Type.SCAN_COUNT, AchievementConfig.Type.PURCHASE_AMOUNT])
     signals.product_scanned.send(sender=ProductScan, user=user, product=product, points_awarded=points, event=event)
@@ -764,7 +762,7 @@ def redemption_create(
     product: Product | None = None,
     reward_item: RewardItem | None = None,
     idempotency_key: str = "",
-    request: HttpRequest | None = None,
+    context: RequestContext | None = None,
 ) -> tuple[Redemption, bool]:
     """Spend gems on a product or a reward item (a DEBIT); refused when the balance is short."""
     if (product is None) == (reward_item is None):
@@ -798,10 +796,10 @@ def redemption_create(
         event_type="reward_redeemed",
         user=user,
         brand=brand,
-        product=product,
+        product_id=product.pk if product else None,
         points_awarded=-cost,
         metadata={"redemption_id": redemption.pk, "reward_item": reward_item.key if reward_item else None},
-        request=request,
+        context=context,
     )
     return redemption, True
 
@@ -868,7 +866,7 @@ def _mailbox(email: str) -> str:
 
 
 @transaction.atomic
-def referral_create_pending(*, referee: User, code: str, request: HttpRequest | None = None) -> Referral:
+def referral_create_pending(*, referee: User, code: str, context: RequestContext | None = None) -> Referral:
     """A new person arrived with a code: a ``pending`` referral (one per new person).
 
     Refused for an unknown code and for self-referral (the same person or the same
@@ -905,16 +903,16 @@ def referral_create_pending(*, referee: User, code: str, request: HttpRequest | 
         user=referrer,
         brand=brand,
         metadata={"referral_id": referral.pk, "referee_id": referee.pk},
-        request=request,
+        context=context,
     )
     if referee.is_email_verified:
-        referral_convert(referee=referee, request=request)
+        referral_convert(referee=referee, context=context)
         referral.refresh_from_db()
     return referral
 
 
 @transaction.atomic
-def referral_convert(*, referee: User, request: HttpRequest | None = None) -> Referral | None:
+def referral_convert(*, referee: User, context: RequestContext | None = None) -> Referral | None:
     """The referee verified their email: both sides are rewarded, once. Expired ones never convert."""
     referral = Referral.objects.select_for_update().filter(referee=referee).first()
     if referral is None or referral.status != Referral.Status.PENDING:
@@ -958,11 +956,11 @@ def referral_convert(*, referee: User, request: HttpRequest | None = None) -> Re
         brand=brand,
         points_awarded=given["referrer"],
         metadata={"referral_id": referral.pk, "referee_id": referee.pk},
-        request=request,
+        context=context,
     )
     achievements_evaluate(user=referrer, types=[AchievementConfig.Type.REFERRAL_COUNT])
     signals.referral_converted.send(
-        sender=Referral, referral=referral, referrer=referrer, referee=referee, request=request
+        sender=Referral, referral=referral, referrer=referrer, referee=referee, context=context
     )
     return referral
 
@@ -1121,7 +1119,7 @@ def achievements_recompute(*, config: AchievementConfig | None = None, batch_siz
 
 
 @transaction.atomic
-def wishlist_add(*, user: User, product: Product, request: HttpRequest | None = None) -> tuple[WishlistItem, bool]:
+def wishlist_add(*, user: User, product: Product, context: RequestContext | None = None) -> tuple[WishlistItem, bool]:
     """Add a product to the member's wishlist (adding it twice returns the first item)."""
     if not product.is_active:
         raise ValidationError({"product": ["This product is not available."]})
@@ -1131,7 +1129,7 @@ def wishlist_add(*, user: User, product: Product, request: HttpRequest | None = 
     except IntegrityError:
         return WishlistItem.objects.get(user=user, product=product), False
     engagement_services.event_record(
-        event_type="wishlist_added", user=user, brand=product.brand, product=product, request=request
+        event_type="wishlist_added", user=user, brand=product.brand, product_id=product.pk, context=context
     )
     achievements_evaluate(user=user, types=[AchievementConfig.Type.WISHLIST_ITEMS])
     return item, True

@@ -11,17 +11,14 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from focusedroom.context import REFERRAL_COOKIE, REFERRAL_COOKIE_MAX_AGE, RequestContext
 from focusedroom.errors import ApplicationError
+from focusedroom.forms import add_service_errors
 from rewards import selectors, services
 from rewards.forms import GoalForm, ScanForm
 from rewards.models import Product, ReferralCode, RewardItem, WishlistItem
 
 REFERRAL_LANDING = "/big-five/"
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 @require_GET
@@ -30,9 +27,9 @@ def referral_landing(request, code: str):
     response = redirect(REFERRAL_LANDING)
     if ReferralCode.objects.filter(code=code[:50], is_active=True).exists():
         response.set_cookie(
-            services.REFERRAL_COOKIE,
+            REFERRAL_COOKIE,
             code[:50],
-            max_age=services.REFERRAL_COOKIE_MAX_AGE,
+            max_age=REFERRAL_COOKIE_MAX_AGE,
             samesite="Lax",
             httponly=True,
             secure=request.is_secure(),
@@ -52,7 +49,7 @@ def history(request):
 @login_required
 @require_POST
 def daily_claim(request):
-    reward, created = services.daily_reward_claim(user=request.user, request=request)
+    reward, created = services.daily_reward_claim(user=request.user, context=RequestContext.from_request(request))
     if created:
         messages.success(request, f"+{reward.reward_amount} Insight Gems — day {reward.streak} of your streak!")
     else:
@@ -67,10 +64,13 @@ def scan(request):
     if request.method == "POST" and form.is_valid():
         try:
             result, created = services.product_scan(
-                user=request.user, sku=form.cleaned_data["sku"], brand=form.cleaned_data["brand"].slug, request=request
+                user=request.user,
+                sku=form.cleaned_data["sku"],
+                brand=form.cleaned_data["brand"].slug,
+                context=RequestContext.from_request(request),
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         except ApplicationError as exc:
             form.add_error("sku", exc.message)
         else:
@@ -104,7 +104,7 @@ def catalog(request):
 def wishlist_add(request, product_id: int):
     product = get_object_or_404(Product, pk=product_id, is_active=True)
     try:
-        services.wishlist_add(user=request.user, product=product, request=request)
+        services.wishlist_add(user=request.user, product=product, context=RequestContext.from_request(request))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -135,7 +135,7 @@ def redeem(request):
             product=product,
             reward_item=reward_item,
             idempotency_key=request.POST.get("idempotency_key", "")[:100],
-            request=request,
+            context=RequestContext.from_request(request),
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -154,7 +154,7 @@ def goal_new(request):
         try:
             services.goal_create(user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Your goal is set.")
             return redirect("account")

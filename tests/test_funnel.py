@@ -7,8 +7,8 @@ import pytest
 from engagement.models import QuizResult
 from engagement.tests.helpers import form_post_data
 from experiments import services as experiments
-from experiments.middleware import VISITOR_COOKIE
 from experiments.models import Conversion, Participation
+from focusedroom.context import VISITOR_COOKIE
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Realistic scale: the bulk (set-based SQL) path of ``seed_demo`` and the console over big tables.
 
-The bulk path normally starts at ``accounts.demo.BULK_MIN_SCALE`` customers; these tests
+The bulk path normally starts at ``focusedroom.bulk.BULK_MIN_SCALE`` customers; these tests
 lower the threshold to run it on 200 customers.
 """
 
@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-import accounts.demo
 import focusedroom.admin_tools
+import focusedroom.bulk
 from accounts.models import User
 from engagement.models import Event, QuizResult
 from experiments.models import Conversion, Impression, Participation
@@ -23,7 +23,7 @@ SCALE = 200
 
 @pytest.fixture
 def bulk(monkeypatch):
-    monkeypatch.setattr(accounts.demo, "BULK_MIN_SCALE", 0)
+    monkeypatch.setattr(focusedroom.bulk, "BULK_MIN_SCALE", 0)
 
 
 def _counts() -> dict[str, int]:

@@ -24,6 +24,7 @@ from accounts.api.serializers import (
 from accounts.models import ApiToken, Brand, Channel, Customer
 from focusedroom.api.pagination import CursorPagination
 from focusedroom.api.permissions import StaffModelPermissions
+from focusedroom.context import RequestContext
 from focusedroom.errors import ApplicationError
 
 
@@ -71,7 +72,9 @@ class RegisterView(AuthThrottleMixin, APIView):
     def post(self, request):
         data = RegisterSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = services.member_signup(**data.validated_data, request=request._request)
+        result = services.member_signup(
+            **data.validated_data, context=RequestContext.from_request(request, source="api")
+        )
         if result.claim_pending:
             body = {
                 "id": result.user.pk,
@@ -144,7 +147,9 @@ class VerificationRequestView(AuthThrottleMixin, APIView):
     def post(self, request):
         data = VerificationRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        verification.verification_request(email=data.validated_data["email"], request=request._request)
+        verification.verification_request(
+            email=data.validated_data["email"], context=RequestContext.from_request(request, source="api")
+        )
         return Response(
             {"detail": "If this address belongs to an account that still needs confirming, a link is on its way."},
             status=status.HTTP_202_ACCEPTED,

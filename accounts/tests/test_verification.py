@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from accounts import services, signals, verification
 from accounts.models import EmailVerificationToken, User
 from accounts.tests.factories import CustomerFactory
+from focusedroom.context import RequestContext
 from focusedroom.testing import run_in_parallel
 
 LINK = re.compile(r"http://[^\s\"<]+/verify-email/([A-Za-z0-9_-]+)/")
@@ -92,11 +93,13 @@ class TestSignupSendsAndLinkConfirms:
     def test_new_person_from_a_page_gets_an_email_existing_and_imported_do_not(
         self, django_capture_on_commit_callbacks
     ):
-        request = RequestFactory().post("/big-five/")
+        context = RequestContext.from_request(RequestFactory().post("/big-five/"))
         with django_capture_on_commit_callbacks(execute=True):
-            services.person_identify(email="quiz@example.com", request=request)
-            services.person_identify(email="quiz@example.com", request=request)  # existing person: no second
-            services.person_identify(email="imported@example.com")  # no request (import): nothing
+            services.person_identify(email="quiz@example.com", context=context)
+            services.person_identify(email="quiz@example.com", context=context)  # existing person: no second
+            services.person_identify(
+                email="imported@example.com", context=RequestContext.system(source="command")
+            )  # an import: nothing
         assert [m.to for m in mail.outbox] == [["quiz@example.com"]]
 
 

@@ -9,15 +9,16 @@ from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from accounts.models import ApiToken
 from engagement.event_log import events_ingest
 from engagement.models import Event
 from focusedroom.api.pagination import CursorPagination
 from focusedroom.api.permissions import StaffModelPermissions
+from focusedroom.context import RequestContext
 
 
 class EventSerializer(serializers.ModelSerializer):
     brand = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    product = serializers.IntegerField(source="product_id", read_only=True, allow_null=True)
 
     class Meta:
         model = Event
@@ -81,8 +82,12 @@ class EventListCreateView(ListAPIView):
         ],
     )
     def post(self, request, *args, **kwargs):
-        trusted = isinstance(request.auth, ApiToken) and request.user.has_perm("engagement.add_event")
+        # A trusted client: an API token (not a browser session) of someone allowed to add events.
+        trusted = request.auth is not None and request.user.has_perm("engagement.add_event")
         events = events_ingest(
-            payload=request.data, actor=request.user, may_post_for_anyone=trusted, request=request._request
+            payload=request.data,
+            actor=request.user,
+            may_post_for_anyone=trusted,
+            context=RequestContext.from_request(request, source="api"),
         )
         return Response({"created": len(events), "ids": [e.pk for e in events]}, status=status.HTTP_201_CREATED)

@@ -1,7 +1,7 @@
-from django.urls import include, path
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from engagement.api import views
+from engagement.api import events, views
 
 router = SimpleRouter()
 router.register("assessments/results", views.QuizResultViewSet, basename="quiz-result")
@@ -12,6 +12,6 @@ urlpatterns = [
     path("assessments/big-five/<str:public_id>/", views.BigFiveResultView.as_view(), name="api-bigfive-result"),
     path("blog-engagements/", views.BlogEngagementView.as_view(), name="api-blog-engagements"),
     path("blog-engagements/summary/", views.BlogEngagementSummaryView.as_view(), name="api-blog-engagement-summary"),
-    path("", include("engagement.api.integration_urls")),
+    path("events/", events.EventListCreateView.as_view(), name="events"),
     *router.urls,
 ]

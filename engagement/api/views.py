@@ -18,6 +18,7 @@ from engagement.api.serializers import (
 )
 from focusedroom.api.pagination import CursorPagination
 from focusedroom.api.permissions import StaffModelPermissions
+from focusedroom.context import RequestContext
 
 
 class BigFiveInventoryView(APIView):
@@ -40,7 +41,9 @@ class BigFiveSubmitView(APIView):
         data = BigFiveSubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         cleaned = services.bigfive_clean(**data.service_kwargs())
-        result = services.bigfive_submit(data=cleaned, request=request._request, source="api")
+        result = services.bigfive_submit(
+            data=cleaned, context=RequestContext.from_request(request, source="api", issue_visitor_id=True)
+        )
         body = BigFiveResultSerializer(result, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -84,7 +87,9 @@ class BlogEngagementView(APIView):
     def post(self, request):
         data = BlogEngagementInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        record, created = services.blog_engagement_record(**data.validated_data, request=request._request)
+        record, created = services.blog_engagement_record(
+            **data.validated_data, context=RequestContext.from_request(request, source="api")
+        )
         body = BlogEngagementSerializer(record, context={"created": created}).data
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
@@ -104,6 +109,6 @@ class BlogEngagementSummaryView(APIView):
             "post_slug"
         ]
         summary = selectors.blog_engagement_summary(
-            post_slug=slug, user_identifier=services.blog_visitor_identifier(request._request)
+            post_slug=slug, user_identifier=services.blog_visitor_identifier(RequestContext.from_request(request))
         )
         return Response(summary)

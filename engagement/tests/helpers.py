@@ -8,6 +8,7 @@ from django.test import RequestFactory
 
 from engagement import services
 from engagement.bigfive.inventory import ITEMS
+from focusedroom.context import RequestContext
 
 
 def answers(value: int = 3) -> dict[str, int]:
@@ -26,11 +27,18 @@ def fake_request(path: str = "/big-five/", *, ip: str = "203.0.113.7", ua: str =
     return request
 
 
-def submit(*, request=None, **fields):
+def page_context(request=None, *, source: str = "page") -> RequestContext:
+    """The context a page builds for this request (the fake Big Five page request by default)."""
+    return RequestContext.from_request(request or fake_request(), source=source, issue_visitor_id=True)
+
+
+def submit(*, request=None, context: RequestContext | None = None, **fields):
     """Submit through the service (the path page and API share)."""
     fields.setdefault("answers", random_answers())
     data = services.bigfive_clean(**fields)
-    return services.bigfive_submit(data=data, request=request)
+    if context is None:
+        context = RequestContext.from_request(request, issue_visitor_id=True) if request else RequestContext.system()
+    return services.bigfive_submit(data=data, context=context)
 
 
 def form_post_data(values: dict[str, int] | None = None, **extra) -> dict:

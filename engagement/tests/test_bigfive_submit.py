@@ -12,6 +12,7 @@ from accounts.tests.factories import CustomerFactory
 from engagement import selectors, services, signals
 from engagement.models import Event, QuizResult
 from engagement.tests.helpers import answers, fake_request, random_answers, submit
+from focusedroom.context import RequestContext
 
 pytestmark = pytest.mark.django_db
 
@@ -78,8 +79,8 @@ def test_anonymous_test_has_no_customer_and_no_report_id():
 def test_signal_and_event_are_sent_after_storing():
     seen = []
 
-    def receiver(sender, result, user, anonymous_id, request, **kwargs):
-        seen.append((sender, QuizResult.objects.filter(pk=result.pk).exists(), user, anonymous_id, request))
+    def receiver(sender, result, user, anonymous_id, context, **kwargs):
+        seen.append((sender, QuizResult.objects.filter(pk=result.pk).exists(), user, anonymous_id, context.ip))
 
     signals.quiz_completed.connect(receiver)
     try:
@@ -88,7 +89,7 @@ def test_signal_and_event_are_sent_after_storing():
         anonymous = submit(request=request)
     finally:
         signals.quiz_completed.disconnect(receiver)
-    assert seen[0] == (QuizResult, True, result.customer, "visitor1234", request)
+    assert seen[0] == (QuizResult, True, result.customer, "visitor1234", "203.0.113.7")
     assert seen[1][2] is None
     events = Event.objects.filter(event_type="quiz_completed").order_by("id")
     assert [e.metadata["public_id"] for e in events] == [result.public_id, anonymous.public_id]
@@ -209,7 +210,7 @@ def test_a_generator_that_only_writes_text_is_stored_as_one_block():
             return f"Hello {person.first_name}, you are {scores['levels']['O']} in openness."
 
     data = services.bigfive_clean(answers=answers(3), name="Ada Lovelace")
-    result = services.bigfive_submit(data=data, generator=TextOnly())
+    result = services.bigfive_submit(data=data, context=RequestContext.system(), generator=TextOnly())
     assert result.suggestions == f"Hello Ada, you are {result.scores['levels']['O']} in openness."
     assert result.result_details == {"insights": {"generator": "TextOnly", "domains": {}, "suggestions": []}}
 

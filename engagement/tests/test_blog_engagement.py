@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from engagement.models import BlogEngagement
 from engagement.services import blog_visitor_identifier
 from engagement.tests.helpers import fake_request
+from focusedroom.context import RequestContext
 
 pytestmark = pytest.mark.django_db
 
@@ -32,8 +33,12 @@ def test_identifier_is_a_keyed_hash_never_the_raw_values(api_client):
     post(api_client, {"post_slug": "p1", "engagement_type": "helpful_yes"})
     record = BlogEngagement.objects.get()
     assert len(record.user_identifier) == 64 and "198.51.100.4" not in record.user_identifier
-    assert record.user_identifier == blog_visitor_identifier(fake_request(ip="198.51.100.4", ua=UA))
-    assert record.user_identifier != blog_visitor_identifier(fake_request(ip="198.51.100.5", ua=UA))
+    assert record.user_identifier == blog_visitor_identifier(
+        RequestContext.from_request(fake_request(ip="198.51.100.4", ua=UA))
+    )
+    assert record.user_identifier != blog_visitor_identifier(
+        RequestContext.from_request(fake_request(ip="198.51.100.5", ua=UA))
+    )
 
 
 def test_another_visitor_or_type_counts_separately(api_client):

@@ -5,9 +5,9 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from accounts.customer_csv import customers_export_text, customers_import_file
 from accounts.models import User
 from accounts.tests.factories import CustomerFactory, StaffFactory
+from engagement.customer_csv import customers_export_text, customers_import_file
 from engagement.models import QuizResult
 from engagement.tests.helpers import random_answers, submit
 

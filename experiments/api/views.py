@@ -21,13 +21,12 @@ from experiments.api.serializers import (
     ExperimentSerializer,
     ExposureInputSerializer,
 )
-from experiments.middleware import visitor_id
 from experiments.models import Experiment, Variant
 from experiments.results import experiment_results
 from experiments.selectors import active_definitions
 from focusedroom.api.permissions import StaffModelPermissions
+from focusedroom.context import RequestContext
 from focusedroom.errors import PermissionDenied
-from focusedroom.request_context import device_type, user_agent
 
 
 class HasPerm(permissions.BasePermission):
@@ -63,15 +62,15 @@ def resolve_participant(request, participant: dict | None, *, tracking_perm: str
         return me, ""
     if user_id:
         raise PermissionDenied("Log in to act as a person; anonymous clients send an anonymous_id.")
-    return None, anonymous_id or visitor_id(request._request)
+    return None, anonymous_id or RequestContext.from_request(request, issue_visitor_id=True).visitor_id
 
 
 def _with_request_defaults(request, data: dict) -> dict:
-    ua = user_agent(request._request)
-    if ua and "user_agent" not in data:
-        data["user_agent"] = ua
-    if ua and "device_type" not in data:
-        data["device_type"] = device_type(ua)
+    ctx = RequestContext.from_request(request, source="api")
+    if ctx.user_agent and "user_agent" not in data:
+        data["user_agent"] = ctx.user_agent
+    if ctx.user_agent and "device_type" not in data:
+        data["device_type"] = ctx.device_type
     if "country_code" in data:
         data["country_code"] = data["country_code"].upper()
     return data

@@ -13,25 +13,23 @@ from __future__ import annotations
 from django import template
 
 from experiments import services
-from experiments.middleware import visitor_id
+from focusedroom.context import RequestContext
 from focusedroom.errors import NotFound
-from focusedroom.request_context import device_type, user_agent, utm_params
 
 register = template.Library()
 
 
-def request_context(request) -> dict:
-    ua = user_agent(request)
+def exposure_details(request, ctx: RequestContext) -> dict:
     language = request.META.get("HTTP_ACCEPT_LANGUAGE", "").split(",")[0].split(";")[0].strip()[:10]
-    context = {
-        "page_url": request.build_absolute_uri()[:2000],
-        "user_agent": ua or None,
-        "device_type": device_type(ua) if ua else None,
+    details = {
+        "page_url": ctx.page_url,
+        "user_agent": ctx.user_agent or None,
+        "device_type": ctx.device_type or None,
         "language_code": language or None,
         "session_identifier": (request.session.session_key if hasattr(request, "session") else None) or None,
     }
-    context.update(utm_params(request))
-    return context
+    details.update(ctx.utm)
+    return details
 
 
 @register.simple_tag(takes_context=True)
@@ -46,12 +44,13 @@ def experiment(context, key: str) -> services.Assignment:
         if assignment is not None:
             return assignment
     user = request.user if getattr(request, "user", None) is not None and request.user.is_authenticated else None
+    ctx = RequestContext.from_request(request, issue_visitor_id=user is None)
     try:
         return services.exposure_record(
             key=key,
             user=user,
-            anonymous_id="" if user is not None else visitor_id(request),
-            context=request_context(request),
+            anonymous_id="" if user is not None else ctx.visitor_id,
+            context=exposure_details(request, ctx),
         )
     except NotFound:
         return empty

@@ -9,8 +9,8 @@ from django.template import Context, Template
 from django.test import Client, RequestFactory
 
 from experiments import demo, services
-from experiments.middleware import VisitorIdMiddleware
 from experiments.models import Experiment, Impression, Participation
+from focusedroom.middleware import VisitorIdMiddleware
 
 TAG = Template(
     '{% load experiments %}{% experiment "bigfive-headline" as v %}<h1>{{ v.config.headline|default:"Default" }}</h1>{{ v.variant }}'

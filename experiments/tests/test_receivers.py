@@ -12,8 +12,8 @@ from accounts.models import User
 from accounts.tests.factories import CustomerFactory
 from engagement import signals as engagement_signals
 from experiments import services
-from experiments.middleware import VISITOR_COOKIE
 from experiments.models import Conversion, Participation
+from focusedroom.context import VISITOR_COOKIE, RequestContext
 from rewards import signals as rewards_signals
 
 VISITOR = "visitor-signal-01"
@@ -33,7 +33,7 @@ def test_person_identified_stitches_the_visitor(running):
 def test_quiz_completed_is_a_big_five_conversion(running):
     services.exposure_record(key=running.key, anonymous_id=VISITOR)
     engagement_signals.quiz_completed.send(
-        sender=None, result=SimpleNamespace(), user=None, anonymous_id=VISITOR, request=None
+        sender=None, result=SimpleNamespace(), user=None, anonymous_id=VISITOR, context=None
     )
     c = Conversion.objects.get()
     assert (c.conversion_type, c.anonymous_id, c.conversion_attribution_source) == (
@@ -57,7 +57,7 @@ def test_email_verified_and_login_use_the_visitor_cookie(running):
     request = RequestFactory().get("/", HTTP_COOKIE=f"{VISITOR_COOKIE}={VISITOR}")
     user_logged_in.send(sender=User, request=request, user=user)
     assert Participation.objects.get().user_id == user.pk
-    accounts_signals.email_verified.send(sender=User, user=user, request=request)
+    accounts_signals.email_verified.send(sender=User, user=user, context=RequestContext.from_request(request))
     assert Conversion.objects.get().conversion_type == "email_verified"
 
 
@@ -65,7 +65,7 @@ def test_referral_converted_credits_the_referee(running):
     referee = CustomerFactory()
     services.exposure_record(key=running.key, user=referee)
     rewards_signals.referral_converted.send(
-        sender=None, referral=None, referrer=CustomerFactory(), referee=referee, request=None
+        sender=None, referral=None, referrer=CustomerFactory(), referee=referee, context=None
     )
     c = Conversion.objects.get()
     assert (c.conversion_type, c.user_id) == ("referral_converted", referee.pk)

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from focusedroom.api.pagination import CursorPagination
 from focusedroom.api.permissions import StaffModelPermissions
+from focusedroom.context import RequestContext
 from focusedroom.errors import NotFound, PermissionDenied
 from rewards import selectors, services
 from rewards.api import serializers as s
@@ -101,7 +102,9 @@ class DailyRewardView(APIView):
     )
     @idempotent
     def post(self, request):
-        reward, created = services.daily_reward_claim(user=request.user, request=request._request)
+        reward, created = services.daily_reward_claim(
+            user=request.user, context=RequestContext.from_request(request, source="api")
+        )
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(s.DailyRewardSerializer(reward).data, status=code)
 
@@ -137,7 +140,9 @@ class WishlistViewSet(OwnRecordsMixin, mixins.ListModelMixin, mixins.DestroyMode
         data = s.WishlistAddSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         item, created = services.wishlist_add(
-            user=request.user, product=data.validated_data["product"], request=request._request
+            user=request.user,
+            product=data.validated_data["product"],
+            context=RequestContext.from_request(request, source="api"),
         )
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(s.WishlistItemSerializer(item).data, status=code)
@@ -225,7 +230,9 @@ class ScanViewSet(OwnRecordsMixin, mixins.ListModelMixin, viewsets.GenericViewSe
     def create(self, request):
         data = s.ScanInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        scan, created = services.product_scan(user=request.user, **data.validated_data, request=request._request)
+        scan, created = services.product_scan(
+            user=request.user, **data.validated_data, context=RequestContext.from_request(request, source="api")
+        )
         body = s.ScanSerializer(scan).data
         if not created:
             body["detail"] = "Already scanned today: gems are awarded once per product and day."
@@ -256,7 +263,7 @@ class RedemptionViewSet(OwnRecordsMixin, mixins.ListModelMixin, mixins.RetrieveM
             product=data.validated_data.get("product"),
             reward_item=data.validated_data.get("reward_item"),
             idempotency_key=request.headers.get(HEADER, "").strip(),
-            request=request._request,
+            context=RequestContext.from_request(request, source="api"),
         )
         return Response(s.RedemptionSerializer(redemption).data, status=status.HTTP_201_CREATED)
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts import services as accounts_services
 from accounts import signals as accounts_signals
 from accounts.models import User
+from focusedroom.context import RequestContext
 from rewards import services
 from rewards.models import LedgerEntry, Referral, Wallet
 
@@ -66,10 +67,11 @@ def test_person_identified_with_the_cookie_creates_a_pending_referral(rf, make_m
     code = services.referral_code_for(user=referrer)
     request = rf.post("/big-five/")
     request.COOKIES["fr_ref"] = code.code
-    user, created = accounts_services.person_identify(email="quiz.taker@example.com", request=request)
+    context = RequestContext.from_request(request)
+    user, created = accounts_services.person_identify(email="quiz.taker@example.com", context=context)
     assert created and Referral.objects.get(referee=user).referrer == referrer
     # An existing person identifying again is not a new person: nothing more.
-    accounts_services.person_identify(email="quiz.taker@example.com", request=request)
+    accounts_services.person_identify(email="quiz.taker@example.com", context=context)
     assert Referral.objects.filter(referee=user).count() == 1
 
 

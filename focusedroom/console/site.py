@@ -1,0 +1,15 @@
+"""The operator console: Django Admin whose index is the morning dashboard."""
+
+from django.contrib import admin
+
+
+class FocusedRoomAdminSite(admin.AdminSite):
+    site_header = "FocusedRoom operator console"
+    site_title = "FocusedRoom console"
+    index_title = "Dashboard"
+    index_template = "admin/dashboard.html"
+
+    def index(self, request, extra_context=None):
+        from focusedroom.console.dashboard import dashboard_context
+
+        return super().index(request, {**dashboard_context(request=request), **(extra_context or {})})

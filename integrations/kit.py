@@ -1,0 +1,41 @@
+"""A thin client of Kit's (ConvertKit) API v4.
+
+upsert      ``POST {KIT_API_URL}/v4/subscribers``                    creates or updates by email
+unsubscribe ``POST {KIT_API_URL}/v4/subscribers/{id}/unsubscribe``
+
+Authentication is the account's API key in the ``X-Kit-Api-Key`` header.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from django.conf import settings
+
+from integrations.http import DeliveryError, send
+
+
+class KitClient:
+    def __init__(self, *, api_key: str | None = None, base_url: str | None = None, session=None):
+        self.base_url = (base_url or settings.KIT_API_URL).rstrip("/")
+        self.session = session or requests.Session()
+        self.headers = {"X-Kit-Api-Key": api_key if api_key is not None else settings.KIT_API_KEY}
+
+    def upsert_subscriber(self, *, email: str, first_name: str = "", fields: dict[str, Any] | None = None) -> str:
+        """Create or update the subscriber; returns Kit's subscriber id."""
+        body: dict[str, Any] = {"email_address": email, "state": "active"}
+        if first_name:
+            body["first_name"] = first_name
+        if fields:
+            body["fields"] = fields
+        response = send(self.session, "POST", f"{self.base_url}/v4/subscribers", json=body, headers=self.headers)
+        try:
+            return str(response.json()["subscriber"]["id"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DeliveryError(
+                f"Kit answered without a subscriber id: {response.text[:200]}", retryable=False
+            ) from exc
+
+    def unsubscribe(self, *, subscriber_id: str) -> None:
+        send(self.session, "POST", f"{self.base_url}/v4/subscribers/{subscriber_id}/unsubscribe", headers=self.headers)

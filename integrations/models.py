@@ -1,0 +1,180 @@
+"""Models of the integrations: the outbox, the inbound webhook log and AI profiles (seed 004).
+
+``OutboxMessage`` (table ``customer_io_event_queue``) is the transactional outbox: rows are
+written in the same transaction as the change they announce (only by
+``integrations.services``) and delivered later by a worker.
+
+``WebhookLog`` (table ``customer_io_webhook_log``) records every authenticated webhook
+delivery from Customer.io and Kit, with whether it was processed and why not.
+Deliveries are deduplicated by ``(source, event_id)``: the first delivery of an event
+is the only row with ``is_duplicate = false`` (a partial unique index), replays are
+logged as duplicates and have no effect.
+
+``AIProfile`` (table ``user_ai_profiles``) holds one row of computed predictions per
+person (``manage.py compute_ai_profiles``) merged with the predictions Customer.io
+sends by webhook (see ``integrations.ai_profiles``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Now
+from django.utils import timezone
+
+
+class OutboxMessage(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        PROCESSING = "processing"
+        SENT = "sent"
+        FAILED = "failed"
+
+    class Destination(models.TextChoices):
+        CUSTOMERIO = "customerio", "Customer.io"
+        KIT = "kit", "Kit"
+
+    class Action(models.TextChoices):
+        IDENTIFY = "identify"  # Customer.io PUT /customers/{id}
+        EVENT = "event"  # Customer.io POST /customers/{id}/events
+        DELETE = "delete"  # Customer.io DELETE /customers/{id} (GDPR erasure)
+        SUBSCRIBER_UPSERT = "subscriber_upsert"  # Kit POST /v4/subscribers
+        SUBSCRIBER_DELETE = "subscriber_delete"  # Kit unsubscribe (GDPR erasure)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="outbox_messages"
+    )
+    brand = models.ForeignKey("accounts.Brand", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    destination = models.CharField(max_length=20, choices=Destination.choices, default=Destination.CUSTOMERIO)
+    action = models.CharField(max_length=20, choices=Action.choices, default=Action.EVENT)
+    event_name = models.CharField(max_length=255)
+    event_data = models.JSONField(default=dict)
+    is_marketing = models.BooleanField(default=False, help_text="Marketing events need the person's opt-in.")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    priority = models.IntegerField(default=10, help_text="Lower number is higher priority.")
+    attempt_count = models.PositiveIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now, db_default=Now())
+    locked_until = models.DateTimeField(null=True, blank=True, help_text="Lease of the worker processing the row.")
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "customer_io_event_queue"
+        ordering = ["priority", "created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "processing", "sent", "failed"]), name="outbox_status_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "priority", "created_at"], name="outbox_status_priority"),
+            models.Index(
+                fields=["priority", "next_attempt_at"],
+                name="outbox_due",
+                condition=Q(status__in=["pending", "processing"]),
+            ),
+            models.Index(fields=["user"], name="outbox_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.destination}:{self.action}:{self.event_name} ({self.status})"
+
+
+class WebhookLog(models.Model):
+    class Source(models.TextChoices):
+        CUSTOMERIO = "customerio", "Customer.io"
+        KIT = "kit", "Kit"
+
+    source = models.CharField(max_length=20, choices=Source.choices)
+    webhook_type = models.CharField(max_length=100, help_text="Metric or event, e.g. unsubscribed, prediction_update.")
+    event_id = models.CharField(max_length=255, help_text="Provider's event id (Kit: digest of the signed request).")
+    is_duplicate = models.BooleanField(default=False, help_text="A replay of an event already received; ignored.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    payload = models.JSONField(default=dict)
+    processed_successfully = models.BooleanField(null=True)
+    error_message = models.TextField(blank=True, default="")
+    processed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+
+    class Meta:
+        db_table = "customer_io_webhook_log"
+        ordering = ["-created_at", "-id"]
+        verbose_name = "webhook delivery"
+        verbose_name_plural = "webhook log"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "event_id"],
+                condition=Q(is_duplicate=False),
+                name="webhook_log_event_once",
+            ),
+            models.CheckConstraint(condition=Q(source__in=["customerio", "kit"]), name="webhook_log_source_valid"),
+            models.CheckConstraint(
+                condition=Q(processed_successfully=True) | ~Q(error_message=""),
+                name="webhook_log_failure_has_message",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user"], name="webhook_log_user"),
+            models.Index(fields=["webhook_type", "-created_at"], name="webhook_log_type_time"),
+            models.Index(fields=["-created_at"], name="webhook_log_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.webhook_type} {self.event_id}"
+
+
+def _probability(name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(condition=Q(**{f"{name}__gte": 0, f"{name}__lte": 1}), name=f"ai_profile_{name}_0_1")
+
+
+class AIProfile(models.Model):
+    class Segment(models.TextChoices):
+        NEW = "new", "New"
+        CHAMPION = "champion", "Champion"
+        ENGAGED = "engaged", "Engaged"
+        AT_RISK = "at_risk", "At risk"
+        DORMANT = "dormant", "Dormant"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ai_profile")
+    churn_probability = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal("0"))
+    predicted_lifetime_value = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+    engagement_score = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal("0"))
+    product_affinity_scores = models.JSONField(default=dict, blank=True)
+    purchase_probability = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal("0"))
+    recommended_segment = models.CharField(max_length=100, blank=True, default="")
+    next_best_action = models.CharField(max_length=100, blank=True, default="")
+    ai_insights = models.JSONField(
+        default=dict, blank=True, help_text="Inputs of the computation and the last Customer.io predictions."
+    )
+    customerio_predicted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When Customer.io last sent predictions for this person."
+    )
+    calculated_at = models.DateTimeField(default=timezone.now, db_default=Now())
+    last_synced_at = models.DateTimeField(null=True, blank=True, help_text="Last prediction webhook received.")
+
+    class Meta:
+        db_table = "user_ai_profiles"
+        verbose_name = "AI profile"
+        verbose_name_plural = "AI profiles"
+        ordering = ["-churn_probability", "user_id"]
+        constraints = [
+            _probability("churn_probability"),
+            _probability("engagement_score"),
+            _probability("purchase_probability"),
+            models.CheckConstraint(condition=Q(predicted_lifetime_value__gte=0), name="ai_profile_ltv_non_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["engagement_score"], name="ai_profile_engagement"),
+            models.Index(fields=["churn_probability"], name="ai_profile_churn"),
+            models.Index(fields=["recommended_segment"], name="ai_profile_segment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"AI profile of {self.user_id}"
