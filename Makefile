@@ -40,6 +40,7 @@ bench: bootstrap
 
 lint: bootstrap
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) manage.py makemigrations --check --dry-run
 
 # Real-browser tests drive Debian's Chromium (no browser download). Installed when

@@ -31,6 +31,7 @@ from accounts.models import (
     User,
     normalize_email,
 )
+from accounts.selectors import erased_email
 from focusedroom import registries
 from focusedroom.errors import NotFound
 
@@ -67,10 +68,6 @@ PERSON_EXPORT_FIELDS = [
     "created_at",
     "updated_at",
 ]
-
-
-def erased_email(user_id: int) -> str:
-    return f"erased-{user_id}@erased.invalid"
 
 
 def _iso(value: Any) -> Any:

@@ -1,14 +1,97 @@
-"""Reads about people that are more than a one-line queryset."""
+"""Reads about people, brands and channels: what other apps may know about ``accounts``.
+
+Other apps import this module (never ``accounts.models``): the default brand, brands and
+people by key, and the value sets they validate against (career stages, Kit states) are
+re-exported here.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from accounts.models import Channel, Customer
+from accounts.models import (  # noqa: F401  (re-exported: the values other apps validate against)
+    BIG_FIVE_TEST_CHANNEL_ID,
+    DEFAULT_BRAND_SLUG,
+    Brand,
+    CareerStage,
+    Channel,
+    Customer,
+    KitState,
+    User,
+    normalize_email,
+)
+
+# The people table, for analytics SQL in higher apps (AI profiles).
+PEOPLE_TABLE = User._meta.db_table
+BRAND_TABLE = Brand._meta.db_table
+
+
+def erased_email(user_id: int) -> str:
+    """The address an erased person's row keeps (unique, undeliverable)."""
+    return f"erased-{user_id}@erased.invalid"
+
+
+def brand_default() -> Brand:
+    """FocusedRoom itself: the default brand (installed by a migration; the one lookup of it)."""
+    return Brand.objects.get(slug=DEFAULT_BRAND_SLUG)
+
+
+def brand_default_id() -> int | None:
+    return Brand.objects.filter(slug=DEFAULT_BRAND_SLUG).values_list("pk", flat=True).first()
+
+
+def brand_by_slug(slug: str, *, active_only: bool = True) -> Brand | None:
+    brands = Brand.objects.filter(slug=slug)
+    return (brands.filter(is_active=True) if active_only else brands).first()
+
+
+def brands(*, active_only: bool = True) -> QuerySet[Brand]:
+    return Brand.objects.filter(is_active=True) if active_only else Brand.objects.all()
+
+
+def brand_ids_by_slug(slugs: Iterable[str]) -> dict[str, int]:
+    return dict(Brand.objects.filter(slug__in=set(slugs)).values_list("slug", "pk"))
+
+
+def brand_get(pk: int) -> Brand:
+    return Brand.objects.get(pk=pk)
+
+
+def person_get(pk: int, *, include_deleted: bool = False) -> User | None:
+    """A person by id (soft-deleted people only when asked)."""
+    manager = User.all_objects if include_deleted else User.objects
+    return manager.filter(pk=pk).first()
+
+
+def person_by_email(email: str) -> User | None:
+    return User.objects.filter(email=normalize_email(email)).first()
+
+
+def people(*, include_deleted: bool = False) -> QuerySet[User]:
+    return User.all_objects.all() if include_deleted else User.objects.all()
+
+
+def person_ids_existing(ids: Iterable) -> set:
+    return set(User.objects.filter(pk__in=set(ids)).values_list("pk", flat=True))
+
+
+def customers() -> QuerySet[Customer]:
+    """People who are not staff (and not soft-deleted)."""
+    return Customer.objects.all()
+
+
+def channels() -> QuerySet[Channel]:
+    return Channel.objects.all()
+
+
+def is_member(user) -> bool:
+    """A loyalty member: an active person who is not staff (staff earn no gems)."""
+    return bool(user is not None and getattr(user, "pk", None) and not user.is_staff and user.is_active)
 
 
 def day_start(day: date) -> datetime:

@@ -26,7 +26,8 @@ from typing import IO, Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.models import BIG_FIVE_TEST_CHANNEL_ID, CareerStage, Channel, Customer, User
+from accounts import selectors as accounts_selectors
+from accounts.selectors import BIG_FIVE_TEST_CHANNEL_ID, CareerStage
 from accounts.services import clean_email, clean_profile, person_identify
 from engagement.selectors import with_test_counts
 
@@ -135,7 +136,7 @@ def _parse_row(raw: dict[str, Any], channel_ids: set[int]) -> tuple[str, dict[st
 
 
 def _import_row(email: str, profile: dict, opt_in: bool | None, channel_id: int | None) -> str:
-    existing = User.all_objects.filter(email=email).first()
+    existing = accounts_selectors.people(include_deleted=True).filter(email=email).first()
     if existing is not None:
         if existing.is_staff:
             raise ValidationError({"email_id": ["This email belongs to a staff account."]})
@@ -159,7 +160,7 @@ def customers_import(*, rows: Iterable[dict[str, Any]], dry_run: bool = False) -
     """Upsert customers from CSV rows (dicts from ``csv.DictReader``); line numbers count the header as 1."""
     report = ImportReport()
     seen: dict[str, int] = {}
-    channel_ids = set(Channel.objects.values_list("id", flat=True))
+    channel_ids = set(accounts_selectors.channels().values_list("id", flat=True))
     try:
         with transaction.atomic():
             for line, raw in enumerate(rows, start=2):
@@ -206,7 +207,7 @@ def _safe(value: Any) -> Any:
 
 def customers_export_rows(queryset=None) -> Iterator[list[Any]]:
     """Header then one row per customer (not staff, not deleted), in id order, streamed."""
-    queryset = queryset if queryset is not None else Customer.objects.all()
+    queryset = queryset if queryset is not None else accounts_selectors.customers()
     queryset = with_test_counts(queryset.order_by("id"))
     yield list(EXPORT_COLUMNS)
     for c in queryset.iterator(chunk_size=2000):

@@ -73,14 +73,16 @@ def _result(rng: random.Random, *, user, report_id, created_at, tendency, sex) -
 
 @transaction.atomic
 def seed(*, scale: int) -> str:
-    from accounts.models import User
+    from accounts.selectors import people as all_people
     from focusedroom.bulk import bulk_enabled
 
     if bulk_enabled(scale):
         return seed_bulk(scale=scale)
     now = timezone.now()
     people = list(
-        User.all_objects.filter(email__startswith=DEMO_EMAIL_PREFIX, is_staff=False).order_by("email")[:scale]
+        all_people(include_deleted=True)
+        .filter(email__startswith=DEMO_EMAIL_PREFIX, is_staff=False)
+        .order_by("email")[:scale]
     )
     existing = QuizResult.objects.filter(customer__in=people, quiz_type=QuizType.BIG_FIVE)
     has_results = set(existing.values_list("customer_id", flat=True))

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from accounts.models import Brand, User
+from accounts import selectors as accounts_selectors
 from engagement.models import Event
 from focusedroom import registries
 from focusedroom.context import RequestContext
@@ -91,7 +91,7 @@ def _when(value: str, now: datetime) -> datetime | str:
 
 @transaction.atomic
 def events_ingest(
-    *, payload: Any, actor: User, may_post_for_anyone: bool, context: RequestContext | None = None
+    *, payload: Any, actor, may_post_for_anyone: bool, context: RequestContext | None = None
 ) -> list[Event]:
     """Validate and store one event (an object) or a batch (a list of up to 500 objects).
 
@@ -140,7 +140,7 @@ def events_ingest(
             "Some events are invalid; nothing was stored.", fields=errors, extra=_first_index(errors)
         )
 
-    brands = {b.slug: b.pk for b in Brand.objects.filter(slug__in={d["brand"] for d in dicts if "brand" in d})}
+    brands = accounts_selectors.brand_ids_by_slug(d["brand"] for d in dicts if "brand" in d)
     context = context or RequestContext.system()
     rows = [
         Event(
@@ -179,14 +179,12 @@ def _check_references(items: list, dicts: list[dict], errors: dict[str, list[str
         return {d[key] for d in dicts if isinstance(d.get(key), int | str) and not isinstance(d.get(key), bool)}
 
     wanted_users, wanted_products, wanted_brands = ids("user"), ids("product"), ids("brand")
-    known_users = set(User.objects.filter(pk__in=wanted_users).values_list("pk", flat=True)) if wanted_users else set()
+    known_users = accounts_selectors.person_ids_existing(wanted_users) if wanted_users else set()
     known_products: set = set()
     if wanted_products:
         check_products = registries.event_references.get("product")
         known_products = set(check_products(wanted_products)) if check_products else set()
-    known_brands = (
-        set(Brand.objects.filter(slug__in=wanted_brands).values_list("slug", flat=True)) if wanted_brands else set()
-    )
+    known_brands = set(accounts_selectors.brand_ids_by_slug(wanted_brands)) if wanted_brands else set()
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             continue
@@ -218,7 +216,7 @@ def events_prune(*, older_than_days: int, chunk: int = 10_000) -> int:
 # ------------------------------------------------------------------------ GDPR
 
 
-def events_export(*, user: User) -> list[dict[str, Any]]:
+def events_export(*, user) -> list[dict[str, Any]]:
     return list(
         Event.objects.filter(user=user)
         .order_by("created_at", "id")
@@ -239,7 +237,7 @@ def events_export(*, user: User) -> list[dict[str, Any]]:
     )
 
 
-def events_erase(*, user: User) -> int:
+def events_erase(*, user) -> int:
     """Pseudonymise a person's events: counts, types, times and points stay; what identifies them goes."""
     with transaction.atomic(), pgtrigger.ignore(APPEND_ONLY):
         return Event.objects.filter(user=user).update(

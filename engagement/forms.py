@@ -6,7 +6,7 @@ import uuid
 
 from django import forms
 
-from accounts.models import CareerStage
+from accounts.selectors import CareerStage
 from engagement.bigfive.inventory import ITEMS, SCALE
 from engagement.models import BlogEngagement, BlogEngagementType, Sex
 

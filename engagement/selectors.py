@@ -10,8 +10,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet,
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from accounts.models import Channel, Customer
-from accounts.selectors import day_start
+from accounts.selectors import channels, customers, day_start
 from engagement.bigfive.inventory import DISPLAY_ORDER, DOMAINS, FACETS
 from engagement.models import BlogEngagement, BlogEngagementType, Event, QuizResult, QuizType
 
@@ -24,6 +23,16 @@ GROUP BY customer_id, email_id HAVING COUNT(*) > 1;"""
 
 # The event log's table, for analytics SQL in higher apps (AI profiles).
 EVENT_LOG_TABLE = Event._meta.db_table
+
+
+def event_count(*, user, event_type: str, since=None, brand_id: int | None = None) -> int:
+    """How many events of a type the person has (since a moment, for a brand)."""
+    events = Event.objects.filter(user=user, event_type=event_type)
+    if since is not None:
+        events = events.filter(created_at__gte=since)
+    if brand_id:
+        events = events.filter(brand_id=brand_id)
+    return events.count()
 
 
 def quiz_results_of_person(*, user, quiz_type: str = QuizType.BIG_FIVE) -> QuerySet[QuizResult]:
@@ -163,8 +172,8 @@ def data_quality_report() -> dict[str, Any]:
     duplicates, customers without a channel); ``manage.py data_quality`` exits
     non-zero when it is not empty.
     """
-    customers = Customer.objects.all()
-    totals = customers.aggregate(
+    people = customers()
+    totals = people.aggregate(
         customers=Count("id"),
         with_name=Count("id", filter=~Q(name="")),
         with_career_stage=Count("id", filter=~Q(career_stage="")),
@@ -178,18 +187,18 @@ def data_quality_report() -> dict[str, Any]:
     results = QuizResult.objects.filter(quiz_type=QuizType.BIG_FIVE)
     result_totals = results.aggregate(results=Count("id"), anonymous=Count("id", filter=Q(customer__isnull=True)))
     history = _report_history()
-    channels = {
+    per_channel = {
         c["name"]: c["customers"]
-        for c in Channel.objects.annotate(
-            customers=Count("people", filter=Q(people__is_staff=False, people__deleted_at__isnull=True))
-        ).values("name", "customers")
+        for c in channels()
+        .annotate(customers=Count("people", filter=Q(people__is_staff=False, people__deleted_at__isnull=True)))
+        .values("name", "customers")
     }
     with connection.cursor() as cursor:
         cursor.execute(SEED_001_DUPLICATE_EMAILS_SQL)
         duplicate_emails = [{"email_id": row[0], "count": row[1]} for row in cursor.fetchall()]
         cursor.execute(SEED_001_REPORT_TRACKING_SQL)
         returning = [{"customer_id": r[0], "email_id": r[1], "tests": r[2], "latest": r[3]} for r in cursor.fetchall()]
-    customers_without_results = customers.filter(~Exists(QuizResult.objects.filter(customer=OuterRef("pk")))).count()
+    customers_without_results = people.filter(~Exists(QuizResult.objects.filter(customer=OuterRef("pk")))).count()
 
     problems = []
     if duplicate_emails:
@@ -220,7 +229,7 @@ def data_quality_report() -> dict[str, Any]:
             "channel": _share(totals["with_channel"], n),
             "marketing_opt_in": _share(totals["opted_in"], n),
         },
-        "channels": channels,
+        "channels": per_channel,
         "problems": problems,
     }
 

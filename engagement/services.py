@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.crypto import salted_hmac
 
-from accounts.models import BIG_FIVE_TEST_CHANNEL_ID
+from accounts.selectors import BIG_FIVE_TEST_CHANNEL_ID
 from accounts.services import clean_email, clean_profile, person_identify
 from engagement import signals
 from engagement.bigfive import scoring as bigfive_scoring

@@ -14,14 +14,14 @@ class ExperimentsConfig(AppConfig):
         from experiments import gdpr, receivers
         from experiments.models import Experiment, Variant
         from focusedroom import registries
-        from rewards import signals as rewards_signals
+        from focusedroom import signals as focusedroom_signals
 
         uid = "experiments.receivers."
         accounts_signals.person_identified.connect(receivers.on_person_identified, dispatch_uid=uid + "identified")
         accounts_signals.email_verified.connect(receivers.on_email_verified, dispatch_uid=uid + "email_verified")
         user_logged_in.connect(receivers.on_user_logged_in, dispatch_uid=uid + "logged_in")
         engagement_signals.quiz_completed.connect(receivers.on_quiz_completed, dispatch_uid=uid + "quiz_completed")
-        rewards_signals.referral_converted.connect(receivers.on_referral_converted, dispatch_uid=uid + "referral")
+        focusedroom_signals.goal_reached.connect(receivers.on_goal_reached, dispatch_uid=uid + "goal_reached")
         for model in (Experiment, Variant):
             post_save.connect(
                 receivers.on_definition_changed, sender=model, dispatch_uid=uid + f"save.{model.__name__}"

@@ -65,9 +65,13 @@ def on_email_verified(sender, *, user, context=None, **kwargs) -> None:
     _convert("email_verified", user=user, anonymous_id=_visitor(context))
 
 
-def on_referral_converted(sender, *, referee=None, context=None, **kwargs) -> None:
-    if referee is not None:
-        _convert("referral_converted", user=referee)
+BUILT_IN_GOALS = ("referral_converted",)
+
+
+def on_goal_reached(sender, *, user=None, goal: str = "", context=None, **kwargs) -> None:
+    """A built-in goal another app announced (``focusedroom.signals.goal_reached``)."""
+    if user is not None and goal in BUILT_IN_GOALS:
+        _convert(goal, user=user)
 
 
 def on_definition_changed(sender, instance, **kwargs) -> None:

@@ -36,7 +36,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.selectors import PEOPLE_TABLE
 from engagement.selectors import EVENT_LOG_TABLE
 from integrations.models import AIProfile
 
@@ -64,7 +64,7 @@ def _prefer_cio(field: str, cast: str) -> str:
 COMPUTE_SQL = f"""
 WITH people AS (
     SELECT u.id, u.created_at, u.is_email_verified
-      FROM {User._meta.db_table} u
+      FROM {PEOPLE_TABLE} u
      WHERE u.deleted_at IS NULL AND u.is_active AND NOT u.is_staff
 ),
 activity AS (

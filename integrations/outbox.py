@@ -35,7 +35,7 @@ import random
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from django.conf import settings
@@ -43,11 +43,15 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import DEFAULT_BRAND_SLUG, Brand, User
+from accounts import selectors as accounts_selectors
+from accounts.selectors import DEFAULT_BRAND_SLUG
 from integrations.customerio import CustomerIOClient
 from integrations.http import DeliveryError, http_timeout
 from integrations.kit import KitClient
 from integrations.models import OutboxMessage
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +122,7 @@ RETURNING q.id, q.locked_until
 
 def outbox_claim(*, batch_size: int, lease_seconds: float) -> list[tuple[int, datetime]]:
     """Claim up to ``batch_size`` due messages for ``lease_seconds``; commits at once."""
-    sql = _CLAIM_SQL.format(queue=OutboxMessage._meta.db_table, brand=Brand._meta.db_table)
+    sql = _CLAIM_SQL.format(queue=OutboxMessage._meta.db_table, brand=accounts_selectors.BRAND_TABLE)
     params = {
         "lease": float(lease_seconds),
         "default_brand": DEFAULT_BRAND_SLUG,
@@ -158,7 +162,7 @@ class OutboxWorker:
         self.batch_size = batch_size
         self.lease_seconds = lease_seconds
         self.session = requests.Session()
-        self._default_brand: Brand | None = None
+        self._default_brand = None
 
     # ------------------------------------------------------------------ batch
     def process_batch(self) -> BatchResult:
@@ -233,9 +237,9 @@ class OutboxWorker:
         return int(written)
 
     # --------------------------------------------------------------- delivery
-    def default_brand(self) -> Brand | None:
+    def default_brand(self):
         if self._default_brand is None:
-            self._default_brand = Brand.objects.filter(slug=DEFAULT_BRAND_SLUG).first()
+            self._default_brand = accounts_selectors.brand_by_slug(DEFAULT_BRAND_SLUG, active_only=False)
         return self._default_brand
 
     def _deliver(self, message: OutboxMessage) -> None:

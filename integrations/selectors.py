@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import BooleanField, Case, Count, Exists, Min, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from accounts.models import DEFAULT_BRAND_SLUG, Brand
+from accounts import selectors as accounts_selectors
 from integrations.models import OutboxMessage
 
 Status = OutboxMessage.Status
@@ -31,7 +31,10 @@ def with_delivery_readiness(queryset: QuerySet[OutboxMessage]) -> QuerySet[Outbo
     and API key; Kit rows need ``KIT_API_KEY``. Empty credentials are stored as ``''``.
     """
     default_ready = Exists(
-        Brand.objects.filter(slug=DEFAULT_BRAND_SLUG).exclude(customer_io_site_id="").exclude(customer_io_api_key="")
+        accounts_selectors.brands(active_only=False)
+        .filter(slug=accounts_selectors.DEFAULT_BRAND_SLUG)
+        .exclude(customer_io_site_id="")
+        .exclude(customer_io_api_key="")
     )
     brand_ready = Q(brand__isnull=False) & ~Q(brand__customer_io_site_id="") & ~Q(brand__customer_io_api_key="")
     return queryset.annotate(

@@ -18,14 +18,18 @@ Consent rule (``outbox_enqueue`` enforces it):
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import DEFAULT_BRAND_SLUG, Brand, User
+from accounts import selectors as accounts_selectors
+from accounts.selectors import DEFAULT_BRAND_SLUG
 from integrations.models import OutboxMessage
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 Action = OutboxMessage.Action
 Destination = OutboxMessage.Destination
@@ -184,7 +188,7 @@ def outbox_erase_person(*, user: User) -> None:
     the person, so the identifiers the providers need are still there.
     """
     deletions = [Action.DELETE, Action.SUBSCRIBER_DELETE]
-    default_id = Brand.objects.filter(slug=DEFAULT_BRAND_SLUG).values_list("pk", flat=True).first()
+    default_id = accounts_selectors.brand_default_id()
 
     def workspace(brand_id: int | None) -> int | None:  # no brand = the default brand's workspace
         return default_id if brand_id is None else brand_id

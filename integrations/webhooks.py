@@ -24,16 +24,20 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import selectors as accounts_selectors
 from accounts import services as accounts_services
-from accounts.models import KitState, User
+from accounts.selectors import KitState
 from integrations.models import AIProfile, WebhookLog
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -242,9 +246,9 @@ def _customerio_person(data: dict) -> User:
     email = data.get("email_address") or (data.get("identifiers") or {}).get("email")
     user = None
     if customer_id is not None and str(customer_id).isdigit():
-        user = User.objects.filter(pk=int(customer_id)).first()
+        user = accounts_selectors.person_get(int(customer_id))
     if user is None and email:
-        user = User.objects.filter(email=str(email).strip().lower()).first()
+        user = accounts_selectors.person_by_email(str(email))
     if user is None:
         raise ProcessingError(f"No person matches customer {customer_id!r} / {email!r}.")
     return user
@@ -332,9 +336,9 @@ def kit_receive(*, body: bytes, header: str | None) -> Outcome:
     event_id = str(payload.get("id") or hashlib.sha256(f"{ts}.".encode() + body).hexdigest())
 
     def handle(log: WebhookLog):
-        user = User.objects.filter(kit_subscriber_id=str(subscriber["id"])).first()
+        user = accounts_selectors.people().filter(kit_subscriber_id=str(subscriber["id"])).first()
         if user is None and subscriber.get("email_address"):
-            user = User.objects.filter(email=str(subscriber["email_address"]).strip().lower()).first()
+            user = accounts_selectors.person_by_email(str(subscriber["email_address"]))
         if user is None:
             raise ProcessingError(f"No person matches Kit subscriber {subscriber['id']!r}.")
         if state not in KitState.values:

@@ -15,13 +15,12 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from accounts.models import User
 from focusedroom.errors import Conflict, NotFound, PermissionDenied
 from profiles import signals
 from profiles.models import (
@@ -35,6 +34,9 @@ from profiles.models import (
     VersionedRecord,
 )
 from profiles.schemas import validate_document
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 R = TypeVar("R", bound=VersionedRecord)
 

@@ -8,14 +8,18 @@ from __future__ import annotations
 import contextlib
 import random
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
-from accounts.models import User
+from accounts import selectors as accounts_selectors
 from focusedroom.errors import ApplicationError
 from rewards import services
 from rewards.models import AchievementConfig, LedgerEntry, Product, Rank, RewardItem
 from rewards.schemas import reward_settings
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 PRODUCTS = [
     # sku, name, msrp, points per scan, redemption cost, form
@@ -145,7 +149,9 @@ def seed(*, scale: int) -> str:
     if bulk_enabled(scale):
         return seed_bulk(brand=brand, products=products)
     customers = list(
-        User.objects.filter(email__startswith="demo.customer", is_staff=False).order_by("email")[: min(scale, 40)]
+        accounts_selectors.people()
+        .filter(email__startswith="demo.customer", is_staff=False)
+        .order_by("email")[: min(scale, 40)]
     )
     seeded = sum(_activity(user, products, rng) for user in customers)
     referrals = 0
@@ -157,7 +163,7 @@ def seed(*, scale: int) -> str:
             if referral.status == "pending" and referee.pk % 2 == 0:
                 services.referral_convert(referee=referee)
         referrals += 1
-    admin = User.objects.filter(email=DEMO_ADMIN_EMAIL).first()
+    admin = accounts_selectors.person_by_email(DEMO_ADMIN_EMAIL)
     if admin is not None:
         seeded += _activity(admin, products, rng)
     return (

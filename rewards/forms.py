@@ -1,13 +1,13 @@
 from django import forms
 
-from accounts.models import Brand
+from accounts import selectors as accounts_selectors
 from rewards.models import Goal, Product
 
 
 class ScanForm(forms.Form):
     sku = forms.CharField(label="Product code (SKU)", max_length=100, help_text="Printed under the QR code.")
     brand = forms.ModelChoiceField(
-        label="Brand", queryset=Brand.objects.filter(is_active=True), to_field_name="slug", empty_label=None
+        label="Brand", queryset=accounts_selectors.brands(), to_field_name="slug", empty_label=None
     )
 
 

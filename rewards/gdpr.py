@@ -84,7 +84,7 @@ def export(*, user) -> dict[str, Any]:
 
 @transaction.atomic
 def erase(*, user) -> None:
-    from accounts.gdpr_services import erased_email
+    from accounts.selectors import erased_email
 
     Referral.objects.filter(referee=user).update(email=erased_email(user.pk))
     ReferralCode.objects.filter(user=user, is_active=True).update(is_active=False)

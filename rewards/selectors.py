@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, F, FilteredRelation, Q, QuerySet, Sum
 from django.utils import timezone
 
-from accounts.models import User
 from rewards import services
 from rewards.models import (
     AchievementConfig,
@@ -21,6 +20,9 @@ from rewards.models import (
     UserAchievement,
     WishlistItem,
 )
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 def known_product_ids(ids) -> list:

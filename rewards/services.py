@@ -22,7 +22,7 @@ import uuid
 import zoneinfo
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -31,9 +31,12 @@ from django.db.models import Count, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import DEFAULT_BRAND_SLUG, Brand, User, normalize_email
+from accounts import selectors as accounts_selectors
+from accounts.selectors import DEFAULT_BRAND_SLUG, normalize_email
 from accounts.services import hash_token
+from engagement import selectors as engagement_selectors
 from engagement import services as engagement_services
+from focusedroom import signals as focusedroom_signals
 from focusedroom.context import RequestContext
 from focusedroom.errors import Conflict, NotFound, PermissionDenied
 from rewards import signals
@@ -58,6 +61,9 @@ from rewards.models import (
 )
 from rewards.schemas import reward_settings
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 logger = logging.getLogger(__name__)
 
 Kind = LedgerEntry.Kind
@@ -71,10 +77,9 @@ class InsufficientGems(Conflict):
 # ------------------------------------------------------------------------- helpers
 
 
-def brand_default() -> Brand:
+def brand_default():
     """FocusedRoom itself: the brand of gems that no other brand gives."""
-    brand, _ = Brand.objects.get_or_create(slug=DEFAULT_BRAND_SLUG, defaults={"name": "FocusedRoom"})
-    return brand
+    return accounts_selectors.brand_default()
 
 
 def local_date(user: User, *, now=None) -> date:
@@ -199,7 +204,7 @@ def _entry_write(
     kind: str,
     amount: int,
     reason: str,
-    brand: Brand,
+    brand,
     idempotency_key: str,
     source: str = "",
     description: str = "",
@@ -295,7 +300,7 @@ def _post(
     amount: int,
     reason: str,
     idempotency_key: str,
-    brand: Brand | None = None,
+    brand=None,
     source: str = "",
     description: str = "",
     actor: User | None = None,
@@ -327,7 +332,7 @@ def gems_credit(
     amount: int,
     reason: str,
     idempotency_key: str,
-    brand: Brand | None = None,
+    brand=None,
     source: str = "",
     description: str = "",
     actor: User | None = None,
@@ -353,7 +358,7 @@ def gems_debit(
     amount: int,
     reason: str,
     idempotency_key: str,
-    brand: Brand | None = None,
+    brand=None,
     source: str = "",
     description: str = "",
     actor: User | None = None,
@@ -630,7 +635,7 @@ def rank_recompute(*, user: User, lifetime: int | None = None) -> list[MemberRan
         else:
             row.rank, row.changed_at = new_rank, now
             row.save(update_fields=["rank", "changed_at"])
-        brand = new_rank.brand if new_rank else Brand.objects.get(pk=brand_id)
+        brand = new_rank.brand if new_rank else accounts_selectors.brand_get(brand_id)
         engagement_services.event_record(
             event_type="rank_changed",
             user=user,
@@ -658,7 +663,7 @@ def ranks_recompute_all(*, batch_size: int = 1000) -> int:
         )
         if not batch:
             return changed
-        users = User.all_objects.in_bulk([uid for uid, _ in batch])
+        users = accounts_selectors.people(include_deleted=True).in_bulk([uid for uid, _ in batch])
         for user_id, lifetime in batch:
             with transaction.atomic():
                 changed += len(rank_recompute(user=users[user_id], lifetime=lifetime))
@@ -922,8 +927,8 @@ def referral_convert(*, referee: User, context: RequestContext | None = None) ->
         referral.status = Referral.Status.EXPIRED
         referral.save(update_fields=["status"])
         return None
-    referrer = User.all_objects.get(pk=referral.referrer_id)
-    brand = Brand.objects.get(pk=referral.brand_id)
+    referrer = accounts_selectors.person_get(referral.referrer_id, include_deleted=True)
+    brand = accounts_selectors.brand_get(referral.brand_id)
     amounts = reward_settings(brand)
     wallets = _wallets_lock(users=[referrer, referee])
     given = {}
@@ -962,6 +967,7 @@ def referral_convert(*, referee: User, context: RequestContext | None = None) ->
     signals.referral_converted.send(
         sender=Referral, referral=referral, referrer=referrer, referee=referee, context=context
     )
+    focusedroom_signals.goal_reached.send(sender=Referral, user=referee, goal="referral_converted", context=context)
     return referral
 
 
@@ -979,8 +985,6 @@ TIMEFRAME_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 
 def achievement_metric(*, user: User, config: AchievementConfig, now=None) -> Decimal:
     """The member's value of the config's metric, aggregated in SQL."""
-    from engagement.models import Event
-
     criteria = config.criteria
     metric = criteria["metric"]
     days = TIMEFRAME_DAYS.get(criteria.get("timeframe", "all_time"))
@@ -1014,10 +1018,9 @@ def achievement_metric(*, user: User, config: AchievementConfig, now=None) -> De
         if brand_id:
             unlocked = unlocked.filter(Q(config__brand_id=brand_id) | Q(config__brand__isnull=True))
         return Decimal(unlocked.count())
-    events = Event.objects.filter(window("created_at"), user=user, event_type=criteria["event_type"])
-    if brand_id:
-        events = events.filter(brand_id=brand_id)
-    return Decimal(events.count())
+    return Decimal(
+        engagement_selectors.event_count(user=user, event_type=criteria["event_type"], since=since, brand_id=brand_id)
+    )
 
 
 def criteria_met(*, criteria: dict[str, Any], value: Decimal) -> bool:
@@ -1109,7 +1112,7 @@ def achievements_recompute(*, config: AchievementConfig | None = None, batch_siz
         )
         if not ids:
             return {"people": people, "unlocked": unlocked}
-        for user in User.all_objects.filter(pk__in=ids).order_by("pk"):
+        for user in accounts_selectors.people(include_deleted=True).filter(pk__in=ids).order_by("pk"):
             unlocked += len(achievements_evaluate(user=user, types=types))
             people += 1
         last = ids[-1]

@@ -1,6 +1,6 @@
 import django_filters
 
-from accounts.models import CareerStage
+from accounts.selectors import CareerStage
 from engagement.models import QuizResult, QuizType
 
 

@@ -1,7 +1,7 @@
 from django.urls import reverse
 from rest_framework import serializers
 
-from accounts.models import CareerStage
+from accounts.selectors import CareerStage
 from engagement.bigfive.inventory import INVENTORY_ID, INVENTORY_NAME, INVENTORY_VERSION, ITEMS, SCALE, facet_name
 from engagement.models import BlogEngagement, BlogEngagementType, QuizResult, Sex
 

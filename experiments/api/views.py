@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -10,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
+from accounts import selectors as accounts_selectors
 from experiments import services
 from experiments.api.serializers import (
     ActiveExperimentSerializer,
@@ -43,7 +45,7 @@ class HasPerm(permissions.BasePermission):
         return bool(user and user.is_authenticated and user.is_staff and user.has_perm(self.perm))
 
 
-def resolve_participant(request, participant: dict | None, *, tracking_perm: str) -> tuple[User | None, str]:
+def resolve_participant(request, participant: dict | None, *, tracking_perm: str) -> tuple[Any, str]:
     """Who the call is about: members act for themselves, visitors for their anonymous id;
     staff with the tracking permission may name any participant (server-side tracking)."""
     participant = participant or {}
@@ -51,7 +53,7 @@ def resolve_participant(request, participant: dict | None, *, tracking_perm: str
     me = request.user if request.user and request.user.is_authenticated else None
     if me is not None and me.is_staff and me.has_perm(tracking_perm) and participant:
         if user_id:
-            user = User.objects.filter(pk=user_id).first()
+            user = accounts_selectors.person_get(user_id)
             if user is None:
                 raise ValidationError({"participant.user_id": ["No such person."]})
             return user, ""

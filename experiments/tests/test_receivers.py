@@ -13,8 +13,8 @@ from accounts.tests.factories import CustomerFactory
 from engagement import signals as engagement_signals
 from experiments import services
 from experiments.models import Conversion, Participation
+from focusedroom import signals as focusedroom_signals
 from focusedroom.context import VISITOR_COOKIE, RequestContext
-from rewards import signals as rewards_signals
 
 VISITOR = "visitor-signal-01"
 
@@ -64,8 +64,6 @@ def test_email_verified_and_login_use_the_visitor_cookie(running):
 def test_referral_converted_credits_the_referee(running):
     referee = CustomerFactory()
     services.exposure_record(key=running.key, user=referee)
-    rewards_signals.referral_converted.send(
-        sender=None, referral=None, referrer=CustomerFactory(), referee=referee, context=None
-    )
+    focusedroom_signals.goal_reached.send(sender=None, user=referee, goal="referral_converted", context=None)
     c = Conversion.objects.get()
     assert (c.conversion_type, c.user_id) == ("referral_converted", referee.pk)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from accounts.models import Brand
+from accounts import selectors as accounts_selectors
 from rewards import selectors
 from rewards.models import (
     AchievementConfig,
@@ -47,7 +47,7 @@ class ModelRulesMixin:
 
 
 class ProductSerializer(ModelRulesMixin, serializers.ModelSerializer):
-    brand = serializers.SlugRelatedField(slug_field="slug", queryset=Brand.objects.all())
+    brand = serializers.SlugRelatedField(slug_field="slug", queryset=accounts_selectors.brands(active_only=False))
 
     class Meta:
         model = Product
@@ -84,7 +84,7 @@ class ProductSerializer(ModelRulesMixin, serializers.ModelSerializer):
 
 
 class RewardItemSerializer(ModelRulesMixin, serializers.ModelSerializer):
-    brand = serializers.SlugRelatedField(slug_field="slug", queryset=Brand.objects.all())
+    brand = serializers.SlugRelatedField(slug_field="slug", queryset=accounts_selectors.brands(active_only=False))
 
     class Meta:
         model = RewardItem
@@ -94,7 +94,7 @@ class RewardItemSerializer(ModelRulesMixin, serializers.ModelSerializer):
 
 
 class RankSerializer(ModelRulesMixin, serializers.ModelSerializer):
-    brand = serializers.SlugRelatedField(slug_field="slug", queryset=Brand.objects.all())
+    brand = serializers.SlugRelatedField(slug_field="slug", queryset=accounts_selectors.brands(active_only=False))
     point_multiplier = serializers.DecimalField(max_digits=3, decimal_places=2, min_value=1, max_value=5)
 
     class Meta:
@@ -117,7 +117,7 @@ class RankSerializer(ModelRulesMixin, serializers.ModelSerializer):
 
 class AchievementConfigSerializer(ModelRulesMixin, serializers.ModelSerializer):
     brand = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Brand.objects.all(), allow_null=True, required=False
+        slug_field="slug", queryset=accounts_selectors.brands(active_only=False), allow_null=True, required=False
     )
 
     class Meta:

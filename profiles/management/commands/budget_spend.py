@@ -5,7 +5,7 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.models import User, normalize_email
+from accounts import selectors as accounts_selectors
 from focusedroom.errors import ApplicationError
 from profiles import services
 from profiles.models import Budget
@@ -22,7 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--actor", required=True, help="Email of the staff member doing it (audit trail).")
 
     def handle(self, *args, budget_id, amount_spent, add, actor, **options):
-        person = User.objects.filter(email=normalize_email(actor), is_staff=True).first()
+        person = (
+            accounts_selectors.people().filter(email=accounts_selectors.normalize_email(actor), is_staff=True).first()
+        )
         if person is None:
             raise CommandError(f"No staff member with the email {actor}.")
         budget = Budget.objects.filter(pk=budget_id).first() if _is_uuid(budget_id) else None
