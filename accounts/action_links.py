@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import person_withdraw_marketing_consent
+from focusedroom.context import RequestContext
 from focusedroom.errors import Conflict, NotFound
 
 ACTIONS = ("login", "unsubscribe")
@@ -71,7 +72,7 @@ RETURNING id
 
 
 @transaction.atomic
-def action_token_use(*, token, action: str) -> User:
+def action_token_use(*, token, action: str, context: RequestContext | None = None) -> User:
     """Consume a link: rotate the token atomically, then perform the action. Returns the person."""
     user = action_token_get(token=token, action=action)
     with connection.cursor() as cursor:
@@ -81,5 +82,5 @@ def action_token_use(*, token, action: str) -> User:
         raise NotFound("This link is not valid or has already been used.")
     user.refresh_from_db()
     if action == "unsubscribe":
-        person_withdraw_marketing_consent(user=user, source="unsubscribe_link")
+        person_withdraw_marketing_consent(user=user, source="unsubscribe_link", context=context)
     return user

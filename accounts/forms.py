@@ -1,7 +1,9 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
 
+from accounts import services
 from accounts.models import CareerStage, CustomFieldType
+from focusedroom.context import RequestContext
 
 
 class SignupForm(forms.Form):
@@ -55,3 +57,23 @@ class CustomFieldsForm(forms.Form):
             else:
                 form_field = forms.CharField(max_length=1000, **common)
             self.fields[field.field_key] = form_field
+
+
+class PasswordSetThroughService:
+    """Password forms (reset link, change) that save through ``accounts.services.person_set_password``,
+    so every password change revokes the person's API tokens and records the change."""
+
+    def save(self, commit=True):
+        return services.person_set_password(
+            user=self.user,
+            password=self.cleaned_data["new_password1"],
+            context=RequestContext.system(source="page", actor=self.user),
+        )
+
+
+class ResetPasswordForm(PasswordSetThroughService, SetPasswordForm):
+    pass
+
+
+class ChangePasswordForm(PasswordSetThroughService, PasswordChangeForm):
+    pass

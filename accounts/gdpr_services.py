@@ -27,6 +27,7 @@ from accounts.models import (
     Customer,
     CustomFieldValue,
     EmailVerificationToken,
+    PersonChange,
     StaffUser,
     User,
     normalize_email,
@@ -110,8 +111,15 @@ def accounts_export(*, user: User) -> dict[str, Any]:
         .order_by("created_at")
         .values("prefix", "name", "created_at", "last_used_at", "revoked_at")
     ]
+    changes = [
+        {k: _iso(v) for k, v in row.items()}
+        for row in PersonChange.objects.filter(user=user)
+        .order_by("created_at", "id")
+        .values("created_at", "source", "fields", "marketing_opt_in", "reason")
+    ]
     return {
         "person": person,
+        "changes": changes,
         "email_verification_links": tokens,
         "custom_fields": custom_fields,
         "api_tokens": api_tokens,

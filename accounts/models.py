@@ -360,6 +360,32 @@ class EmailVerificationToken(models.Model):
         return f"{self.email} ({self.created_at:%Y-%m-%d %H:%M})"
 
 
+class PersonChange(models.Model):
+    """Who changed a person's profile, consent or status, when and through which door.
+
+    Written by ``accounts.services`` for every change of a person's own data (their own
+    act, staff in the console, a provider webhook, a command). Holds field names and the
+    consent flag's new value, never the personal values themselves. Append-only.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="changes")
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    source = models.CharField(max_length=20, help_text="page, api, console, command, task, webhook, system, link")
+    fields = models.JSONField(default=list, help_text="Names of the fields that changed.")
+    marketing_opt_in = models.BooleanField(null=True, blank=True, help_text="Consent after the change, if it changed.")
+    reason = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+
+    class Meta:
+        db_table = "person_change_log"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="person_change_user_time")]
+        triggers = [pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
+
+    def __str__(self) -> str:
+        return f"{self.source}: {', '.join(self.fields)} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
 class CustomFieldType(models.TextChoices):
     TEXT = "text", "Text"
     SELECT = "select", "Select"

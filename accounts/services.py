@@ -32,12 +32,13 @@ from accounts.models import (
     CareerStage,
     Channel,
     KitState,
+    PersonChange,
     User,
     normalize_email,
 )
 from focusedroom.context import RequestContext
 from focusedroom.email import send_templated_email
-from focusedroom.errors import Conflict, NotFound
+from focusedroom.errors import Conflict, NotFound, PermissionDenied
 
 # Demographic fields a person may give (Big Five form, sign-up, profile edit).
 PROFILE_FIELDS: dict[str, int | None] = {
@@ -72,8 +73,9 @@ def clean_email(email: str | None) -> str:
     return email
 
 
-def clean_profile(data: dict[str, Any]) -> dict[str, Any]:
-    """Validate demographic fields; blank values are dropped (they never erase data)."""
+def clean_profile(data: dict[str, Any], *, keep_blanks: bool = False) -> dict[str, Any]:
+    """Validate demographic fields. Blank values are dropped (they never erase data), unless
+    ``keep_blanks``: then a blank clears the field (a person or staff editing a profile)."""
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, Any] = {}
     for field, value in data.items():
@@ -81,6 +83,8 @@ def clean_profile(data: dict[str, Any]) -> dict[str, Any]:
             errors[field] = ["Unknown field."]
             continue
         if value is None or (isinstance(value, str) and not value.strip()):
+            if keep_blanks and field != "time_zone":
+                cleaned[field] = None if field == "age" else ""
             continue
         if field == "age":
             try:
@@ -171,34 +175,252 @@ def person_identify(
     return user, created
 
 
+def _record_change(
+    *, user: User, fields: list[str], context: RequestContext | None, source: str = "", reason: str = ""
+) -> None:
+    """Who changed what (field names, never values) and through which door; then tell the other apps."""
+    fields = [f for f in fields if f not in ("updated_at", "marketing_opt_in_at")]
+    if not fields:
+        return
+    context = context or RequestContext.system()
+    PersonChange.objects.create(
+        user=user,
+        actor=context.actor if getattr(context.actor, "pk", None) else None,
+        source=(source or context.source)[:20],
+        fields=fields,
+        marketing_opt_in=user.marketing_opt_in if "marketing_opt_in" in fields else None,
+        reason=reason[:255],
+    )
+    signals.person_updated.send(sender=User, user=user, fields=fields, source=source or context.source, context=context)
+
+
+def _consent_fields(user: User, opt_in: bool, now) -> list[str]:
+    """Set consent on the row object (the one place the flag and its date change together)."""
+    if bool(opt_in) == user.marketing_opt_in:
+        return []
+    user.marketing_opt_in = bool(opt_in)
+    user.marketing_opt_in_at = now if opt_in else None
+    return ["marketing_opt_in", "marketing_opt_in_at"]
+
+
 @transaction.atomic
-def person_update_profile(*, user: User, data: dict[str, Any]) -> User:
-    """A person edits their own profile. ``marketing_opt_in`` may be granted or withdrawn."""
+def person_update_profile(*, user: User, data: dict[str, Any], context: RequestContext | None = None) -> User:
+    """A person edits their own profile. ``marketing_opt_in`` may be granted or withdrawn (their own act)."""
     data = dict(data)
     opt_in = data.pop("marketing_opt_in", None)
     profile = clean_profile(data)
-    for field, value in profile.items():
-        setattr(user, field, value)
-    fields = [*profile, "updated_at"]
-    if opt_in is not None and bool(opt_in) != user.marketing_opt_in:
-        user.marketing_opt_in = bool(opt_in)
-        user.marketing_opt_in_at = timezone.now() if opt_in else None
-        fields += ["marketing_opt_in", "marketing_opt_in_at"]
-    user.save(update_fields=fields)
-    signals.person_updated.send(sender=User, user=user, fields=fields)
+    user = User.all_objects.select_for_update().get(pk=user.pk)
+    changed = [field for field, value in profile.items() if getattr(user, field) != value]
+    for field in changed:
+        setattr(user, field, profile[field])
+    if opt_in is not None:
+        changed += _consent_fields(user, bool(opt_in), timezone.now())
+    if changed:
+        user.save(update_fields=[*changed, "updated_at"])
+        _record_change(user=user, fields=changed, context=context)
+    return user
+
+
+STAFF_EDITABLE = (
+    "name",
+    "first_name",
+    "last_name",
+    "phone_number",
+    "age",
+    "profession",
+    "career_stage",
+    "purpose",
+    "country_code",
+    "time_zone",
+)
+
+
+@transaction.atomic
+def person_update_by_staff(*, user: User, data: dict[str, Any], context: RequestContext) -> User:
+    """Support corrects a customer's profile in the console, or withdraws their consent.
+
+    Consent is the person's own act: staff can withdraw it (an unsubscribe on request) but
+    never give it. Email, verification, provider state and deletion have services of their own.
+    """
+    if not context.actor_is_staff:
+        raise PermissionDenied("Only staff can edit another person's profile.")
+    data = dict(data)
+    opt_in = data.pop("marketing_opt_in", None)
+    unknown = sorted(set(data) - set(STAFF_EDITABLE))
+    if unknown:
+        raise ValidationError({field: ["This field cannot be changed here."] for field in unknown})
+    profile = clean_profile(data, keep_blanks=True)
+    user = User.all_objects.select_for_update().get(pk=user.pk)
+    if opt_in and not user.marketing_opt_in:
+        raise ValidationError(
+            {"marketing_opt_in": ["Only the person can give marketing consent (on their account page or in an email)."]}
+        )
+    changed = [field for field, value in profile.items() if getattr(user, field) != value]
+    for field in changed:
+        setattr(user, field, profile[field])
+    if opt_in is not None:
+        changed += _consent_fields(user, bool(opt_in), timezone.now())
+    if changed:
+        user.save(update_fields=[*changed, "updated_at"])
+        _record_change(user=user, fields=changed, context=context)
     return user
 
 
 @transaction.atomic
-def person_withdraw_marketing_consent(*, user: User, source: str) -> bool:
-    """Clear marketing opt-in (unsubscribe link, provider webhook). Returns True if it changed."""
-    changed = User.all_objects.filter(pk=user.pk, marketing_opt_in=True).update(
-        marketing_opt_in=False, marketing_opt_in_at=None, updated_at=timezone.now()
-    )
+def person_withdraw_marketing_consent(
+    *, user: User, source: str, context: RequestContext | None = None, reason: str = ""
+) -> bool:
+    """Clear marketing opt-in (unsubscribe link, provider webhook, support, a command). True if it changed."""
+    user_row = User.all_objects.select_for_update().get(pk=user.pk)
+    changed = _consent_fields(user_row, False, timezone.now())
     if changed:
+        user_row.save(update_fields=[*changed, "updated_at"])
         user.marketing_opt_in, user.marketing_opt_in_at = False, None
-        signals.person_updated.send(sender=User, user=user, fields=["marketing_opt_in"], source=source)
+        _record_change(user=user_row, fields=changed, context=context, source=source, reason=reason)
     return bool(changed)
+
+
+@transaction.atomic
+def person_soft_delete(*, user: User, context: RequestContext, reason: str = "") -> User:
+    """Hide a person everywhere (log-in included); marketing stops with it. ``person_restore`` undoes it."""
+    user = User.all_objects.select_for_update().get(pk=user.pk)
+    if user.deleted_at is not None:
+        raise Conflict("This person is already deleted.")
+    if user.is_superuser:
+        raise ValidationError({"deleted_at": ["A superuser cannot be deleted here."]})
+    now = timezone.now()
+    changed = ["deleted_at", *_consent_fields(user, False, now)]
+    user.deleted_at = now
+    user.save(update_fields=[*changed, "updated_at"])
+    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
+    _record_change(user=user, fields=changed, context=context, reason=reason)
+    return user
+
+
+@transaction.atomic
+def person_restore(*, user: User, context: RequestContext) -> User:
+    """Undo a soft deletion (consent stays withdrawn: only the person can give it again)."""
+    user = User.all_objects.select_for_update().get(pk=user.pk)
+    if user.deleted_at is None:
+        raise Conflict("This person is not deleted.")
+    if user.email.endswith("@erased.invalid"):
+        raise Conflict("An erased person cannot be restored.")
+    user.deleted_at = None
+    user.save(update_fields=["deleted_at", "updated_at"])
+    _record_change(user=user, fields=["deleted_at"], context=context)
+    return user
+
+
+@transaction.atomic
+def person_set_password(*, user: User, password: str, context: RequestContext) -> User:
+    """Set a new password (the person's own act: reset link, password change, a superuser setting a
+    staff member's console password). Every API token and every other session of the person ends."""
+    if context.actor is not None and context.actor.pk != user.pk and not user.is_staff:
+        raise PermissionDenied("Staff cannot set a member's password; send them a password-reset email.")
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
+    user.set_password(password)
+    user.save(update_fields=["password", "updated_at"])
+    # Sessions carry a hash of the password: every other session ends by itself. API tokens don't.
+    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    _record_change(user=user, fields=["password"], context=context)
+    return user
+
+
+def person_send_password_reset(*, user: User, context: RequestContext) -> bool:
+    """Email the person a password-reset link (what support does instead of setting a password)."""
+    from django.contrib.auth.forms import PasswordResetForm
+
+    if user.deleted_at is not None or not user.is_active:
+        raise ValidationError({"email": ["This person cannot log in."]})
+    form = PasswordResetForm({"email": user.email})
+    if not form.is_valid():
+        raise ValidationError(form.errors)
+    site = settings.SITE_URL.split("://", 1)
+    form.save(
+        domain_override=site[1] if len(site) == 2 else site[0],
+        use_https=settings.SITE_URL.startswith("https://"),
+        email_template_name="registration/password_reset_email.html",
+        subject_template_name="registration/password_reset_subject.txt",
+    )
+    _record_change(user=user, fields=["password_reset_sent"], context=context)
+    return True
+
+
+@transaction.atomic
+def staff_save(
+    *,
+    user: User | None,
+    data: dict[str, Any],
+    groups=None,
+    permissions=None,
+    password: str | None = None,
+    context: RequestContext,
+) -> User:
+    """Create (``user=None``, with a password) or change a staff account from the console."""
+    if not (context.actor is not None and context.actor.is_superuser):
+        raise PermissionDenied("Only a superuser manages staff accounts.")
+    allowed = {"email", "name", "first_name", "last_name", "is_active", "is_superuser"}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ValidationError({field: ["This field cannot be changed here."] for field in unknown})
+    data = dict(data)
+    if "email" in data:
+        data["email"] = clean_email(data["email"])
+    if user is None:
+        if not password:
+            raise ValidationError({"password": ["Choose a password."]})
+        try:
+            validate_password(password, user=User(email=data.get("email", "")))
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from None
+        if User.all_objects.filter(email=data.get("email", "")).exists():
+            raise ValidationError({"email": ["A person with this email already exists."]})
+        user = User.objects.create_user(data.pop("email"), password, is_staff=True, **data)
+        changed = ["created"]
+    else:
+        user = User.all_objects.select_for_update().get(pk=user.pk)
+        if not user.is_staff:
+            raise ValidationError({"email": ["This person is not a staff member."]})
+        if "email" in data and data["email"] != user.email and User.all_objects.filter(email=data["email"]).exists():
+            raise ValidationError({"email": ["A person with this email already exists."]})
+        changed = [field for field, value in data.items() if getattr(user, field) != value]
+        for field in changed:
+            setattr(user, field, data[field])
+        if changed:
+            user.save(update_fields=[*changed, "updated_at"])
+    if groups is not None and set(user.groups.all()) != set(groups):
+        user.groups.set(groups)
+        changed.append("groups")
+    if permissions is not None and set(user.user_permissions.all()) != set(permissions):
+        user.user_permissions.set(permissions)
+        changed.append("user_permissions")
+    _record_change(user=user, fields=changed, context=context)
+    return user
+
+
+BRAND_FIELDS = ("name", "slug", "customer_io_site_id", "settings", "is_active")
+
+
+@transaction.atomic
+def brand_save(*, brand: Brand | None, data: dict[str, Any], context: RequestContext | None = None) -> Brand:
+    """Create (``brand=None``) or change a brand. ``customer_io_api_key``: a new key, or "" to remove it;
+    absent keeps the stored key. Settings are checked by every app that owns a part of them."""
+    data = dict(data)
+    unknown = sorted(set(data) - {*BRAND_FIELDS, "customer_io_api_key"})
+    if unknown:
+        raise ValidationError({field: ["Unknown field."] for field in unknown})
+    brand = Brand() if brand is None else Brand.objects.select_for_update().get(pk=brand.pk)
+    for field, value in data.items():
+        setattr(brand, field, value)
+    try:
+        brand.full_clean(validate_unique=True)
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict) from None
+    brand.save()
+    return brand
 
 
 @transaction.atomic

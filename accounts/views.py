@@ -77,7 +77,9 @@ def account(request):
     form = ProfileForm(request.POST or None, initial=_profile_initial(user))
     if request.method == "POST" and form.is_valid():
         try:
-            services.person_update_profile(user=user, data=form.cleaned_data)
+            services.person_update_profile(
+                user=user, data=form.cleaned_data, context=RequestContext.from_request(request)
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -90,10 +92,14 @@ def account(request):
 # ------------------------------------------------------------------ email verification
 
 
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "POST"])
 def verify_email(request, token: str):
-    """Following the emailed link confirms the address; a bad link gets a clear page and a resend form."""
+    """The emailed link shows a button (GET writes nothing; mail scanners follow links but do not
+    press buttons); pressing it confirms the address. A bad link gets a clear page and a resend form."""
     try:
+        if request.method == "GET":
+            token_row = verification.verification_token_get(raw_token=token)
+            return render(request, "accounts/verify_email_confirm.html", {"email": token_row.email})
         user = verification.verification_confirm(raw_token=token, context=RequestContext.from_request(request))
     except ApplicationError as exc:
         initial = {"email": request.user.email} if request.user.is_authenticated else {}
@@ -124,7 +130,9 @@ def _action_page(request, token: str, action: str):
     """GET shows a button (mail scanners follow links but do not press buttons); POST acts."""
     try:
         if request.method == "POST":
-            user = action_links.action_token_use(token=token, action=action)
+            user = action_links.action_token_use(
+                token=token, action=action, context=RequestContext.from_request(request)
+            )
         else:
             user = action_links.action_token_get(token=token, action=action)
     except ApplicationError as exc:

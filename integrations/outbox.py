@@ -49,6 +49,7 @@ from integrations.customerio import CustomerIOClient
 from integrations.http import DeliveryError, http_timeout
 from integrations.kit import KitClient
 from integrations.models import OutboxMessage
+from integrations.services import may_join_kit, may_receive_marketing
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -247,7 +248,7 @@ class OutboxWorker:
         if user is not None and message.action not in (Action.DELETE, Action.SUBSCRIBER_DELETE):
             if user.deleted_at is not None:
                 raise Skip("the person was erased.")
-            if message.is_marketing and not user.marketing_opt_in:
+            if message.is_marketing and not may_receive_marketing(user):
                 raise Skip("the person withdrew marketing consent before delivery.")
         if message.destination == Destination.CUSTOMERIO:
             self._deliver_customerio(message)
@@ -288,7 +289,7 @@ class OutboxWorker:
         if message.action == Action.SUBSCRIBER_UPSERT:
             if user is None:
                 raise Skip("a subscriber message needs a person.")
-            if not (user.marketing_opt_in and user.is_email_verified):
+            if not may_join_kit(user):
                 raise Skip("Kit only receives people who opted in and verified their email.")
             message._kit_subscriber_id = client.upsert_subscriber(email=user.email, first_name=user.first_name)
         elif message.action == Action.SUBSCRIBER_DELETE:

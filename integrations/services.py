@@ -41,6 +41,16 @@ PRIORITY_EVENT = 10
 PRIORITY_KIT = 20
 
 
+def may_receive_marketing(user) -> bool:
+    """The consent rule, the one place it is written: marketing reaches a person who opted in
+    and is neither deleted nor deactivated. Kit, a mailing list, also needs a verified address."""
+    return bool(user is not None and user.marketing_opt_in and user.deleted_at is None and user.is_active)
+
+
+def may_join_kit(user) -> bool:
+    return may_receive_marketing(user) and user.is_email_verified
+
+
 @transaction.atomic
 def outbox_enqueue(
     *,
@@ -55,10 +65,10 @@ def outbox_enqueue(
 ) -> OutboxMessage | None:
     """Queue a message for an integration, in the caller's transaction.
 
-    Consent rule: a marketing message for a person without marketing opt-in is not
-    queued at all (returns None); transactional messages always are.
+    Consent rule (``may_receive_marketing``): a marketing message for a person without
+    consent is not queued at all (returns None); transactional messages always are.
     """
-    if marketing and user is not None and not user.marketing_opt_in:
+    if marketing and not may_receive_marketing(user):
         return None
     return OutboxMessage.objects.create(
         user=user,
@@ -72,7 +82,7 @@ def outbox_enqueue(
     )
 
 
-# Event name -> marketing? (the consent rule, in one place)
+# Event name -> marketing? (which events the consent rule applies to)
 EVENTS: dict[str, bool] = {
     "email_verified": False,
     "big_five_completed": False,
@@ -120,7 +130,7 @@ def outbox_event(*, user: User, name: str, data: dict[str, Any], brand=None) -> 
     workspace first (once).
     """
     marketing = EVENTS[name]
-    if marketing and not user.marketing_opt_in:
+    if marketing and not may_receive_marketing(user):
         return None
     if brand is not None and brand.slug != DEFAULT_BRAND_SLUG:
         ever = OutboxMessage.objects.filter(user=user, brand=brand, action=Action.IDENTIFY).exists()
@@ -134,7 +144,7 @@ def outbox_event(*, user: User, name: str, data: dict[str, Any], brand=None) -> 
 @transaction.atomic
 def outbox_kit_sync(*, user: User) -> OutboxMessage | None:
     """Upsert an opted-in, verified person as a Kit subscriber (marketing)."""
-    if not (user.marketing_opt_in and user.is_email_verified) or user.deleted_at is not None:
+    if not may_join_kit(user):
         return None
     if _pending(user=user, destination=Destination.KIT, action=Action.SUBSCRIBER_UPSERT):
         return None

@@ -34,6 +34,7 @@ from django.utils import timezone
 from accounts import selectors as accounts_selectors
 from accounts import services as accounts_services
 from accounts.selectors import KitState
+from focusedroom.context import RequestContext
 from integrations.models import AIProfile, WebhookLog
 
 if TYPE_CHECKING:
@@ -270,7 +271,9 @@ def customerio_receive(*, body: bytes, timestamp: str | None, signature: str | N
     def handle(log: WebhookLog):
         user = _customerio_person(payload["data"])
         if metric == "unsubscribed":
-            accounts_services.person_withdraw_marketing_consent(user=user, source="customerio")
+            accounts_services.person_withdraw_marketing_consent(
+                user=user, source="customerio", context=RequestContext.system(source="webhook")
+            )
             return user, "Marketing consent withdrawn."
         if metric in ("bounced", "spammed"):
             accounts_services.person_record_email_problem(user=user, problem=metric)
@@ -345,7 +348,9 @@ def kit_receive(*, body: bytes, header: str | None) -> Outcome:
             raise ProcessingError(f"Unknown Kit state {state!r}.", user=user)
         accounts_services.person_set_kit_subscription(user=user, state=state, subscriber_id=str(subscriber["id"]))
         if state in (KitState.CANCELLED, KitState.COMPLAINED):
-            accounts_services.person_withdraw_marketing_consent(user=user, source="kit")
+            accounts_services.person_withdraw_marketing_consent(
+                user=user, source="kit", context=RequestContext.system(source="webhook")
+            )
             return user, f"Kit state {state}; marketing consent withdrawn."
         return user, f"Kit state {state}."
 

@@ -98,7 +98,9 @@ class MeView(APIView):
     def patch(self, request):
         data = ProfileUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        user = services.person_update_profile(user=request.user, data=data.validated_data)
+        user = services.person_update_profile(
+            user=request.user, data=data.validated_data, context=RequestContext.from_request(request, source="api")
+        )
         return Response(PersonSerializer(user).data)
 
     @extend_schema(request=None, responses={204: None})

@@ -61,7 +61,11 @@ class TestSignupSendsAndLinkConfirms:
         user = User.objects.get(email="new.member@example.com")
         assert user.last_verification_email_sent_at is not None and not user.is_email_verified
 
-        page = client.get(f"/verify-email/{raw}/")
+        page = client.get(f"/verify-email/{raw}/")  # a GET (a mail scanner) confirms nothing
+        assert page.status_code == 200 and b"Confirm my email address" in page.content
+        user.refresh_from_db()
+        assert not user.is_email_verified and not verified_events
+        page = client.post(f"/verify-email/{raw}/")
         assert page.status_code == 200
         assert b"Your email is confirmed" in page.content
         user.refresh_from_db()
@@ -71,7 +75,7 @@ class TestSignupSendsAndLinkConfirms:
         assert len(verified_events) == 1
         assert verified_events[0]["user"] == user and verified_events[0]["verification"] == stored
 
-        again = client.get(f"/verify-email/{raw}/")
+        again = client.post(f"/verify-email/{raw}/")
         assert again.status_code == 409
         assert b"already been used" in again.content
         assert b"Send a new link" in again.content

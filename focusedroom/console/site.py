@@ -9,6 +9,12 @@ class FocusedRoomAdminSite(admin.AdminSite):
     index_title = "Dashboard"
     index_template = "admin/dashboard.html"
 
+    @property
+    def password_change_form(self):  # a staff member's own password, through the service
+        from accounts.forms import ChangePasswordForm
+
+        return ChangePasswordForm
+
     def index(self, request, extra_context=None):
         from focusedroom.console.dashboard import dashboard_context
 

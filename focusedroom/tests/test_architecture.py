@@ -52,7 +52,11 @@ def test_the_project_keeps_its_contracts():
     ("module", "source", "message"),
     [
         ("accounts/probe_up.py", "from rewards import services\n", "accounts is not allowed to import rewards"),
-        ("experiments/probe_side.py", "from rewards import selectors\n", "experiments is not allowed to import rewards"),
+        (
+            "experiments/probe_side.py",
+            "from rewards import selectors\n",
+            "experiments is not allowed to import rewards",
+        ),
         ("engagement/probe_internal.py", "from accounts import models\n", "only services, selectors and signals"),
         ("rewards/probe_admin.py", "import engagement.admin\n", "only services, selectors and signals"),
         ("focusedroom/probe_plumbing.py", "from accounts import selectors\n", "the plumbing imports no app"),
