@@ -139,6 +139,18 @@ class BrandViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Re
     lookup_field = "slug"
     filterset_fields = ["is_active"]
 
+    def perform_create(self, serializer):
+        serializer.instance = services.brand_save(
+            brand=None, data=serializer.validated_data, context=RequestContext.from_request(self.request, source="api")
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.brand_save(
+            brand=serializer.instance,
+            data=serializer.validated_data,
+            context=RequestContext.from_request(self.request, source="api"),
+        )
+
 
 class VerificationRequestView(AuthThrottleMixin, APIView):
     """Ask for a new email verification link. The answer never tells whether the address has an account."""
