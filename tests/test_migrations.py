@@ -1,0 +1,73 @@
+"""Migrations that change how data is held keep every row: tested on a database that has rows."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+BEFORE = [("accounts", "0003_verification_custom_fields"), ("engagement", "0005_console_order_index")]
+
+
+def _migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+def _head():
+    executor = MigrationExecutor(connection)
+    return executor.loader.graph.leaf_nodes()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_integrations_move_and_plain_reference_columns_keep_every_row():
+    old = _migrate(BEFORE)
+    try:
+        User = old.get_model("accounts", "User")
+        Event = old.get_model("engagement", "Event")
+        Outbox = old.get_model("engagement", "OutboxMessage")
+        Token = old.get_model("accounts", "EmailVerificationToken")
+        Product = old.get_model("rewards", "Product")
+        Brand = old.get_model("accounts", "Brand")
+        Experiment = old.get_model("experiments", "Experiment")
+        ContentType = old.get_model("contenttypes", "ContentType")
+
+        brand = Brand.objects.get(slug="focusedroom")
+        person = User.objects.create(email="kept@example.com", password="!")
+        product = Product.objects.create(brand=brand, sku="SKU-1", name="Mat", points_award=10, msrp="19.90")
+        experiment = Experiment.objects.create(key="moved", name="Moved")
+        Event.objects.create(user=person, event_type="product_scanned", product=product)
+        Outbox.objects.create(user=person, event_name="identify", action="identify")
+        token = Token.objects.create(
+            user=person,
+            token="a" * 64,
+            email=person.email,
+            expires_at="2999-01-01T00:00:00Z",
+            experiment=experiment,
+        )
+        ContentType.objects.get_or_create(app_label="engagement", model="outboxmessage")
+
+        new = _migrate(_head())
+        Event = new.get_model("engagement", "Event")
+        Outbox = new.get_model("integrations", "OutboxMessage")
+        Token = new.get_model("accounts", "EmailVerificationToken")
+        ContentType = new.get_model("contenttypes", "ContentType")
+
+        assert Event.objects.get(user_id=person.pk).product_id == product.pk
+        assert Outbox.objects.get(user_id=person.pk).event_name == "identify"
+        assert Token.objects.get(pk=token.pk).experiment_id == uuid.UUID(str(experiment.pk))
+        assert ContentType.objects.filter(app_label="integrations", model="outboxmessage").exists()
+        assert not ContentType.objects.filter(app_label="engagement", model="outboxmessage").exists()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY "
+                "(ARRAY['engagement_event'::regclass, 'email_verification_tokens'::regclass]) "
+                "AND confrelid = ANY (ARRAY['rewards_product'::regclass, 'experiments'::regclass])"
+            )
+            assert cursor.fetchone()[0] == 0
+    finally:
+        _migrate(_head())
