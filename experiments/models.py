@@ -6,12 +6,15 @@ exactly one of the two is set on every participation, impression, conversion and
 attribution row, and the database allows one participation per participant and
 experiment (two partial unique indexes).
 
-Invariants the database enforces beyond the seed (see migration 0002):
+Invariants the database enforces beyond the seed (``pgtrigger`` triggers declared below):
 
-* a running experiment's variants cannot be added, removed, re-weighted or re-configured
-  (trigger ``variants_frozen_unless_draft``);
+* a started experiment's variants cannot be added, removed, re-weighted, re-ordered or
+  re-configured — only their description may change (trigger ``variants_frozen_unless_draft``);
 * an experiment only leaves ``draft`` for ``running`` with at least two variants whose
   weights sum to 1 and exactly one control (trigger ``experiments_start_requirements``).
+
+Both raise a ``check_violation`` naming the rule as its constraint, so a refusal reads like
+one of a CHECK constraint.
 """
 
 from __future__ import annotations
@@ -19,14 +22,12 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+import pgtrigger
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.utils import timezone
-
-from experiments.conditions import validate_rules
 
 EXACTLY_ONE_PARTICIPANT = (Q(user__isnull=False) & Q(anonymous_id="")) | (Q(user__isnull=True) & ~Q(anonymous_id=""))
 
@@ -40,7 +41,7 @@ class ExperimentStatus(models.TextChoices):
 
 
 class DeviceType(models.TextChoices):
-    """``focusedroom.request_context.DEVICE_TYPES``, as stored."""
+    """``focusedroom.context.DEVICE_TYPES``, as stored."""
 
     DESKTOP = "desktop", "Desktop"
     MOBILE = "mobile", "Mobile"
@@ -149,6 +150,26 @@ class Experiment(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["status"], name="experiments_status_idx")]
+        triggers = [
+            pgtrigger.Trigger(
+                name="experiments_start_requirements",
+                when=pgtrigger.Before,
+                operation=pgtrigger.UpdateOf("status"),
+                condition=pgtrigger.Q(old__status="draft", new__status="running"),
+                declare=[("n", "integer"), ("total", "numeric"), ("controls", "integer")],
+                func="""
+                    SELECT count(*), coalesce(sum(weight), 0), count(*) FILTER (WHERE is_control)
+                      INTO n, total, controls
+                      FROM variants WHERE experiment_id = NEW.id;
+                    IF n < 2 OR total <> 1 OR controls <> 1 THEN
+                        RAISE EXCEPTION 'experiment % cannot start: % variants, weights sum to %, % controls',
+                            NEW.id, n, total, controls
+                            USING ERRCODE = 'check_violation', CONSTRAINT = 'experiments_start_requirements';
+                    END IF;
+                    RETURN NEW;
+                """,
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -156,13 +177,6 @@ class Experiment(models.Model):
     @property
     def hash_seed(self) -> str:
         return self.seed or self.key
-
-    def clean(self) -> None:
-        try:
-            validate_rules(self.eligibility_rules or {})
-        except ValidationError as exc:
-            messages = [f"{where}: {m}" for where, ms in exc.message_dict.items() for m in ms]
-            raise ValidationError({"eligibility_rules": messages}) from None
 
 
 class Variant(models.Model):
@@ -190,6 +204,34 @@ class Variant(models.Model):
             ),
             models.CheckConstraint(condition=Q(weight__gte=0, weight__lte=1), name="variants_weight_0_1"),
             models.CheckConstraint(condition=~Q(name=""), name="variants_name_not_blank"),
+        ]
+        triggers = [
+            pgtrigger.Trigger(
+                name="variants_frozen_unless_draft",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+                declare=[("exp_status", "text"), ("exp_id", "uuid")],
+                func="""
+                    IF TG_OP = 'DELETE' THEN exp_id := OLD.experiment_id; ELSE exp_id := NEW.experiment_id; END IF;
+                    SELECT status INTO exp_status FROM experiments WHERE id = exp_id;
+                    IF NOT FOUND OR exp_status = 'draft' THEN
+                        IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+                        RETURN NEW;
+                    END IF;
+                    IF TG_OP = 'UPDATE'
+                       AND NEW.experiment_id = OLD.experiment_id
+                       AND NEW.name = OLD.name
+                       AND NEW.weight = OLD.weight
+                       AND NEW.is_control = OLD.is_control
+                       AND NEW.position = OLD.position
+                       AND NEW.config_json IS NOT DISTINCT FROM OLD.config_json THEN
+                        RETURN NEW;
+                    END IF;
+                    RAISE EXCEPTION 'variants of experiment % cannot change once it has started (status %)',
+                        exp_id, exp_status
+                        USING ERRCODE = 'check_violation', CONSTRAINT = 'variants_frozen_unless_draft';
+                """,
+            ),
         ]
 
     def __str__(self) -> str:

@@ -42,7 +42,7 @@ def on_user_logged_in(sender, *, request, user, **kwargs) -> None:
         _safely("identity stitching", services.identity_stitch, user=user, anonymous_id=anonymous_id)
 
 
-def _convert(conversion_type: str, *, user=None, anonymous_id: str = "") -> None:
+def _convert(conversion_type: str, *, user=None, anonymous_id: str = "", context=None) -> None:
     if user is not None and anonymous_id:
         _safely("identity stitching", services.identity_stitch, user=user, anonymous_id=anonymous_id)
     if user is None and not anonymous_id:
@@ -54,15 +54,16 @@ def _convert(conversion_type: str, *, user=None, anonymous_id: str = "") -> None
         user=user,
         anonymous_id="" if user is not None else anonymous_id,
         source="built_in",
+        context=context if isinstance(context, RequestContext) else None,
     )
 
 
 def on_quiz_completed(sender, *, result=None, user=None, anonymous_id="", context=None, **kwargs) -> None:
-    _convert("big_five_completed", user=user, anonymous_id=anonymous_id or "")
+    _convert("big_five_completed", user=user, anonymous_id=anonymous_id or "", context=context)
 
 
 def on_email_verified(sender, *, user, context=None, **kwargs) -> None:
-    _convert("email_verified", user=user, anonymous_id=_visitor(context))
+    _convert("email_verified", user=user, anonymous_id=_visitor(context), context=context)
 
 
 BUILT_IN_GOALS = ("referral_converted",)
@@ -71,7 +72,7 @@ BUILT_IN_GOALS = ("referral_converted",)
 def on_goal_reached(sender, *, user=None, goal: str = "", context=None, **kwargs) -> None:
     """A built-in goal another app announced (``focusedroom.signals.goal_reached``)."""
     if user is not None and goal in BUILT_IN_GOALS:
-        _convert(goal, user=user)
+        _convert(goal, user=user, context=context)
 
 
 def on_definition_changed(sender, instance, **kwargs) -> None:

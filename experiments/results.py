@@ -1,25 +1,88 @@
-"""Experiment results: SQL-aggregated counts (``selectors.results_counts``) + ``stats``.
+"""Experiment results: SQL-aggregated counts, then ``stats``.
 
-Everything a results page or API client needs, with plain-language verdicts for
-marketing staff and the warnings that make a result untrustworthy (sample-ratio
-mismatch, multiple exposures, too small a sample).
+Everything a results page, an API client, the report command or the dashboard needs, with
+plain-language verdicts for marketing staff and the warnings that make a result
+untrustworthy (sample-ratio mismatch, multiple exposures, too small a sample). Counts come
+from SQL aggregation on the analytics database alias (a read replica when one is
+configured): one grouped query for the participants and one per conversion type, never
+rows loaded into Python. Other modules read results through ``experiments.selectors``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from experiments import stats
-from experiments.models import Experiment
-from experiments.selectors import results_counts
+from django.db import connections
 
-SRM_THRESHOLD = 0.001
-SRM_MIN_PARTICIPANTS_PER_VARIANT = 100
+from experiments import stats
+from experiments.models import Experiment, ExperimentStatus
+from focusedroom.db import analytics_alias
+
 MULTIPLE_EXPOSURE_WARN_SHARE = 0.01
 
 
 def pct(x: float, digits: int = 0) -> str:
     return f"{x * 100:.{digits}f} %"
+
+
+PARTICIPANTS_SQL = """
+SELECT variant_id,
+       count(*) FILTER (WHERE was_eligible_at_exposure AND NOT has_multiple_exposures) AS participants,
+       count(*) FILTER (WHERE has_multiple_exposures) AS multiple_exposures,
+       count(*) FILTER (WHERE NOT was_eligible_at_exposure AND NOT has_multiple_exposures) AS excluded,
+       coalesce(sum(total_impressions), 0) AS impressions
+  FROM user_experiment_participation
+ WHERE experiment_id = %s
+ GROUP BY variant_id
+"""
+
+# Converters and value per participant, for the analysed participants only. A conversion
+# carries its participant's variant and whether the participant is counted
+# (``conversion_eligibility_verified``: eligible and not multiply exposed; identity
+# stitching clears it when a merge makes the participant a multiple exposure), so the
+# metric reads the conversions alone, through the ``conversions_results`` index.
+METRIC_SQL = """
+SELECT variant_id,
+       count(*) AS converters,
+       coalesce(sum(value), 0) AS value_sum,
+       coalesce(sum(value * value), 0) AS value_sum_squares
+  FROM (SELECT variant_id, participation_id, sum(coalesce(conversion_value, 0)) AS value
+          FROM conversions
+         WHERE experiment_id = %s AND conversion_type = %s
+           AND conversion_within_window AND conversion_eligibility_verified
+         GROUP BY variant_id, participation_id) c
+ GROUP BY variant_id
+"""
+
+TYPES_SQL = """
+SELECT DISTINCT conversion_type FROM conversions WHERE experiment_id = %s ORDER BY conversion_type
+"""
+
+
+def results_counts(*, experiment: Experiment, conversion_types: list[str] | None = None) -> dict[str, Any]:
+    """Per-variant sufficient statistics: participants and, per conversion type, converters and value sums."""
+    with connections[analytics_alias()].cursor() as cursor:
+        cursor.execute(PARTICIPANTS_SQL, [experiment.id])
+        participants = {
+            str(row[0]): {
+                "participants": row[1],
+                "multiple_exposures": row[2],
+                "excluded": row[3],
+                "impressions": row[4],
+            }
+            for row in cursor.fetchall()
+        }
+        if conversion_types is None:
+            cursor.execute(TYPES_SQL, [experiment.id])
+            conversion_types = [row[0] for row in cursor.fetchall()]
+        metrics: dict[str, dict[str, dict[str, float]]] = {}
+        for conversion_type in conversion_types:
+            cursor.execute(METRIC_SQL, [experiment.id, conversion_type])
+            metrics[conversion_type] = {
+                str(row[0]): {"converters": row[1], "value_sum": float(row[2]), "value_sum_squares": float(row[3])}
+                for row in cursor.fetchall()
+            }
+    return {"participants": participants, "metrics": metrics}
 
 
 def experiment_results(*, experiment: Experiment, conversion_types: list[str] | None = None) -> dict[str, Any]:
@@ -52,17 +115,15 @@ def experiment_results(*, experiment: Experiment, conversion_types: list[str] | 
     exposed = analysed + multiple
     multiple_share = multiple / exposed if exposed else 0.0
 
-    users = [r["participants"] for r in rows]
-    srm_checked = bool(rows) and min(users) >= SRM_MIN_PARTICIPANTS_PER_VARIANT
-    srm_p = stats.srm_p_value(users, [r["weight"] for r in rows]) if rows else 1.0
+    srm = stats.sample_ratio_check([r["participants"] for r in rows], [r["weight"] for r in rows])
 
     warnings = []
-    if srm_checked and srm_p < SRM_THRESHOLD:
+    if srm.mismatch:
         warnings.append(
             {
                 "code": "srm",
-                "message": f"Sample ratio mismatch (p = {srm_p:.2g}): traffic does not match the configured split. "
-                "Check assignment and tracking before trusting any result.",
+                "message": f"Sample ratio mismatch (p = {srm.p_value:.2g}): traffic does not match the configured "
+                "split. Check assignment and tracking before trusting any result.",
             }
         )
     if multiple_share > MULTIPLE_EXPOSURE_WARN_SHARE:
@@ -107,7 +168,7 @@ def experiment_results(*, experiment: Experiment, conversion_types: list[str] | 
         "participants": analysed,
         "multiple_exposure_participants": multiple,
         "multiple_exposure_share": multiple_share,
-        "srm": {"p_value": srm_p, "checked": srm_checked, "mismatch": srm_checked and srm_p < SRM_THRESHOLD},
+        "srm": srm.as_dict(),
         "progress": progress,
         "metrics": metrics,
         "warnings": warnings,
@@ -202,3 +263,61 @@ def _verdict(row: dict, control_name: str, confidence: float) -> str:
     if row["significant"]:
         return f"{lead}; significant at your {level} level (uplift {row['uplift'] * 100:+.1f} %)."
     return f"{lead}; not yet significant at your {level} level."
+
+
+RUNNING_COUNTS_SQL = """
+SELECT p.experiment_id, p.variant_id,
+       count(*) AS participants,
+       count(*) FILTER (WHERE p.has_converted AND p.conversion_within_window) AS converters
+  FROM user_experiment_participation p
+  JOIN experiments e ON e.id = p.experiment_id
+ WHERE e.status = 'running' AND p.was_eligible_at_exposure AND NOT p.has_multiple_exposures
+ GROUP BY p.experiment_id, p.variant_id
+"""
+
+
+def running_experiments_overview() -> list[dict[str, Any]]:
+    """Running experiments with their leading variant and SRM state, in a fixed number of queries.
+
+    The leader is the variant with the highest share of participants who converted (any
+    conversion type) within the window; the sample-ratio check is ``stats.sample_ratio_check``,
+    as on the results page.
+    """
+    experiments = list(
+        Experiment.objects.using(analytics_alias())
+        .filter(status=ExperimentStatus.RUNNING)
+        .prefetch_related("variants")
+        .order_by("name")
+    )
+    with connections[analytics_alias()].cursor() as cursor:
+        cursor.execute(RUNNING_COUNTS_SQL)
+        counts = {(str(e), str(v)): (n, c) for e, v, n, c in cursor.fetchall()}
+    overview = []
+    for experiment in experiments:
+        variants = []
+        for variant in experiment.variants.all():
+            n, c = counts.get((str(experiment.id), str(variant.id)), (0, 0))
+            variants.append(
+                {
+                    "name": variant.name,
+                    "weight": float(variant.weight),
+                    "participants": n,
+                    "converters": c,
+                    "rate": c / n if n else 0.0,
+                    "is_control": variant.is_control,
+                }
+            )
+        users = [v["participants"] for v in variants]
+        srm = stats.sample_ratio_check(users, [v["weight"] for v in variants])
+        leader = max(variants, key=lambda v: v["rate"]) if any(v["participants"] for v in variants) else None
+        overview.append(
+            {
+                "experiment": experiment,
+                "participants": sum(users),
+                "leader": leader,
+                "variants": variants,
+                "srm_p_value": srm.p_value,
+                "srm_warning": srm.mismatch,
+            }
+        )
+    return overview

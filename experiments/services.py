@@ -1,19 +1,27 @@
 """Writes for experiments: definitions, lifecycle, exposures, conversions, identity stitching.
 
-Every function is keyword-only and owns its transaction. Bad input raises Django's
-``ValidationError`` with field messages; impossible transitions raise ``Conflict``.
+Every function is keyword-only and owns its transaction. Every rule on the input is checked
+here, once (the API serializers and the console forms only shape input): bad input raises
+Django's ``ValidationError`` with field messages; impossible transitions raise ``Conflict``.
 The database enforces the same rules (see ``experiments.models``).
+
+``context`` is always a ``focusedroom.context.RequestContext``: who acts (recorded in the
+experiment's history), and for exposures and conversions the browser's user agent and, on
+pages, the page URL and UTM tags, used when the caller does not give them. What a client
+reports about an exposure or a conversion (page URL, screen, scroll depth, UTM tags …) is
+``tracking``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -23,8 +31,10 @@ from django.utils.text import slugify
 
 from experiments import conditions, hashing
 from experiments.models import (
+    ConnectionType,
     Conversion,
     ConversionAttribution,
+    DeviceType,
     Experiment,
     ExperimentAuditLog,
     ExperimentStatus,
@@ -34,6 +44,11 @@ from experiments.models import (
 )
 from experiments.selectors import definition_invalidate, experiment_definition
 from focusedroom.errors import Conflict, NotFound
+
+if TYPE_CHECKING:
+    from focusedroom.context import RequestContext
+
+logger = logging.getLogger(__name__)
 
 ANONYMOUS_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 CONVERSION_TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
@@ -92,6 +107,8 @@ def _clean_fields(data: dict[str, Any], *, instance: Experiment | None = None) -
                 raise ValidationError({"seed": ["At most 100 characters."]})
         elif name == "description":
             value = None if value is None else str(value)
+            if value is not None and len(value) > 10_000:
+                raise ValidationError({"description": ["At most 10,000 characters."]})
         elif name in ("target_sample_size", "conversion_window_days"):
             if value is None and name == "target_sample_size":
                 cleaned[name] = None
@@ -148,18 +165,24 @@ def _clean_variants(variants: Any) -> list[dict[str, Any]]:
         if config is not None and len(json.dumps(config)) > 20_000:
             errors[f"{where}.config_json"] = ["At most 20,000 characters of JSON."]
             continue
+        description = raw.get("description")
+        if description is not None and (not isinstance(description, str) or len(description) > 2000):
+            errors[f"{where}.description"] = ["Text of at most 2,000 characters."]
+            continue
         cleaned.append(
             {
                 "name": name,
                 "weight": weight,
                 "is_control": bool(raw.get("is_control", False)),
                 "config_json": config,
-                "description": raw.get("description"),
+                "description": description,
                 "position": len(cleaned),
             }
         )
     if errors:
-        raise ValidationError(errors)
+        # Each message under its precise path, and all of them under "variants" in words.
+        summary = [f"Variant {_row(path)}: {m}" for path, messages in errors.items() for m in messages]
+        raise ValidationError({"variants": summary, **errors})
     controls = [v for v in cleaned if v["is_control"]]
     if len(controls) > 1:
         raise ValidationError({"variants": ["Exactly one variant is the control."]})
@@ -168,17 +191,31 @@ def _clean_variants(variants: Any) -> list[dict[str, Any]]:
     return cleaned
 
 
-def audit_record(
-    *, experiment: Experiment, action: str, actor=None, from_status: str = "", to_status: str = "", details=None
+def _row(path: str) -> str:
+    """``variants[1].name`` -> ``2 (name)``: the row as people count it."""
+    index, _, field = path.removeprefix("variants[").partition("]")
+    field = field.lstrip(".")
+    return f"{int(index) + 1} ({field})" if field else str(int(index) + 1)
+
+
+def _audit(
+    *,
+    experiment: Experiment,
+    action: str,
+    context: RequestContext | None,
+    from_status: str = "",
+    to_status: str = "",
+    details: dict | None = None,
 ) -> None:
-    """Append to the experiment's history (who did what, from which status to which)."""
+    """Append to the experiment's history: who did what, through which door, from which status to which."""
+    actor = getattr(context, "actor", None)
     ExperimentAuditLog.objects.create(
         experiment=experiment,
         action=action,
         from_status=from_status or "",
         to_status=to_status or "",
         actor=actor if getattr(actor, "is_authenticated", False) else None,
-        details=details or {},
+        details={**(details or {}), "source": context.source if context is not None else "system"},
     )
 
 
@@ -197,7 +234,9 @@ def _invalidate_on_commit(*keys: str) -> None:
 
 
 @transaction.atomic
-def experiment_create(*, data: dict[str, Any], variants: list[dict[str, Any]] | None = None, actor=None) -> Experiment:
+def experiment_create(
+    *, data: dict[str, Any], variants: list[dict[str, Any]] | None = None, context: RequestContext | None = None
+) -> Experiment:
     """Create a draft experiment, its variants given in order (the first is the control unless one is marked)."""
     if "name" not in data:
         raise ValidationError({"name": ["This field is required."]})
@@ -213,10 +252,10 @@ def experiment_create(*, data: dict[str, Any], variants: list[dict[str, Any]] | 
     cleaned_variants = _clean_variants(variants or [])
     experiment = Experiment.objects.create(**fields)
     Variant.objects.bulk_create([Variant(experiment=experiment, **v) for v in cleaned_variants])
-    audit_record(
+    _audit(
         experiment=experiment,
         action="created",
-        actor=actor,
+        context=context,
         to_status=experiment.status,
         details={"variants": len(cleaned_variants)},
     )
@@ -225,9 +264,17 @@ def experiment_create(*, data: dict[str, Any], variants: list[dict[str, Any]] | 
 
 @transaction.atomic
 def experiment_update(
-    *, experiment: Experiment, data: dict[str, Any], variants: list[dict[str, Any]] | None = None, actor=None
+    *,
+    experiment: Experiment,
+    data: dict[str, Any],
+    variants: list[dict[str, Any]] | None = None,
+    context: RequestContext | None = None,
 ) -> Experiment:
-    """Change an experiment. Variants, key, seed and window only change while it is a draft."""
+    """Change an experiment. ``variants`` replaces the list.
+
+    Variants, key, seed and window only change while it is a draft; once started, only the
+    variants' descriptions may change (the same variants, with other descriptions).
+    """
     experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
     fields = _clean_fields(data, instance=experiment)
     is_draft = experiment.status == ExperimentStatus.DRAFT
@@ -238,7 +285,7 @@ def experiment_update(
             f"{', '.join(frozen)} cannot change once the experiment has started: it would reassign participants.",
             fields={f: ["Only editable while the experiment is a draft."] for f in frozen},
         )
-    if variants is not None and not is_draft:
+    if variants is not None and not is_draft and not _only_descriptions_differ(experiment, variants):
         raise Conflict(
             "Variants and weights of a started experiment cannot change. Stop it and create a new experiment.",
             fields={"variants": ["Only editable while the experiment is a draft."]},
@@ -249,19 +296,38 @@ def experiment_update(
             raise ValidationError({"key": ["Give another key (not blank, not reserved)."]})
         if Experiment.objects.filter(key=changed["key"]).exclude(pk=experiment.pk).exists():
             raise ValidationError({"key": [f"The key '{changed['key']}' is taken; give another one."]})
+    cleaned_variants = _clean_variants(variants) if variants is not None else None
     for name, value in changed.items():
         setattr(experiment, name, value)
     if changed:
         experiment.save()
-    if variants is not None:
-        cleaned = _clean_variants(variants)
+    if cleaned_variants is not None and is_draft:
         experiment.variants.all().delete()
-        Variant.objects.bulk_create([Variant(experiment=experiment, **v) for v in cleaned])
-        changed["variants"] = [{"name": v["name"], "weight": str(v["weight"])} for v in cleaned]
+        Variant.objects.bulk_create([Variant(experiment=experiment, **v) for v in cleaned_variants])
+        changed["variants"] = True
+    elif cleaned_variants is not None:
+        for variant, wanted in zip(experiment.variants.order_by("position"), cleaned_variants, strict=True):
+            if variant.description != wanted["description"]:
+                variant.description = wanted["description"]
+                variant.save(update_fields=["description", "updated_at"])
+                changed["variants"] = True
     if changed:
-        audit_record(experiment=experiment, action="updated", actor=actor, details={"changed": sorted(changed)})
+        _audit(experiment=experiment, action="updated", context=context, details={"changed": sorted(changed)})
     _invalidate_on_commit(old_key, experiment.key)
     return experiment
+
+
+FROZEN_VARIANT_FIELDS = ("name", "weight", "is_control", "config_json", "position")
+
+
+def _only_descriptions_differ(experiment: Experiment, variants: Any) -> bool:
+    """The same variants as the experiment's (name, weight, control, config, order), descriptions aside."""
+    try:
+        cleaned = _clean_variants(variants)
+    except ValidationError:
+        return False
+    current = [{f: getattr(v, f) for f in FROZEN_VARIANT_FIELDS} for v in experiment.variants.order_by("position")]
+    return current == [{f: v[f] for f in FROZEN_VARIANT_FIELDS} for v in cleaned]
 
 
 def _validate_start(experiment: Experiment) -> None:
@@ -288,7 +354,7 @@ TRANSITIONS: dict[str, tuple[set[str], str]] = {
 
 
 @transaction.atomic
-def experiment_transition(*, experiment: Experiment, action: str, actor=None) -> Experiment:
+def experiment_transition(*, experiment: Experiment, action: str, context: RequestContext | None = None) -> Experiment:
     """Move an experiment along ``draft → running → paused ↔ running → stopped → archived``."""
     if action not in TRANSITIONS:
         raise ValidationError({"action": [f"Unknown action; use one of {', '.join(TRANSITIONS)}."]})
@@ -310,30 +376,30 @@ def experiment_transition(*, experiment: Experiment, action: str, actor=None) ->
         experiment.is_active = False
     experiment.status = target
     experiment.save()
-    audit_record(
+    _audit(
         experiment=experiment,
         action="resumed" if action == "start" and current == "paused" else action,
-        actor=actor,
+        context=context,
         from_status=current,
         to_status=target,
     )
     return experiment
 
 
-def experiment_start(*, experiment: Experiment, actor=None) -> Experiment:
-    return experiment_transition(experiment=experiment, action="start", actor=actor)
+def experiment_start(*, experiment: Experiment, context: RequestContext | None = None) -> Experiment:
+    return experiment_transition(experiment=experiment, action="start", context=context)
 
 
-def experiment_pause(*, experiment: Experiment, actor=None) -> Experiment:
-    return experiment_transition(experiment=experiment, action="pause", actor=actor)
+def experiment_pause(*, experiment: Experiment, context: RequestContext | None = None) -> Experiment:
+    return experiment_transition(experiment=experiment, action="pause", context=context)
 
 
-def experiment_stop(*, experiment: Experiment, actor=None) -> Experiment:
-    return experiment_transition(experiment=experiment, action="stop", actor=actor)
+def experiment_stop(*, experiment: Experiment, context: RequestContext | None = None) -> Experiment:
+    return experiment_transition(experiment=experiment, action="stop", context=context)
 
 
-def experiment_archive(*, experiment: Experiment, actor=None) -> Experiment:
-    return experiment_transition(experiment=experiment, action="archive", actor=actor)
+def experiment_archive(*, experiment: Experiment, context: RequestContext | None = None) -> Experiment:
+    return experiment_transition(experiment=experiment, action="archive", context=context)
 
 
 # ---------------------------------------------------------------------- assignment
@@ -356,16 +422,16 @@ class Assignment:
         return {"variant": self.variant, "config": self.config, "in_experiment": self.in_experiment}
 
 
-def participant_attributes(*, user=None, context: dict[str, Any] | None = None) -> dict[str, Any]:
-    """What eligibility rules can test: the person's profile, else the request context."""
-    context = context or {}
+def participant_attributes(*, user=None, tracking: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What eligibility rules can test: the person's profile, else what the browser told."""
+    tracking = tracking or {}
     attrs: dict[str, Any] = {"is_member": user is not None}
-    if context.get("device_type"):
-        attrs["device_type"] = context["device_type"]
-    if context.get("language_code"):
-        attrs["language"] = str(context["language_code"]).split("-")[0].lower()
-    if context.get("country_code"):
-        attrs["country"] = str(context["country_code"]).upper()
+    if tracking.get("device_type"):
+        attrs["device_type"] = tracking["device_type"]
+    if tracking.get("language_code"):
+        attrs["language"] = str(tracking["language_code"]).split("-")[0].lower()
+    if tracking.get("country_code"):
+        attrs["country"] = str(tracking["country_code"]).upper()
     if user is not None:
         attrs["channel"] = user.channel_id
         attrs["is_email_verified"] = user.is_email_verified
@@ -447,17 +513,139 @@ def _participant(user, anonymous_id: str) -> tuple[Any, str]:
     return None, anonymous_id
 
 
+# ------------------------------------------------------------------------ tracking
+
+_TEXT_LIMITS = {
+    "page_url": 2000,
+    "user_agent": 1000,
+    "session_identifier": 200,
+    "referrer_source": 200,
+    "region": 100,
+    "city": 100,
+    "screen_resolution": 20,
+    "viewport_size": 20,
+    "language_code": 10,
+    "time_zone": 50,
+    "utm_source": 100,
+    "utm_medium": 100,
+    "utm_campaign": 100,
+}
+_WHOLE_NUMBER_RANGES = {
+    "time_on_page": (0, 2_000_000_000),
+    "scroll_depth_percent": (0, 100),
+    "page_load_time": (0, 2_000_000_000),
+}
+_CHOICES = {"device_type": DeviceType.values, "connection_type": ConnectionType.values}
+_OBJECTS = {"metadata", "conversion_context"}
+_COUNTRY_RE = re.compile(r"^[A-Za-z]{2}$")
+
+_COMMON_TRACKING = {"session_identifier", "country_code", "device_type", "utm_source", "utm_medium", "utm_campaign"}
+IMPRESSION_TRACKING_FIELDS = frozenset(
+    _COMMON_TRACKING
+    | {
+        "metadata",
+        "page_url",
+        "user_agent",
+        "region",
+        "city",
+        "screen_resolution",
+        "viewport_size",
+        "connection_type",
+        "language_code",
+        "time_zone",
+        "time_on_page",
+        "scroll_depth_percent",
+        "page_load_time",
+        "bounce",
+    }
+)
+CONVERSION_TRACKING_FIELDS = frozenset(_COMMON_TRACKING | {"referrer_source", "metadata", "conversion_context"})
+
+
+def _with_context(tracking: dict[str, Any], context: RequestContext | None, allowed: frozenset[str]) -> dict[str, Any]:
+    """What the request itself tells, where the caller did not say: the user agent and the
+    device type parsed from it; on a page, also the page's URL and UTM tags (through the
+    API the request is not the page the visitor sees, so the client reports those)."""
+    if context is None:
+        return tracking
+    defaults: dict[str, Any] = {}
+    if context.user_agent:
+        defaults["user_agent"] = context.user_agent
+        defaults["device_type"] = context.device_type
+    if context.source == "page":
+        defaults["page_url"] = context.page_url or None
+        defaults.update(context.utm)
+    return {**{k: v for k, v in defaults.items() if k in allowed}, **tracking}
+
+
+def _clean_tracking(tracking: dict[str, Any] | None, allowed: frozenset[str]) -> dict[str, Any]:
+    """What a client reports about an exposure or a conversion, checked against the columns' rules."""
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = {}
+    for name, value in (tracking or {}).items():
+        if name not in allowed:
+            errors[name] = ["Unknown field."]
+        elif value is None:
+            cleaned[name] = None
+        elif name in _TEXT_LIMITS:
+            if not isinstance(value, str) or len(value) > _TEXT_LIMITS[name]:
+                errors[name] = [f"Text of at most {_TEXT_LIMITS[name]:,} characters."]
+            else:
+                cleaned[name] = value
+        elif name in _WHOLE_NUMBER_RANGES:
+            lo, hi = _WHOLE_NUMBER_RANGES[name]
+            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+                errors[name] = [f"A whole number from {lo:,} to {hi:,}."]
+            else:
+                cleaned[name] = value
+        elif name in _CHOICES:
+            if value not in _CHOICES[name]:
+                errors[name] = [f"Use one of {', '.join(_CHOICES[name])}."]
+            else:
+                cleaned[name] = value
+        elif name == "country_code":
+            if not isinstance(value, str) or not _COUNTRY_RE.match(value):
+                errors[name] = ["A two-letter country code (ISO 3166-1), e.g. FR."]
+            else:
+                cleaned[name] = value.upper()
+        elif name in _OBJECTS:
+            if not isinstance(value, dict):
+                errors[name] = ["A JSON object."]
+            else:
+                cleaned[name] = value
+        elif name == "bounce":
+            if not isinstance(value, bool):
+                errors[name] = ["true or false."]
+            else:
+                cleaned[name] = value
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
 @transaction.atomic
 def exposure_record(
-    *, key: str, user=None, anonymous_id: str = "", context: dict[str, Any] | None = None
+    *,
+    key: str,
+    user=None,
+    anonymous_id: str = "",
+    tracking: dict[str, Any] | None = None,
+    context: RequestContext | None = None,
 ) -> Assignment:
     """Assign the participant and record the exposure (impression + participation upsert).
+
+    ``tracking``: what the client reports (page URL, screen, scroll depth, UTM tags …,
+    ``IMPRESSION_TRACKING_FIELDS``); the user agent, device type and — on pages — the page
+    URL and UTM tags default to the request's (``context``).
 
     Sticky: a participant who already has a variant keeps it whatever the current
     weights say. Concurrency-safe: the participation row is upserted in one statement
     against the database's unique indexes, so parallel exposures of one participant
     produce one participation and count every impression.
     """
+    tracking = _clean_tracking(
+        _with_context(dict(tracking or {}), context, IMPRESSION_TRACKING_FIELDS), IMPRESSION_TRACKING_FIELDS
+    )
     definition = experiment_definition(key=key)
     if definition is None:
         raise NotFound(f"No experiment with key '{key}'.")
@@ -465,8 +653,7 @@ def exposure_record(
     if definition["status"] != ExperimentStatus.RUNNING or not definition["variants"]:
         control = _control(definition) if definition["variants"] else {"name": "", "config": {}}
         return Assignment(key, control["name"], control["config"], False, reason="not_running")
-    context = dict(context or {})
-    attributes = participant_attributes(user=user, context=context)
+    attributes = participant_attributes(user=user, tracking=tracking)
     participant_key = str(user.pk) if user is not None else anonymous_id
     variant, counted, reason = assign(definition=definition, participant_key=participant_key, attributes=attributes)
     now = timezone.now()
@@ -489,7 +676,7 @@ def exposure_record(
         )
         variant_id, eligible, multiple, inserted = cursor.fetchone()
     stored = next((v for v in definition["variants"] if v["id"] == str(variant_id)), variant)
-    metadata = context.pop("metadata", None) or {}
+    metadata = tracking.pop("metadata", None) or {}
     Impression.objects.create(
         user=user,
         anonymous_id=anonymous_id,
@@ -501,25 +688,13 @@ def exposure_record(
         user_eligibility_status={"reason": reason if inserted else "returning", "eligible": eligible},
         user_context=attributes,
         metadata=metadata,
-        **context,
+        **tracking,
     )
     in_experiment = bool(eligible and not multiple)
     return Assignment(key, stored["name"], stored["config"], in_experiment, recorded=True, reason=reason)
 
 
 # --------------------------------------------------------------------- conversions
-
-CONVERSION_CONTEXT_FIELDS = {
-    "session_identifier",
-    "country_code",
-    "device_type",
-    "referrer_source",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "metadata",
-    "conversion_context",
-}
 
 
 @dataclass(frozen=True)
@@ -551,12 +726,17 @@ def conversion_record(
     conversion_value: Decimal | None = None,
     experiment_key: str | None = None,
     details: dict | None = None,
-    context: dict[str, Any] | None = None,
+    tracking: dict[str, Any] | None = None,
     idempotency_key: str = "",
     occurred_at: datetime | None = None,
     source: str = "direct",
+    context: RequestContext | None = None,
 ) -> list[ConversionOutcome]:
     """Attribute a conversion to the experiments the participant was exposed to, by first exposure.
+
+    ``details`` is the conversion's own data (stored as is); ``tracking`` what the client
+    reports (``CONVERSION_TRACKING_FIELDS``); the device type defaults to the one of the
+    request's user agent (``context``).
 
     For every running or paused experiment the participant takes part in (or only the
     one named): nothing if the conversion happened before the first exposure;
@@ -580,7 +760,11 @@ def conversion_record(
     idempotency_key = (idempotency_key or "").strip()
     if len(idempotency_key) > 100:
         raise ValidationError({"idempotency_key": ["At most 100 characters."]})
-    context = {k: v for k, v in (context or {}).items() if k in CONVERSION_CONTEXT_FIELDS}
+    if details is not None and not isinstance(details, dict):
+        raise ValidationError({"details": ["A JSON object."]})
+    tracking = _clean_tracking(
+        _with_context(dict(tracking or {}), context, CONVERSION_TRACKING_FIELDS), CONVERSION_TRACKING_FIELDS
+    )
 
     participations = Participation.objects.select_related("experiment", "variant").filter(
         experiment__status__in=[ExperimentStatus.RUNNING, ExperimentStatus.PAUSED]
@@ -636,7 +820,7 @@ def conversion_record(
             conversion_eligibility_verified=p.was_eligible_at_exposure and not p.has_multiple_exposures,
             conversion_within_window=within,
             idempotency_key=idempotency_key,
-            **context,
+            **tracking,
         )
         if within:
             ConversionAttribution.objects.create(
@@ -734,9 +918,22 @@ def identity_stitch(*, user, anonymous_id: str) -> dict[str, int]:
 
 
 @transaction.atomic
-def experiment_delete(*, experiment: Experiment, actor=None) -> None:
-    """Delete a draft that never ran; started experiments are archived instead (their data stays)."""
-    experiment = Experiment.objects.select_for_update().get(pk=experiment.pk)
+def experiment_delete(*, experiment: Experiment, context: RequestContext | None = None) -> None:
+    """Delete a draft that never ran; started experiments are archived instead (their data stays).
+
+    The history goes with the experiment, so the deletion is logged (who, through which door).
+    """
+    experiment = Experiment.objects.select_for_update().filter(pk=experiment.pk).first()
+    if experiment is None:
+        raise NotFound("This experiment no longer exists.")
     if experiment.status != ExperimentStatus.DRAFT:
         raise Conflict("Only a draft can be deleted; stop and archive a started experiment instead.")
+    actor = getattr(context, "actor", None)
+    logger.info(
+        "experiment %s (%s) deleted by %s through %s",
+        experiment.key,
+        experiment.pk,
+        getattr(actor, "pk", None),
+        context.source if context is not None else "system",
+    )
     experiment.delete()

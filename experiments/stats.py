@@ -9,7 +9,9 @@ Inputs are sufficient statistics (counts, sums, sums of squares) aggregated in S
   Welch–Satterthwaite degrees of freedom, two-sided p-value and confidence interval.
 * Bayesian: the same normal approximation with an improper prior: chance to beat the
   control ``P(uplift > 0)`` and risk (expected relative loss) of choosing either arm.
-* Sample-ratio mismatch: chi-square goodness of fit against the configured weights.
+* Sample-ratio mismatch: chi-square goodness of fit against the configured weights, and the
+  rule that turns it into a warning (``sample_ratio_check``: p below 0.001 once every variant
+  has 100 participants) — the one SRM rule for results, reports and the dashboard.
 * Holm's step-down correction when several variants are compared with the control.
 * Power: participants per variant a two-sided two-proportion test needs to detect the
   minimum detectable (relative) effect at the confidence level with 80 % power.
@@ -27,6 +29,9 @@ from scipy.stats import t as student_t
 BASELINE_ZERO = "ZERO_NEGATIVE_BASELINE_VARIATION"
 ZERO_VARIANCE = "ZERO_NEGATIVE_VARIANCE"
 NO_UNITS = "NO_UNITS_IN_VARIATION"
+
+SRM_THRESHOLD = 0.001
+SRM_MIN_PARTICIPANTS_PER_VARIANT = 100
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,29 @@ def srm_p_value(users: Sequence[int], weights: Sequence[float]) -> float:
         expected = weight / total_weight * total
         x += (observed - expected) ** 2 / expected
     return float(chi2.sf(x, len(users) - 1))
+
+
+@dataclass(frozen=True)
+class SampleRatio:
+    """The sample-ratio check of one experiment."""
+
+    p_value: float
+    checked: bool  # every variant has enough participants for the test to mean something
+    mismatch: bool  # checked, and the split is too unlikely under the configured weights
+
+    def as_dict(self) -> dict:
+        return {"p_value": self.p_value, "checked": self.checked, "mismatch": self.mismatch}
+
+
+def sample_ratio_check(participants: Sequence[int], weights: Sequence[float]) -> SampleRatio:
+    """The sample-ratio-mismatch rule: chi-square p-value of the split against the weights,
+    a mismatch when it is below ``SRM_THRESHOLD`` once every variant has
+    ``SRM_MIN_PARTICIPANTS_PER_VARIANT`` participants."""
+    if not participants:
+        return SampleRatio(p_value=1.0, checked=False, mismatch=False)
+    p_value = srm_p_value(participants, weights)
+    checked = min(participants) >= SRM_MIN_PARTICIPANTS_PER_VARIANT
+    return SampleRatio(p_value=p_value, checked=checked, mismatch=checked and p_value < SRM_THRESHOLD)
 
 
 def holm(p_values: Sequence[float]) -> list[float]:

@@ -1,12 +1,10 @@
-"""API serializers: thin input validation (services validate again) and output shapes."""
+"""API serializers: input shapes (the services validate) and output shapes."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from rest_framework import serializers
 
-from experiments.models import ConnectionType, DeviceType, Experiment, Variant
+from experiments.models import Experiment, Variant
 
 
 class VariantSerializer(serializers.ModelSerializer):
@@ -44,37 +42,39 @@ class ExperimentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# Input serializers shape the request (which fields, of which type); every rule on the values
+# (lengths, ranges, choices, formats) is the services' (``experiments.services``), checked once.
+
+
+def _decimal() -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=None, decimal_places=None, required=False)
+
+
 class VariantInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    weight = serializers.DecimalField(max_digits=5, decimal_places=4, min_value=Decimal(0), max_value=Decimal(1))
+    name = serializers.CharField(allow_blank=True)
+    weight = serializers.DecimalField(max_digits=None, decimal_places=None)
     is_control = serializers.BooleanField(required=False, default=False)
     config_json = serializers.JSONField(required=False, allow_null=True)
-    description = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=2000)
+    description = serializers.CharField(required=False, allow_null=True, allow_blank=True)
 
 
 class ExperimentInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    key = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    seed = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    description = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=10_000)
-    target_sample_size = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    confidence_level = serializers.DecimalField(
-        max_digits=3, decimal_places=2, required=False, min_value=Decimal("0.80"), max_value=Decimal("0.99")
-    )
-    minimum_detectable_effect = serializers.DecimalField(
-        max_digits=5, decimal_places=4, required=False, min_value=Decimal("0.0001")
-    )
-    coverage = serializers.DecimalField(
-        max_digits=5, decimal_places=4, required=False, min_value=Decimal(0), max_value=Decimal(1)
-    )
+    name = serializers.CharField(allow_blank=True)
+    key = serializers.CharField(required=False, allow_blank=True)
+    seed = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    target_sample_size = serializers.IntegerField(required=False, allow_null=True)
+    confidence_level = _decimal()
+    minimum_detectable_effect = _decimal()
+    coverage = _decimal()
     eligibility_rules = serializers.JSONField(required=False)
-    conversion_window_days = serializers.IntegerField(required=False, min_value=1, max_value=3650)
+    conversion_window_days = serializers.IntegerField(required=False)
     variants = VariantInputSerializer(many=True, required=False)
 
 
 class ParticipantSerializer(serializers.Serializer):
-    user_id = serializers.IntegerField(required=False, min_value=1)
-    anonymous_id = serializers.CharField(required=False, max_length=64)
+    user_id = serializers.IntegerField(required=False)
+    anonymous_id = serializers.CharField(required=False)
 
     def validate(self, attrs):
         if "user_id" in attrs and "anonymous_id" in attrs:
@@ -82,30 +82,32 @@ class ParticipantSerializer(serializers.Serializer):
         return attrs
 
 
-class ContextFieldsMixin(serializers.Serializer):
-    session_identifier = serializers.CharField(required=False, max_length=200)
-    country_code = serializers.RegexField(r"^[A-Za-z]{2}$", required=False, max_length=2)
-    device_type = serializers.ChoiceField(choices=DeviceType.choices, required=False)
-    utm_source = serializers.CharField(required=False, max_length=100)
-    utm_medium = serializers.CharField(required=False, max_length=100)
-    utm_campaign = serializers.CharField(required=False, max_length=100)
+class TrackingFieldsMixin(serializers.Serializer):
+    """What a client reports with an exposure or a conversion (``tracking`` for the services)."""
+
+    session_identifier = serializers.CharField(required=False)
+    country_code = serializers.CharField(required=False)
+    device_type = serializers.CharField(required=False)
+    utm_source = serializers.CharField(required=False)
+    utm_medium = serializers.CharField(required=False)
+    utm_campaign = serializers.CharField(required=False)
     metadata = serializers.DictField(required=False)
 
 
-class ExposureInputSerializer(ContextFieldsMixin):
+class ExposureInputSerializer(TrackingFieldsMixin):
     participant = ParticipantSerializer(required=False)
-    page_url = serializers.CharField(required=False, max_length=2000)
-    user_agent = serializers.CharField(required=False, max_length=1000)
-    region = serializers.CharField(required=False, max_length=100)
-    city = serializers.CharField(required=False, max_length=100)
-    screen_resolution = serializers.CharField(required=False, max_length=20)
-    viewport_size = serializers.CharField(required=False, max_length=20)
-    connection_type = serializers.ChoiceField(choices=ConnectionType.choices, required=False)
-    language_code = serializers.CharField(required=False, max_length=10)
-    time_zone = serializers.CharField(required=False, max_length=50)
-    time_on_page = serializers.IntegerField(required=False, min_value=0, max_value=2_000_000_000)
-    scroll_depth_percent = serializers.IntegerField(required=False, min_value=0, max_value=100)
-    page_load_time = serializers.IntegerField(required=False, min_value=0, max_value=2_000_000_000)
+    page_url = serializers.CharField(required=False)
+    user_agent = serializers.CharField(required=False)
+    region = serializers.CharField(required=False)
+    city = serializers.CharField(required=False)
+    screen_resolution = serializers.CharField(required=False)
+    viewport_size = serializers.CharField(required=False)
+    connection_type = serializers.CharField(required=False)
+    language_code = serializers.CharField(required=False)
+    time_zone = serializers.CharField(required=False)
+    time_on_page = serializers.IntegerField(required=False)
+    scroll_depth_percent = serializers.IntegerField(required=False)
+    page_load_time = serializers.IntegerField(required=False)
     bounce = serializers.BooleanField(required=False)
 
 
@@ -115,17 +117,15 @@ class AssignmentSerializer(serializers.Serializer):
     in_experiment = serializers.BooleanField()
 
 
-class ConversionInputSerializer(ContextFieldsMixin):
+class ConversionInputSerializer(TrackingFieldsMixin):
     participant = ParticipantSerializer(required=False)
-    conversion_type = serializers.CharField(max_length=100)
-    conversion_value = serializers.DecimalField(
-        max_digits=10, decimal_places=2, required=False, allow_null=True, min_value=Decimal(0)
-    )
-    experiment_key = serializers.CharField(required=False, max_length=100)
+    conversion_type = serializers.CharField(allow_blank=True)
+    conversion_value = serializers.DecimalField(max_digits=None, decimal_places=None, required=False, allow_null=True)
+    experiment_key = serializers.CharField(required=False)
     details = serializers.DictField(required=False)
     conversion_context = serializers.DictField(required=False)
-    referrer_source = serializers.CharField(required=False, max_length=200)
-    idempotency_key = serializers.CharField(required=False, max_length=100)
+    referrer_source = serializers.CharField(required=False)
+    idempotency_key = serializers.CharField(required=False)
     occurred_at = serializers.DateTimeField(required=False)
 
 

@@ -24,8 +24,7 @@ from experiments.api.serializers import (
     ExposureInputSerializer,
 )
 from experiments.models import Experiment, Variant
-from experiments.results import experiment_results
-from experiments.selectors import active_definitions
+from experiments.selectors import active_definitions, experiment_results
 from focusedroom.api.permissions import StaffModelPermissions
 from focusedroom.context import RequestContext
 from focusedroom.errors import PermissionDenied
@@ -67,15 +66,8 @@ def resolve_participant(request, participant: dict | None, *, tracking_perm: str
     return None, anonymous_id or RequestContext.from_request(request, issue_visitor_id=True).visitor_id
 
 
-def _with_request_defaults(request, data: dict) -> dict:
-    ctx = RequestContext.from_request(request, source="api")
-    if ctx.user_agent and "user_agent" not in data:
-        data["user_agent"] = ctx.user_agent
-    if ctx.user_agent and "device_type" not in data:
-        data["device_type"] = ctx.device_type
-    if "country_code" in data:
-        data["country_code"] = data["country_code"].upper()
-    return data
+def _context(request) -> RequestContext:
+    return RequestContext.from_request(request, source="api")
 
 
 class ExperimentViewSet(viewsets.ModelViewSet):
@@ -115,7 +107,7 @@ class ExperimentViewSet(viewsets.ModelViewSet):
         variants = fields.pop("variants", None)
         if variants:
             self._require_variant_perm("experiments.add_variant")
-        experiment = services.experiment_create(data=fields, variants=variants, actor=request.user)
+        experiment = services.experiment_create(data=fields, variants=variants, context=_context(request))
         return Response(ExperimentSerializer(self.get_queryset().get(pk=experiment.pk)).data, status=201)
 
     @extend_schema(request=ExperimentInputSerializer, responses=ExperimentSerializer)
@@ -129,16 +121,16 @@ class ExperimentViewSet(viewsets.ModelViewSet):
         if variants is not None:
             self._require_variant_perm("experiments.change_variant")
         experiment = services.experiment_update(
-            experiment=experiment, data=fields, variants=variants, actor=request.user
+            experiment=experiment, data=fields, variants=variants, context=_context(request)
         )
         return Response(ExperimentSerializer(self.get_queryset().get(pk=experiment.pk)).data)
 
     def perform_destroy(self, instance):
-        services.experiment_delete(experiment=instance, actor=self.request.user)
+        services.experiment_delete(experiment=instance, context=_context(self.request))
 
     def _transition(self, request, action_name: str):
         experiment = services.experiment_transition(
-            experiment=self.get_object(), action=action_name, actor=request.user
+            experiment=self.get_object(), action=action_name, context=_context(request)
         )
         return Response(ExperimentSerializer(self.get_queryset().get(pk=experiment.pk)).data)
 
@@ -195,7 +187,7 @@ class ExperimentViewSet(viewsets.ModelViewSet):
         """Assign the participant and record an exposure. ``?fr_force=<key>:<variant>`` previews without recording."""
         data = ExposureInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        fields = _with_request_defaults(request, dict(data.validated_data))
+        fields = dict(data.validated_data)
         participant = fields.pop("participant", None)
         forced = services.parse_force(request.query_params.get("fr_force")).get(key)
         if forced:
@@ -203,7 +195,9 @@ class ExperimentViewSet(viewsets.ModelViewSet):
             if assignment is not None:
                 return Response(assignment.as_dict())
         user, anonymous_id = resolve_participant(request, participant, tracking_perm="experiments.add_impression")
-        assignment = services.exposure_record(key=key, user=user, anonymous_id=anonymous_id, context=fields)
+        assignment = services.exposure_record(
+            key=key, user=user, anonymous_id=anonymous_id, tracking=fields, context=_context(request)
+        )
         return Response(assignment.as_dict())
 
 
@@ -220,8 +214,7 @@ class ConversionView(APIView):
     def post(self, request):
         data = ConversionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        fields = _with_request_defaults(request, dict(data.validated_data))
-        fields.pop("user_agent", None)
+        fields = dict(data.validated_data)
         user, anonymous_id = resolve_participant(
             request, fields.pop("participant", None), tracking_perm="experiments.add_conversion"
         )
@@ -234,7 +227,8 @@ class ConversionView(APIView):
             occurred_at=fields.pop("occurred_at", None),
             user=user,
             anonymous_id=anonymous_id,
-            context=fields,
+            tracking=fields,
+            context=_context(request),
         )
         created = any(not o.duplicate for o in outcomes)
         return Response(

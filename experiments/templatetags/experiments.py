@@ -19,17 +19,12 @@ from focusedroom.errors import NotFound
 register = template.Library()
 
 
-def exposure_details(request, ctx: RequestContext) -> dict:
+def exposure_tracking(request) -> dict:
+    """What the page request tells beyond its ``RequestContext`` (which gives the user agent,
+    device type, page URL and UTM tags): the browser's language and the session."""
     language = request.META.get("HTTP_ACCEPT_LANGUAGE", "").split(",")[0].split(";")[0].strip()[:10]
-    details = {
-        "page_url": ctx.page_url,
-        "user_agent": ctx.user_agent or None,
-        "device_type": ctx.device_type or None,
-        "language_code": language or None,
-        "session_identifier": (request.session.session_key if hasattr(request, "session") else None) or None,
-    }
-    details.update(ctx.utm)
-    return details
+    session = request.session.session_key if hasattr(request, "session") else None
+    return {"language_code": language or None, "session_identifier": session or None}
 
 
 @register.simple_tag(takes_context=True)
@@ -44,13 +39,14 @@ def experiment(context, key: str) -> services.Assignment:
         if assignment is not None:
             return assignment
     user = request.user if getattr(request, "user", None) is not None and request.user.is_authenticated else None
-    ctx = RequestContext.from_request(request, issue_visitor_id=user is None)
+    request_context = RequestContext.from_request(request, source="page", issue_visitor_id=user is None)
     try:
         return services.exposure_record(
             key=key,
             user=user,
-            anonymous_id="" if user is not None else ctx.visitor_id,
-            context=exposure_details(request, ctx),
+            anonymous_id="" if user is not None else request_context.visitor_id,
+            tracking=exposure_tracking(request),
+            context=request_context,
         )
     except NotFound:
         return empty

@@ -204,3 +204,60 @@ def test_delete_drafts_only_and_status_filter(staff_client, make_experiment):
     assert r.status_code == 409 and r.json()["error"]["code"] == "conflict"
     assert client.delete("/api/v1/experiments/draft-one/").status_code == 204
     assert list(Experiment.objects.values_list("key", flat=True)) == ["running-one"]
+
+
+UA_PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
+
+
+def test_exposure_and_conversion_default_to_the_requests_user_agent(make_experiment):
+    make_experiment(key="bigfive-headline")
+    client = APIClient()
+    body = {"participant": {"anonymous_id": "ua-visitor-01"}, "country_code": "fr"}
+    r = client.post(
+        "/api/v1/experiments/bigfive-headline/exposures/?utm_source=query",
+        body,
+        format="json",
+        HTTP_USER_AGENT=UA_PHONE,
+    )
+    assert r.status_code == 200
+    imp = Impression.objects.get()
+    assert (imp.user_agent, imp.device_type, imp.country_code) == (UA_PHONE, "mobile", "FR")
+    assert (imp.page_url, imp.utm_source) == (None, None)  # the API request is not the page the visitor saw
+    r = client.post(
+        "/api/v1/conversions/", {**body, "conversion_type": "signup"}, format="json", HTTP_USER_AGENT=UA_PHONE
+    )
+    assert r.status_code == 201
+    from experiments.models import Conversion
+
+    c = Conversion.objects.get()
+    assert (c.device_type, c.country_code) == ("mobile", "FR")
+
+
+def test_value_rules_come_from_the_services(staff_client, make_experiment):
+    client = staff_client(*ALL)
+    r = client.post("/api/v1/experiments/", {"name": "x" * 201}, format="json")
+    assert r.status_code == 400 and r.json()["error"]["fields"]["name"] == ["Give a name of 1 to 200 characters."]
+    r = client.post("/api/v1/experiments/", {"name": "x", "confidence_level": "0.5"}, format="json")
+    assert r.json()["error"]["fields"]["confidence_level"] == ["Must be between 0.80 and 0.99."]
+    make_experiment(key="bigfive-headline")
+    url = "/api/v1/experiments/bigfive-headline/exposures/"
+    r = APIClient().post(
+        url, {"participant": {"anonymous_id": "rules-visitor-1"}, "device_type": "fridge"}, format="json"
+    )
+    assert r.status_code == 400 and r.json()["error"]["fields"]["device_type"][0].startswith("Use one of desktop")
+    r = APIClient().post(url, {"participant": {"anonymous_id": "x" * 65}}, format="json")
+    assert r.status_code == 400 and "participant.anonymous_id" in r.json()["error"]["fields"]
+    assert not Impression.objects.exists()
+
+
+def test_running_experiment_variant_descriptions_may_change(staff_client):
+    client = staff_client(*ALL)
+    client.post("/api/v1/experiments/", PAYLOAD, format="json")
+    client.post("/api/v1/experiments/big-five-headline/start/")
+    variants = [{**v, "description": f"about {v['name']}"} for v in PAYLOAD["variants"]]
+    r = client.patch("/api/v1/experiments/big-five-headline/", {"variants": variants}, format="json")
+    assert r.status_code == 200, r.json()
+    assert [v["description"] for v in r.json()["variants"]] == ["about control", "about outcome-headline"]
+    assert [v["weight"] for v in r.json()["variants"]] == ["0.5000", "0.5000"]
+    log = ExperimentAuditLog.objects.filter(action="updated").get()
+    assert log.details == {"changed": ["variants"], "source": "api"} and log.actor_id is not None

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+import pgtrigger
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.utils import DatabaseError
@@ -127,3 +128,45 @@ def test_one_control_per_experiment(make_experiment):
     refused(
         lambda: Variant.objects.filter(experiment=draft).update(is_control=True), "variants_one_control_per_experiment"
     )
+
+
+LIFECYCLE_TRIGGERS = (
+    "experiments.Experiment:experiments_start_requirements",
+    "experiments.Variant:variants_frozen_unless_draft",
+)
+
+
+@pytest.mark.django_db
+def test_lifecycle_triggers_are_installed_by_pgtrigger_and_the_hand_written_ones_are_gone():
+    for model, trigger in pgtrigger.registered(*LIFECYCLE_TRIGGERS):
+        assert trigger.get_installation_status(model) == ("INSTALLED", True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgrelid::regclass::text, tgname FROM pg_trigger"
+            " WHERE tgrelid IN ('experiments'::regclass, 'variants'::regclass) AND NOT tgisinternal ORDER BY 1"
+        )
+        installed = cursor.fetchall()
+        cursor.execute(
+            "SELECT proname FROM pg_proc WHERE proname IN ('experiments_check_start', 'experiments_variants_frozen')"
+        )
+        assert cursor.fetchall() == []  # migration 0004 dropped the hand-written functions
+    assert [table for table, _ in installed] == ["experiments", "variants"]
+    assert all(name.startswith("pgtrigger_") for _, name in installed)
+
+
+def test_pgtrigger_triggers_refuse_raw_sql(running, make_experiment):
+    v = running.variants.get(is_control=False)
+
+    def raw(sql, params):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+    refused(lambda: raw("UPDATE variants SET weight = 0.9 WHERE id = %s", [v.pk]), "variants_frozen_unless_draft")
+    refused(lambda: raw("DELETE FROM variants WHERE id = %s", [v.pk]), "variants_frozen_unless_draft")
+    raw("UPDATE variants SET description = 'allowed' WHERE id = %s", [v.pk])
+    draft = make_experiment(key="raw-one-arm", weights=("1",), start=False)
+    refused(
+        lambda: raw("UPDATE experiments SET status = 'running', started_at = now() WHERE id = %s", [draft.pk]),
+        "experiments_start_requirements",
+    )
+    raw("UPDATE experiments SET status = 'archived' WHERE id = %s", [draft.pk])  # only draft -> running is checked

@@ -17,8 +17,8 @@ TAG = Template(
 )
 
 
-def render(path="/big-five/", cookie=""):
-    request = RequestFactory().get(path, HTTP_COOKIE=cookie)
+def render(path="/big-five/", cookie="", **meta):
+    request = RequestFactory().get(path, HTTP_COOKIE=cookie, **meta)
     from django.contrib.auth.models import AnonymousUser
 
     request.user = AnonymousUser()
@@ -45,6 +45,20 @@ def test_tag_assigns_records_and_sets_the_visitor_cookie(make_experiment):
     p = Participation.objects.get()
     assert (p.anonymous_id, p.total_impressions) == (visitor, 2)
     assert Impression.objects.filter(page_url__endswith="/big-five/").count() == 2
+
+
+def test_tag_records_what_the_page_request_tells(make_experiment):
+    make_experiment(key="bigfive-headline")
+    render(
+        "/big-five/?utm_source=newsletter&utm_medium=email",
+        HTTP_USER_AGENT="Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
+        HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9",
+    )
+    imp = Impression.objects.get()
+    assert imp.page_url == "http://testserver/big-five/?utm_source=newsletter&utm_medium=email"
+    assert (imp.utm_source, imp.utm_medium, imp.utm_campaign) == ("newsletter", "email", None)
+    assert (imp.device_type, imp.language_code) == ("tablet", "fr-FR")
+    assert imp.user_agent.startswith("Mozilla/5.0 (iPad")
 
 
 def test_tag_force_and_unknown_key(db, make_experiment):

@@ -17,7 +17,8 @@ from experiments.models import (
     Impression,
     Participation,
 )
-from experiments.results import experiment_results
+from experiments.selectors import experiment_results
+from focusedroom.context import RequestContext
 from focusedroom.errors import Conflict, NotFound
 
 VISITOR = "visitor-abc-123"
@@ -75,16 +76,16 @@ def test_lifecycle_is_audited_and_enforced(make_experiment):
     staff = StaffFactory()
     e = make_experiment(start=False)
     with pytest.raises(Conflict):
-        services.experiment_pause(experiment=e, actor=staff)
-    e = services.experiment_start(experiment=e, actor=staff)
+        services.experiment_pause(experiment=e, context=RequestContext.system(source="console", actor=staff))
+    e = services.experiment_start(experiment=e, context=RequestContext.system(source="console", actor=staff))
     assert e.status == "running" and e.started_at is not None
-    e = services.experiment_pause(experiment=e, actor=staff)
-    e = services.experiment_start(experiment=e, actor=staff)
-    e = services.experiment_stop(experiment=e, actor=staff)
+    e = services.experiment_pause(experiment=e, context=RequestContext.system(source="console", actor=staff))
+    e = services.experiment_start(experiment=e, context=RequestContext.system(source="console", actor=staff))
+    e = services.experiment_stop(experiment=e, context=RequestContext.system(source="console", actor=staff))
     assert e.status == "stopped" and e.ended_at >= e.started_at
     with pytest.raises(Conflict):
-        services.experiment_start(experiment=e, actor=staff)
-    e = services.experiment_archive(experiment=e, actor=staff)
+        services.experiment_start(experiment=e, context=RequestContext.system(source="console", actor=staff))
+    e = services.experiment_archive(experiment=e, context=RequestContext.system(source="console", actor=staff))
     assert (e.status, e.is_active) == ("archived", False)
     log = list(
         ExperimentAuditLog.objects.filter(experiment=e)
@@ -121,7 +122,7 @@ def test_running_experiment_refuses_variant_weight_key_changes(make_experiment):
 def test_exposure_assigns_like_growthbook_and_is_sticky(make_experiment):
     e = make_experiment(weights=("0.3", "0.7"))
     expected = hashing.choose_variation(hashing.gb_hash(e.key, VISITOR), hashing.bucket_ranges(2, 1, [0.3, 0.7]))
-    a = services.exposure_record(key=e.key, anonymous_id=VISITOR, context={"page_url": "/big-five/"})
+    a = services.exposure_record(key=e.key, anonymous_id=VISITOR, tracking={"page_url": "/big-five/"})
     assert a.in_experiment and a.recorded
     assert a.variant == ["control", "variant-1"][expected]
     assert a.config == {"headline": f"H{expected}"}
@@ -338,3 +339,165 @@ def test_stitching_same_variant_is_merged_without_conflict(make_experiment):
     assert (result["merged"], result["conflicts"]) == (1, 0)
     p = Participation.objects.get()
     assert not p.has_multiple_exposures and p.total_impressions == 2
+
+
+# ------------------------------------------------------------ request context and tracking
+
+
+def test_services_take_a_request_context_never_a_request():
+    import inspect
+
+    for name, fn in inspect.getmembers(services, inspect.isfunction):
+        if fn.__module__ != services.__name__ or name.startswith("_"):
+            continue
+        params = inspect.signature(fn).parameters
+        assert "request" not in params and "actor" not in params, name
+        if "context" in params:
+            assert params["context"].annotation == "RequestContext | None", name
+            assert params["context"].kind is inspect.Parameter.KEYWORD_ONLY, name
+
+
+UA_PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
+
+
+def _page_context(path="/big-five/?utm_source=news&utm_campaign=spring", **meta):
+    from django.test import RequestFactory
+
+    request = RequestFactory().get(path, HTTP_USER_AGENT=UA_PHONE, **meta)
+    return RequestContext.from_request(request, source="page")
+
+
+def test_exposure_on_a_page_takes_user_agent_url_and_utm_from_the_context(make_experiment):
+    e = make_experiment()
+    services.exposure_record(key=e.key, anonymous_id=VISITOR, tracking={"language_code": "fr"}, context=_page_context())
+    imp = Impression.objects.get()
+    assert (imp.user_agent, imp.device_type, imp.language_code) == (UA_PHONE, "mobile", "fr")
+    assert imp.page_url == "http://testserver/big-five/?utm_source=news&utm_campaign=spring"
+    assert (imp.utm_source, imp.utm_medium, imp.utm_campaign) == ("news", None, "spring")
+    assert imp.user_context["device_type"] == "mobile"  # eligibility rules can test it
+
+
+def test_what_the_caller_reports_wins_over_the_context(make_experiment):
+    e = make_experiment()
+    services.exposure_record(
+        key=e.key,
+        anonymous_id=VISITOR,
+        tracking={"page_url": "/reported/", "device_type": "tablet", "utm_source": "ad"},
+        context=_page_context(),
+    )
+    imp = Impression.objects.get()
+    assert (imp.page_url, imp.device_type, imp.utm_source, imp.user_agent) == ("/reported/", "tablet", "ad", UA_PHONE)
+
+
+def test_through_the_api_the_request_is_not_the_page(make_experiment):
+    from django.test import RequestFactory
+
+    e = make_experiment()
+    request = RequestFactory().post("/api/v1/experiments/x/exposures/?utm_source=api", HTTP_USER_AGENT=UA_PHONE)
+    services.exposure_record(
+        key=e.key, anonymous_id=VISITOR, context=RequestContext.from_request(request, source="api")
+    )
+    imp = Impression.objects.get()
+    assert (imp.user_agent, imp.device_type) == (UA_PHONE, "mobile")
+    assert (imp.page_url, imp.utm_source) == (None, None)
+
+
+def test_conversions_take_the_device_type_from_the_context(make_experiment):
+    e = make_experiment()
+    _expose(e, anonymous_id=VISITOR)
+    services.conversion_record(
+        conversion_type="signup",
+        anonymous_id=VISITOR,
+        tracking={"country_code": "fr", "referrer_source": "mail"},
+        context=_page_context(),
+    )
+    c = Conversion.objects.get()
+    assert (c.device_type, c.country_code, c.referrer_source, c.utm_source) == ("mobile", "FR", "mail", "news")
+
+
+@pytest.mark.parametrize(
+    ("tracking", "field"),
+    [
+        ({"scroll_depth_percent": 101}, "scroll_depth_percent"),
+        ({"time_on_page": -1}, "time_on_page"),
+        ({"device_type": "fridge"}, "device_type"),
+        ({"connection_type": "pigeon"}, "connection_type"),
+        ({"country_code": "FRA"}, "country_code"),
+        ({"city": "x" * 101}, "city"),
+        ({"metadata": ["not", "an", "object"]}, "metadata"),
+        ({"bounce": "yes"}, "bounce"),
+        ({"shoe_size": 42}, "shoe_size"),
+    ],
+)
+def test_tracking_is_validated_by_the_service(make_experiment, tracking, field):
+    e = make_experiment()
+    with pytest.raises(ValidationError) as info:
+        services.exposure_record(key=e.key, anonymous_id=VISITOR, tracking=tracking)
+    assert field in info.value.message_dict
+    assert not Impression.objects.exists() and not Participation.objects.exists()
+
+
+def test_conversion_tracking_is_validated_by_the_service(make_experiment):
+    e = make_experiment()
+    _expose(e, anonymous_id=VISITOR)
+    for tracking, field in (({"page_url": "/x/"}, "page_url"), ({"referrer_source": "r" * 201}, "referrer_source")):
+        with pytest.raises(ValidationError) as info:
+            services.conversion_record(conversion_type="signup", anonymous_id=VISITOR, tracking=tracking)
+        assert field in info.value.message_dict
+    with pytest.raises(ValidationError) as info:
+        services.conversion_record(conversion_type="signup", anonymous_id=VISITOR, details=["a", "list"])
+    assert "details" in info.value.message_dict
+    assert not Conversion.objects.exists()
+
+
+def test_a_started_experiment_may_change_its_variants_descriptions_only(make_experiment):
+    e = make_experiment()
+    same = [
+        {"name": v.name, "weight": v.weight, "is_control": v.is_control, "config_json": v.config_json}
+        for v in e.variants.order_by("position")
+    ]
+    same[1]["description"] = "Outcome-focused wording"
+    services.experiment_update(experiment=e, data={}, variants=same)
+    assert e.variants.get(name="variant-1").description == "Outcome-focused wording"
+    assert ExperimentAuditLog.objects.filter(experiment=e, action="updated").get().details["changed"] == ["variants"]
+    moved = [dict(same[1], is_control=False), dict(same[0], is_control=True)]  # re-ordered
+    with pytest.raises(Conflict):
+        services.experiment_update(experiment=e, data={}, variants=moved)
+    with pytest.raises(Conflict):
+        services.experiment_update(experiment=e, data={}, variants=[*same, {"name": "late", "weight": "0"}])
+
+
+def test_history_records_who_and_through_which_door(make_experiment):
+    staff = StaffFactory()
+    e = make_experiment(start=False)
+    services.experiment_start(experiment=e, context=RequestContext.system(source="console", actor=staff))
+    services.experiment_pause(experiment=e, context=RequestContext.system(source="command"))
+    services.experiment_stop(experiment=e)
+    rows = list(
+        ExperimentAuditLog.objects.filter(experiment=e).order_by("created_at", "id").values_list("actor", "details")
+    )
+    assert rows == [
+        (None, {"variants": 2, "source": "system"}),
+        (staff.pk, {"source": "console"}),
+        (None, {"source": "command"}),
+        (None, {"source": "system"}),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "variants", "field"),
+    [
+        ({"name": "x" * 201}, [], "name"),
+        ({"name": "x", "description": "d" * 10_001}, [], "description"),
+        ({"name": "x", "conversion_window_days": 3651}, [], "conversion_window_days"),
+        ({"name": "x", "target_sample_size": 0}, [], "target_sample_size"),
+        ({"name": "x", "confidence_level": "0.955"}, [], "confidence_level"),
+        ({"name": "x"}, [{"name": "a", "weight": "0.5", "description": "d" * 2001}], "variants[0].description"),
+    ],
+)
+def test_definition_limits_live_in_the_service(db, data, variants, field):
+    with pytest.raises(ValidationError) as info:
+        services.experiment_create(data=data, variants=variants)
+    assert field in info.value.message_dict
+    if field.startswith("variants["):
+        assert info.value.message_dict["variants"] == ["Variant 1 (description): Text of at most 2,000 characters."]

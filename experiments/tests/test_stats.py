@@ -110,3 +110,17 @@ def test_power_calculator_matches_the_textbook_formula():
     assert 3800 <= n <= 3900
     assert stats.sample_size_per_variant(control_rate=0.10, mde=0.20, confidence=0.80) < n
     assert stats.sample_size_per_variant(control_rate=0.0, mde=0.2, confidence=0.95) is None
+
+
+def test_the_sample_ratio_rule():
+    # An even split is no mismatch; a lopsided one is, but only once every variant has 100 participants.
+    even = stats.sample_ratio_check([500, 510], [0.5, 0.5])
+    assert (even.checked, even.mismatch) == (True, False)
+    lopsided = stats.sample_ratio_check([600, 400], [0.5, 0.5])
+    assert lopsided.p_value < stats.SRM_THRESHOLD and (lopsided.checked, lopsided.mismatch) == (True, True)
+    assert close(lopsided.p_value, check_srm([600, 400], [0.5, 0.5]))
+    small = stats.sample_ratio_check([99, 30], [0.5, 0.5])
+    assert small.p_value < stats.SRM_THRESHOLD and (small.checked, small.mismatch) == (False, False)
+    assert stats.sample_ratio_check([], []).as_dict() == {"p_value": 1.0, "checked": False, "mismatch": False}
+    # The weights are the expectation: 600/400 is what a 60/40 split should give.
+    assert stats.sample_ratio_check([600, 400], [0.6, 0.4]).mismatch is False

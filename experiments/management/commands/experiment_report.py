@@ -5,7 +5,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from experiments.models import Experiment
-from experiments.results import experiment_results, pct
+from experiments.results import pct
+from experiments.selectors import experiment_results
 
 
 class Command(BaseCommand):
