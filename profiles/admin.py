@@ -1,9 +1,12 @@
 """Operator console for campaign profiles.
 
-Every write goes through ``profiles.services``: saving a change form is an update based
-on the version the form was loaded with (a stale form is refused, not overwritten),
-"delete" is a soft delete, restore and delete-for-good are actions, and the version
-history page can revert to any earlier version (as a new version).
+Every write goes through ``profiles.services``, with the staff member as the actor:
+saving a change form is an update based on the version the form was loaded with (a stale
+form is refused, not overwritten), "delete" is a soft delete, restore and delete-for-good
+are actions, and the version history page can revert to any earlier version (as a new
+version). Forms only shape input: the services' rules decide, and their refusals are shown
+next to the fields (``focusedroom.forms.add_service_errors``). Inlines and campaign usages
+are read-only.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import RestrictedError
+from django.forms.models import construct_instance
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -24,6 +28,7 @@ from django.utils.html import format_html, format_html_join
 
 from focusedroom.admin_tools import ReadOnlyAdmin, indexed_values_filter
 from focusedroom.errors import ApplicationError
+from focusedroom.forms import add_service_errors, error_message
 from profiles import selectors, services
 from profiles.models import (
     BrandGuidelines,
@@ -49,7 +54,13 @@ JSON_WIDGET = forms.Textarea(attrs={"rows": 14, "cols": 90, "class": "vLargeText
 
 
 class VersionedRecordForm(forms.ModelForm):
-    """A change form that knows the version it was loaded with."""
+    """A change form that knows the version it was loaded with.
+
+    The form turns the input into values; whether they are acceptable is the services'
+    call (``validate_record``: JSON Schemas with the offending path, references, …, and
+    ``record_check_version``), asked before saving so that a refusal is shown next to the
+    fields. Saving asks again, in its transaction.
+    """
 
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -60,25 +71,24 @@ class VersionedRecordForm(forms.ModelForm):
         if not self.instance._state.adding and "account_id" in self.fields:
             self.fields["account_id"].disabled = True
 
-    def clean(self):
-        cleaned = super().clean()
-        if not self.instance._state.adding:
-            current = type(self.instance).all_objects.filter(pk=self.instance.pk).values_list("version", flat=True)
-            current_version = current.first()
-            if cleaned.get("expected_version") != current_version:
-                raise ValidationError(
-                    f"Someone else changed this record meanwhile (it is now at version {current_version}). "
-                    "Reload the page and apply your change again."
-                )
-        return cleaned
-
     def _post_clean(self):
-        super()._post_clean()
-        # The service's own rules (JSON Schemas with the offending path, references, …).
         try:
-            services.validate_record(self.instance)
-        except ValidationError as exc:
-            self._update_errors(exc)
+            self.instance = construct_instance(self, self.instance, self._meta.fields, self._meta.exclude)
+            if not self.instance._state.adding:
+                services.record_check_version(
+                    record=self.instance, expected_version=self.cleaned_data.get("expected_version")
+                )
+            services.validate_record(record=self.instance)
+        except (ValidationError, ApplicationError) as exc:
+            add_service_errors(self, exc)
+
+
+def _whole_number(value: str | None, *, field: str) -> int:
+    """A number posted by the version history page (its buttons send them)."""
+    try:
+        return int(value or "")
+    except ValueError:
+        raise ValidationError({field: ["A whole number is required."]}) from None
 
 
 class DeletedFilter(admin.SimpleListFilter):
@@ -171,14 +181,24 @@ class VersionedRecordAdmin(admin.ModelAdmin):
         obj.version = record.version
         obj._state.adding = False
 
+    def save_related(self, request, form, formsets, change):
+        """Nothing related is written from the console: the inlines are read-only (their formsets
+        are only read, for the change message)."""
+        for formset in formsets:
+            formset.save(commit=False)
+
     def delete_model(self, request, obj):
         services.record_hard_delete(record=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for record in queryset:
+            services.record_hard_delete(record=record, actor=request.user)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except ApplicationError as exc:  # a concurrent change between validation and saving
-            self.message_user(request, exc.message, messages.ERROR)
+        except (ApplicationError, ValidationError) as exc:  # a concurrent change between validation and saving
+            self.message_user(request, error_message(exc), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
     # ---------------------------------------------------------------------- actions
@@ -201,11 +221,12 @@ class VersionedRecordAdmin(admin.ModelAdmin):
             try:
                 service(record=record, actor=request.user)
                 done += 1
-            except (ApplicationError, ValidationError, RestrictedError) as exc:
-                message = getattr(exc, "message", None) or "; ".join(getattr(exc, "messages", [str(exc)]))
-                if isinstance(exc, RestrictedError):
-                    message = "still referenced by a container"
-                self.message_user(request, f"“{record}” was not {verb}: {message}", messages.ERROR)
+            except RestrictedError:
+                self.message_user(
+                    request, f"“{record}” was not {verb}: still referenced by a container", messages.ERROR
+                )
+            except (ApplicationError, ValidationError) as exc:
+                self.message_user(request, f"“{record}” was not {verb}: {error_message(exc)}", messages.ERROR)
         if done:
             self.message_user(request, f"{done} record(s) {verb}.", messages.SUCCESS)
 
@@ -240,14 +261,13 @@ class VersionedRecordAdmin(admin.ModelAdmin):
             try:
                 services.record_revert(
                     record=record,
-                    to_version=int(request.POST.get("to_version", "0")),
-                    expected_version=int(request.POST.get("expected_version", "0")),
+                    to_version=_whole_number(request.POST.get("to_version"), field="to_version"),
+                    expected_version=_whole_number(request.POST.get("expected_version"), field="expected_version"),
                     actor=request.user,
                 )
                 self.message_user(request, "Reverted: the old data is now a new version.", messages.SUCCESS)
-            except (ApplicationError, ValidationError, ValueError) as exc:
-                detail = getattr(exc, "message", None) or "; ".join(getattr(exc, "messages", [str(exc)]))
-                self.message_user(request, f"Not reverted: {detail}", messages.ERROR)
+            except (ApplicationError, ValidationError) as exc:
+                self.message_user(request, f"Not reverted: {error_message(exc)}", messages.ERROR)
             return HttpResponseRedirect(request.path)
         versions = [
             {"version": v, "pretty": json.dumps(v.data, indent=2, ensure_ascii=False, sort_keys=True)}
@@ -410,7 +430,7 @@ class ProfileContainerAdmin(VersionedRecordAdmin):
 
 @admin.register(CampaignProfileUsage)
 class CampaignProfileUsageAdmin(admin.ModelAdmin):
-    """Usage is recorded by the campaign tools (API); the console reads it and can end it."""
+    """Usage is recorded by the campaign tools (API); the console reads it and can end it (an action)."""
 
     list_display = ("campaign_id", "account_id", "usage_type", "container", "is_active", "updated_at")
     list_filter = ("usage_type", "is_active")
@@ -437,6 +457,10 @@ class CampaignProfileUsageAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        # The change permission allows the action on the list; a usage's own page is read-only.
+        return obj is None and super().has_change_permission(request)
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -1,7 +1,8 @@
 """Campaign planning: target customer profiles, brand guidelines, budgets, containers, usage.
 
-Tables keep seed 003's names and columns. What the database guarantees on its own
-(migrations 0001 and 0002), whatever writes to it:
+Tables keep seed 003's names and columns. What the database guarantees on its own,
+whatever writes to it — all of it declared here, in the models' ``Meta`` (constraints,
+indexes, ``pgtrigger`` triggers; the building blocks are in ``profiles.db_rules``):
 
 * enums, ``amount``/``amount_spent`` >= 0 and the campaign-usage type rules are CHECK
   constraints; one default container (and one default profile) per account among live
@@ -9,11 +10,14 @@ Tables keep seed 003's names and columns. What the database guarantees on its ow
 * ``amount_remaining``, ``percentage_spent``, ``is_complete``, ``missing_profiles`` and
   the full-text ``search_vector`` columns are generated columns;
 * ``version`` starts at 1 and grows by exactly 1 on every real change, and every version
-  is copied to ``profile_version_history`` (triggers ``profiles_versioning`` and
-  ``profiles_version_history``); ``account_id`` never changes;
-* containers reference profiles, guidelines and budgets ``ON DELETE RESTRICT``; a live
-  container or active usage only references live records of its own account, and a
-  record that a live container or active usage references cannot be soft-deleted.
+  is copied to ``profile_version_history`` (triggers ``versioning`` and
+  ``version_history``, shared by every versioned model); ``account_id`` never changes;
+* foreign keys carry real ``ON DELETE`` actions (``ForeignKeyConstraint``): containers
+  reference profiles, guidelines and budgets ``RESTRICT``, usage and alert firings go with
+  what they reference (``CASCADE``);
+* a live container or active usage only references live records of its own account
+  (trigger ``check_references``), and a record that a live container or active usage
+  references cannot be soft-deleted (trigger ``refuse_soft_delete``).
 """
 
 from __future__ import annotations
@@ -31,6 +35,14 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Case, ExpressionWrapper, F, Func, Q, Value, When
 from django.db.models.functions import Least, Now, Round
+
+from profiles.db_rules import (
+    VersionHistory,
+    Versioning,
+    check_references,
+    foreign_key,
+    refuse_soft_delete_in_use,
+)
 
 SEARCH_CONFIG = "english"
 
@@ -120,6 +132,8 @@ class VersionedRecord(AuditedRecord):
         abstract = True
         base_manager_name = "all_objects"
         default_manager_name = "objects"
+        # Shared by every versioned table; subclasses add theirs to this list.
+        triggers = [Versioning(), VersionHistory()]
 
     @property
     def is_deleted(self) -> bool:
@@ -130,6 +144,23 @@ def _common_constraints(table: str) -> list:
     return [
         models.CheckConstraint(condition=Q(version__gte=1), name=f"{table}_version_positive"),
     ]
+
+
+def _triggers(*, referenced_as: str, used_by_containers: bool = True) -> list:
+    """The shared versioning triggers, and no soft delete while a live container or active usage
+    references the record through its ``referenced_as`` column."""
+    used_by = [("campaign_profile_usage", referenced_as, "is_active")]
+    if used_by_containers:
+        used_by.insert(0, ("customer_profile_containers", referenced_as, "deleted_at IS NULL"))
+    return [*VersionedRecord.Meta.triggers, refuse_soft_delete_in_use(used_by=used_by)]
+
+
+# What a container references (column -> table): the same account, live while the container is.
+CONTAINER_REFERENCES = {
+    "customer_profile_id": "target_customer_profiles",
+    "brand_guidelines_id": "brand_guidelines",
+    "budget_id": "budgets",
+}
 
 
 def _common_indexes(table: str, *, short: str) -> list:
@@ -195,6 +226,7 @@ class TargetCustomerProfile(VersionedRecord):
                 name="target_customer_profiles_one_default_per_account",
             ),
         ]
+        triggers = _triggers(referenced_as="customer_profile_id")
         indexes = [
             *_common_indexes("target_customer_profiles", short="tcp"),
             models.Index(fields=["account_id", "is_active", "-created_at"], name="tcp_account_active_created"),
@@ -269,6 +301,7 @@ class BrandGuidelines(VersionedRecord):
                 name="brand_guidelines_full_has_style_guide",
             ),
         ]
+        triggers = _triggers(referenced_as="brand_guidelines_id")
         indexes = [
             *_common_indexes("brand_guidelines", short="bg"),
             models.Index(fields=["account_id", "is_active", "-created_at"], name="bg_account_active_created"),
@@ -413,6 +446,7 @@ class Budget(VersionedRecord):
                 name="budgets_lifetime_has_dates",
             ),
         ]
+        triggers = _triggers(referenced_as="budget_id")
         indexes = [
             *_common_indexes("budgets", short="budget"),
             models.Index(fields=["account_id", "status", "-created_at"], name="budget_account_status_created"),
@@ -448,15 +482,27 @@ class ProfileContainer(VersionedRecord):
 
     name = models.CharField(max_length=255)
     description = models.TextField(blank=True, default="", db_default="")
-    # RESTRICT here and in the database (migration 0002 re-creates the constraints with
-    # ON DELETE RESTRICT ON UPDATE CASCADE, so a raw DELETE is refused too).
+    # RESTRICT here and in the database: the constraints are declared in Meta (with
+    # ON DELETE RESTRICT), so a raw DELETE is refused too.
     customer_profile = models.ForeignKey(
-        TargetCustomerProfile, on_delete=models.RESTRICT, null=True, blank=True, related_name="containers"
+        TargetCustomerProfile,
+        on_delete=models.RESTRICT,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="containers",
     )
     brand_guidelines = models.ForeignKey(
-        BrandGuidelines, on_delete=models.RESTRICT, null=True, blank=True, related_name="containers"
+        BrandGuidelines,
+        on_delete=models.RESTRICT,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="containers",
     )
-    budget = models.ForeignKey(Budget, on_delete=models.RESTRICT, null=True, blank=True, related_name="containers")
+    budget = models.ForeignKey(
+        Budget, on_delete=models.RESTRICT, db_constraint=False, null=True, blank=True, related_name="containers"
+    )
     is_default = models.BooleanField(default=False, db_default=False)
     is_primary = models.BooleanField(default=False, db_default=False)
     status = models.CharField(max_length=50, choices=Status.choices, default=Status.ACTIVE, db_default="ACTIVE")
@@ -505,6 +551,18 @@ class ProfileContainer(VersionedRecord):
                 condition=Q(is_default=True, deleted_at__isnull=True),
                 name="customer_profile_containers_one_default_per_account",
             ),
+            *(
+                foreign_key("customer_profile_containers", field, to=to, on_delete="RESTRICT")
+                for field, to in (
+                    ("customer_profile", "profiles.TargetCustomerProfile"),
+                    ("brand_guidelines", "profiles.BrandGuidelines"),
+                    ("budget", "profiles.Budget"),
+                )
+            ),
+        ]
+        triggers = [
+            *_triggers(referenced_as="container_id", used_by_containers=False),
+            check_references(references=CONTAINER_REFERENCES, in_use="NEW.deleted_at IS NULL", also_on=["deleted_at"]),
         ]
         indexes = [
             *_common_indexes("customer_profile_containers", short="cpc"),
@@ -523,17 +581,35 @@ class CampaignProfileUsage(AuditedRecord):
         INDIVIDUAL = "INDIVIDUAL", "Individual profiles"
         HYBRID = "HYBRID", "Container with overrides"
 
+    # CASCADE here and in the database (constraints declared in Meta).
     campaign_id = models.CharField(max_length=255)
     container = models.ForeignKey(
-        ProfileContainer, on_delete=models.CASCADE, null=True, blank=True, related_name="campaign_usages"
+        ProfileContainer,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="campaign_usages",
     )
     customer_profile = models.ForeignKey(
-        TargetCustomerProfile, on_delete=models.CASCADE, null=True, blank=True, related_name="campaign_usages"
+        TargetCustomerProfile,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="campaign_usages",
     )
     brand_guidelines = models.ForeignKey(
-        BrandGuidelines, on_delete=models.CASCADE, null=True, blank=True, related_name="campaign_usages"
+        BrandGuidelines,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="campaign_usages",
     )
-    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, null=True, blank=True, related_name="campaign_usages")
+    budget = models.ForeignKey(
+        Budget, on_delete=models.CASCADE, db_constraint=False, null=True, blank=True, related_name="campaign_usages"
+    )
     usage_type = models.CharField(max_length=50, choices=UsageType.choices)
     is_active = models.BooleanField(default=True, db_default=True)
 
@@ -576,6 +652,22 @@ class CampaignProfileUsage(AuditedRecord):
             models.UniqueConstraint(
                 fields=["campaign_id"], condition=Q(is_active=True), name="campaign_profile_usage_one_active"
             ),
+            *(
+                foreign_key("campaign_profile_usage", field, to=to, on_delete="CASCADE")
+                for field, to in (
+                    ("container", "profiles.ProfileContainer"),
+                    ("customer_profile", "profiles.TargetCustomerProfile"),
+                    ("brand_guidelines", "profiles.BrandGuidelines"),
+                    ("budget", "profiles.Budget"),
+                )
+            ),
+        ]
+        triggers = [
+            check_references(
+                references={"container_id": "customer_profile_containers", **CONTAINER_REFERENCES},
+                in_use="NEW.is_active",
+                also_on=["is_active", "account_id"],
+            ),
         ]
         indexes = [
             models.Index(fields=["account_id", "is_active"], name="cpu_account_active"),
@@ -590,7 +682,7 @@ class CampaignProfileUsage(AuditedRecord):
 class BudgetAlertFiring(models.Model):
     """An alert threshold that a budget's spend crossed; each threshold fires once."""
 
-    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="alert_firings")
+    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, db_constraint=False, related_name="alert_firings")
     threshold = models.DecimalField(max_digits=7, decimal_places=2)
     amount_spent = models.DecimalField(max_digits=15, decimal_places=2)
     percentage_spent = models.DecimalField(max_digits=7, decimal_places=2)
@@ -602,6 +694,7 @@ class BudgetAlertFiring(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["budget", "threshold"], name="budget_alert_firings_once_per_threshold"),
             models.CheckConstraint(condition=Q(threshold__gt=0), name="budget_alert_firings_threshold_positive"),
+            foreign_key("budget_alert_firings", "budget", to="profiles.Budget", on_delete="CASCADE"),
         ]
 
     def __str__(self) -> str:
@@ -611,7 +704,7 @@ class BudgetAlertFiring(models.Model):
 class ProfileVersion(models.Model):
     """One version of a campaign record: who, when, and the full data (append-only).
 
-    Rows are written by the ``profiles_version_history`` trigger, never by Python code.
+    Rows are written by the ``version_history`` trigger, never by Python code.
     """
 
     class ProfileType(models.TextChoices):

@@ -1,9 +1,11 @@
 """Writes of campaign profiles: create, update, soft delete, restore, revert, spend, usage.
 
-Every function is keyword-only and owns its transaction. Bad input raises
-``ValidationError`` with field messages; state conflicts raise ``Conflict`` (409) — a
-stale version carries ``current_version``. The database enforces the same rules
-(see ``profiles.models``); services check first so people get a clear message.
+Every function is keyword-only and owns its transaction. The services are the one place
+where input is validated (the API's serializers and the console's forms only shape it):
+bad input raises ``ValidationError`` with field messages, keyed by the model's field
+names; state conflicts raise ``Conflict`` (409) — a stale version carries
+``current_version``. The database enforces the same rules (see ``profiles.models``);
+services check first so people get a clear message.
 
 ``actor`` is the person doing it (request user, console user or a command's
 ``--actor``); it lands in ``created_by``/``updated_by`` and in the version history.
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, TypeVar
+from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -46,8 +49,8 @@ REFERENCE_FIELDS = {
     "brand_guidelines": BrandGuidelines,
     "budget": Budget,
 }
-# Who may still use a record: (model, field, "in use" filter). Mirrors the database
-# trigger ``profiles_refuse_soft_delete``.
+# Who may still use a record: (model, field, "in use" filter). The same rule as the
+# ``refuse_soft_delete`` triggers declared on the models, checked first for a clear message.
 USERS_OF: dict[type, list[tuple[type, str, dict]]] = {
     TargetCustomerProfile: [
         (ProfileContainer, "customer_profile", {"deleted_at__isnull": True}),
@@ -65,6 +68,9 @@ USERS_OF: dict[type, list[tuple[type, str, dict]]] = {
 }
 MAX_ACCOUNT_ID = 255
 USAGE_RELATED = ("container", "customer_profile", "brand_guidelines", "budget")
+# Sizes the columns do not bound by themselves.
+TEXT_LIMITS = {"description": 10_000}
+LIST_LIMITS = {"interests": 200, "brand_values": 200, "campaign_ids": 200}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -92,19 +98,31 @@ def parse_version(value: Any, *, field: str = "version") -> int:
     return number
 
 
-def _check_version(record: VersionedRecord, expected_version: int | None, *, required: bool = True) -> None:
+def _check_version(current_version: int, expected_version: int | None, *, required: bool = True) -> None:
     if expected_version is None:
         if required:
             raise ValidationError(
                 {"version": ["Send the version your change is based on (the 'version' field or an If-Match header)."]}
             )
         return
-    if expected_version != record.version:
+    if expected_version != current_version:
         raise Conflict(
-            f"This record was changed by someone else: it is at version {record.version}, your change is based on "
-            f"version {expected_version}. Reload it and apply your change again.",
-            extra={"current_version": record.version},
+            f"Someone else changed this record meanwhile: it is at version {current_version}, your change is based "
+            f"on version {expected_version}. Reload it and apply your change again.",
+            extra={"current_version": current_version},
         )
+
+
+def record_check_version(*, record: VersionedRecord, expected_version: int | None) -> None:
+    """Refuse a change based on another version than the current one, before the change is made.
+
+    For forms that show the refusal next to the user's input; the update itself checks
+    again with the row locked.
+    """
+    current = type(record).all_objects.filter(pk=record.pk).values_list("version", flat=True).first()
+    if current is None:
+        raise NotFound(f"This {type(record)._meta.verbose_name} no longer exists.")
+    _check_version(current, expected_version)
 
 
 _CONSTRAINT_MESSAGES = {
@@ -141,9 +159,14 @@ def _release_default(model: type[VersionedRecord], *, account_id: str, keep_pk, 
         other.save(update_fields=["is_default", "updated_by", "version", "updated_at"])
 
 
-def validate_record(record: VersionedRecord) -> None:
-    """Field types and choices, JSON Schemas and cross-field rules of a record about to be saved."""
+def validate_record(*, record: VersionedRecord) -> None:
+    """Every rule of a record about to be saved: its account, field types, lengths and choices,
+    JSON Schemas, cross-field rules and references. Raises ``ValidationError`` keyed by field."""
     errors: dict[str, list[str]] = {}
+    try:
+        clean_account_id(record.account_id)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     try:
         record.full_clean(
             exclude=["account_id", "version", "deleted_at", "created_by", "updated_by"],
@@ -152,6 +175,12 @@ def validate_record(record: VersionedRecord) -> None:
         )
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    for field, limit in TEXT_LIMITS.items():
+        if len(getattr(record, field, None) or "") > limit:
+            errors.setdefault(field, []).append(f"Ensure this field has no more than {limit} characters.")
+    for field, limit in LIST_LIMITS.items():
+        if len(getattr(record, field, None) or []) > limit:
+            errors.setdefault(field, []).append(f"Ensure this field has no more than {limit} elements.")
     for field in JSON_FIELDS:
         if not hasattr(record, field) or field in errors:
             continue
@@ -186,19 +215,28 @@ def validate_record(record: VersionedRecord) -> None:
         raise ValidationError(errors)
 
 
+def _reference(ref_model: type[R], value: Any, *, field: str, errors: dict[str, list[str]]) -> R | None:
+    """A referenced record given as itself or by its id (deleted ones too: the rules say more)."""
+    if value is None or isinstance(value, ref_model):
+        return value
+    try:
+        return ref_model.all_objects.get(pk=value)
+    except (ref_model.DoesNotExist, ValidationError, ValueError):
+        errors.setdefault(field, []).append(f"No {ref_model._meta.verbose_name} with id {value}.")
+        return None
+
+
 def _coerce_references(model: type[VersionedRecord], data: dict[str, Any]) -> dict[str, Any]:
     """Accept a record or its id for each reference field of a container."""
     if model is not ProfileContainer:
         return data
     data = dict(data)
+    errors: dict[str, list[str]] = {}
     for field, ref_model in REFERENCE_FIELDS.items():
-        value = data.get(field)
-        if value is None or isinstance(value, ref_model):
-            continue
-        try:
-            data[field] = ref_model.all_objects.get(pk=value)
-        except (ref_model.DoesNotExist, ValidationError, ValueError):
-            raise ValidationError({field: [f"No {ref_model._meta.verbose_name} with id {value}."]}) from None
+        if field in data:
+            data[field] = _reference(ref_model, data[field], field=field, errors=errors)
+    if errors:
+        raise ValidationError(errors)
     return data
 
 
@@ -223,7 +261,7 @@ def record_create(*, model: type[R], account_id: str, data: dict[str, Any], acto
     _unknown_fields(model, data)
     data = _coerce_references(model, data)
     record = model(account_id=account_id, created_by=actor, updated_by=actor, **data)
-    validate_record(record)
+    validate_record(record=record)
     try:
         with transaction.atomic():
             if getattr(record, "is_default", False):
@@ -243,6 +281,10 @@ def record_update(*, record: R, changes: dict[str, Any], expected_version: int |
     nothing returns the record unchanged (same version).
     """
     model = type(record)
+    changes = dict(changes)
+    account_id = changes.pop("account_id", None)
+    if account_id is not None and account_id != record.account_id:
+        raise ValidationError({"account_id": ["A record cannot move to another account."]})
     _unknown_fields(model, changes)
     changes = _coerce_references(model, changes)
     try:
@@ -255,13 +297,13 @@ def record_update(*, record: R, changes: dict[str, Any], expected_version: int |
                 raise NotFound(f"This {model._meta.verbose_name} no longer exists.") from None
             if current.deleted_at is not None:
                 raise Conflict(f"This {model._meta.verbose_name} is deleted; restore it before changing it.")
-            _check_version(current, expected_version)
+            _check_version(current.version, expected_version)
             changed = [f for f, v in changes.items() if _field_value(current, f) != _plain(v)]
             if not changed:
                 return current
             for field in changed:
                 setattr(current, field, changes[field])
-            validate_record(current)
+            validate_record(record=current)
             if "is_default" in changed and current.is_default:
                 _release_default(model, account_id=current.account_id, keep_pk=current.pk, actor=actor)
             current.version += 1
@@ -283,10 +325,11 @@ def _plain(value):
 def record_revert(*, record: R, to_version: int, expected_version: int | None, actor: User | None) -> R:
     """Make the data of an earlier version current again — as a new version."""
     model = type(record)
-    try:
-        old = ProfileVersion.objects.get(profile_type=model.profile_type, profile_id=record.pk, version=to_version)
-    except ProfileVersion.DoesNotExist:
-        raise ValidationError({"to_version": [f"Version {to_version} does not exist."]}) from None
+    old = ProfileVersion.objects.filter(
+        profile_type=model.profile_type, profile_id=record.pk, version=to_version
+    ).first()
+    if old is None:
+        raise ValidationError({"to_version": [f"Version {to_version} does not exist."]})
     changes: dict[str, Any] = {}
     for field in model.data_fields:
         model_field = model._meta.get_field(field)
@@ -315,7 +358,7 @@ def record_soft_delete(*, record: R, actor: User | None, expected_version: int |
             current = _lock(record)
             if current.deleted_at is not None:
                 return current
-            _check_version(current, expected_version, required=False)
+            _check_version(current.version, expected_version, required=False)
             for user_model, field, in_use in USERS_OF.get(model, []):
                 user = user_model.objects.filter(**{field: current}, **in_use).first()
                 if user is not None:
@@ -354,7 +397,7 @@ def record_restore(*, record: R, actor: User | None) -> R:
                 current.is_default = False
                 fields.append("is_default")
             if isinstance(current, ProfileContainer):
-                validate_record(current)
+                validate_record(record=current)
             current.updated_by = actor
             current.version += 1
             current.save(update_fields=fields)
@@ -418,7 +461,7 @@ def budget_record_spend(
     current = _lock(budget)
     if current.deleted_at is not None:
         raise Conflict("This budget is deleted; restore it first.")
-    _check_version(current, expected_version, required=False)
+    _check_version(current.version, expected_version, required=False)
     if amount_spent is not None:
         new_total = _decimal(amount_spent, "amount_spent")
     else:
@@ -569,19 +612,26 @@ def campaign_usage_record(
     account_id: str,
     usage_type: str,
     actor: User | None,
-    container: ProfileContainer | None = None,
-    customer_profile: TargetCustomerProfile | None = None,
-    brand_guidelines: BrandGuidelines | None = None,
-    budget: Budget | None = None,
+    container: ProfileContainer | UUID | str | None = None,
+    customer_profile: TargetCustomerProfile | UUID | str | None = None,
+    brand_guidelines: BrandGuidelines | UUID | str | None = None,
+    budget: Budget | UUID | str | None = None,
     metadata: dict | None = None,
 ) -> tuple[CampaignProfileUsage, bool]:
     """Record what a campaign uses; replaces the campaign's active usage atomically (upsert).
 
-    Returns the usage and whether it is a new row (False: the active one was replaced).
+    The records are given as themselves or by id. Returns the usage and whether it is a new
+    row (False: the active one was replaced).
     """
     account_id = clean_account_id(account_id)
     campaign_id = str(campaign_id or "").strip()
     errors: dict[str, list[str]] = {}
+    container = _reference(ProfileContainer, container, field="container", errors=errors)
+    customer_profile = _reference(TargetCustomerProfile, customer_profile, field="customer_profile", errors=errors)
+    brand_guidelines = _reference(BrandGuidelines, brand_guidelines, field="brand_guidelines", errors=errors)
+    budget = _reference(Budget, budget, field="budget", errors=errors)
+    if errors:
+        raise ValidationError(errors)
     if not campaign_id or len(campaign_id) > 255:
         errors["campaign_id"] = ["A campaign id of 1 to 255 characters is required."]
     individual = {"customer_profile": customer_profile, "brand_guidelines": brand_guidelines, "budget": budget}

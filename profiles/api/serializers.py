@@ -18,10 +18,6 @@ from profiles.services import budget_pacing
 AUDIT_FIELDS = ["version", "created_at", "updated_at", "created_by", "updated_by", "deleted_at"]
 
 
-def _strings(**kwargs) -> serializers.ListField:
-    return serializers.ListField(child=serializers.CharField(max_length=255), max_length=200, **kwargs)
-
-
 class ActorField(serializers.PrimaryKeyRelatedField):
     """The id of the person who created / last changed the record (no extra query)."""
 
@@ -32,7 +28,7 @@ class ActorField(serializers.PrimaryKeyRelatedField):
 class VersionInputMixin(serializers.Serializer):
     """``version`` in the body: the version an update is based on (or send ``If-Match``)."""
 
-    version = serializers.IntegerField(min_value=1, required=False, write_only=True)
+    version = serializers.IntegerField(required=False, write_only=True)
 
 
 # --------------------------------------------------------------------- output shapes
@@ -218,14 +214,42 @@ class VersionSerializer(serializers.ModelSerializer):
 
 
 # ---------------------------------------------------------------------- input shapes
+#
+# Input serializers only turn JSON into Python values (text, numbers, dates, ids, lists,
+# documents). Every rule about the values — lengths, choices, ranges, JSON Schemas, the
+# account, references — is checked once, by the service, whose field errors the API
+# answers as a 400 with the same field names.
+
+
+def _text(**kwargs) -> serializers.CharField:
+    return serializers.CharField(required=False, allow_blank=True, **kwargs)
+
+
+class ChoiceText(serializers.ChoiceField):
+    """Text documented as one of ``choices`` (an enum in the API schema); the service checks it."""
+
+    def to_internal_value(self, data):
+        return str(data)
+
+
+def _choice(choices, **kwargs) -> ChoiceText:
+    return ChoiceText(choices=choices, required=False, **kwargs)
+
+
+def _strings() -> serializers.ListField:
+    return serializers.ListField(child=serializers.CharField(allow_blank=True), required=False)
+
+
+def _amount(**kwargs) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=None, decimal_places=None, required=False, **kwargs)
 
 
 class CustomerProfileInput(VersionInputMixin):
-    account_id = serializers.CharField(max_length=255, required=False)
-    name = serializers.CharField(max_length=255, required=False)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    account_id = _text()
+    name = _text()
+    description = _text()
     demographics = serializers.JSONField(required=False)
-    interests = _strings(required=False)
+    interests = _strings()
     behavior = serializers.JSONField(required=False)
     persona = serializers.JSONField(required=False)
     is_default = serializers.BooleanField(required=False)
@@ -234,28 +258,28 @@ class CustomerProfileInput(VersionInputMixin):
 
 
 class BrandGuidelinesInput(VersionInputMixin):
-    account_id = serializers.CharField(max_length=255, required=False)
-    brand_name = serializers.CharField(max_length=255, required=False)
-    detail_level = serializers.ChoiceField(choices=BrandGuidelines.DetailLevel.choices, required=False)
+    account_id = _text()
+    brand_name = _text()
+    detail_level = _choice(BrandGuidelines.DetailLevel.choices)
     high_level_guidelines = serializers.JSONField(required=False)
     full_style_guide = serializers.JSONField(required=False, allow_null=True)
-    industry = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    brand_values = _strings(required=False)
+    industry = _text()
+    brand_values = _strings()
     is_default = serializers.BooleanField(required=False)
     is_active = serializers.BooleanField(required=False)
     metadata = serializers.JSONField(required=False)
 
 
 class BudgetInput(VersionInputMixin):
-    account_id = serializers.CharField(max_length=255, required=False)
-    name = serializers.CharField(max_length=255, required=False)
-    amount = serializers.DecimalField(max_digits=15, decimal_places=2, min_value=0, required=False)
-    delivery_method = serializers.ChoiceField(choices=Budget.DeliveryMethod.choices, required=False)
-    period = serializers.ChoiceField(choices=Budget.Period.choices, required=False)
-    status = serializers.ChoiceField(choices=Budget.Status.choices, required=False)
-    type = serializers.ChoiceField(choices=Budget.Type.choices, required=False, source="budget_type")
+    account_id = _text()
+    name = _text()
+    amount = _amount()
+    delivery_method = _choice(Budget.DeliveryMethod.choices)
+    period = _choice(Budget.Period.choices)
+    status = _choice(Budget.Status.choices)
+    type = _choice(Budget.Type.choices, source="budget_type")
     is_shared = serializers.BooleanField(required=False)
-    campaign_ids = _strings(required=False)
+    campaign_ids = _strings()
     alerts = serializers.JSONField(required=False)
     start_date = serializers.DateField(required=False, allow_null=True)
     end_date = serializers.DateField(required=False, allow_null=True)
@@ -264,22 +288,22 @@ class BudgetInput(VersionInputMixin):
 
 
 class ContainerInput(VersionInputMixin):
-    account_id = serializers.CharField(max_length=255, required=False)
-    name = serializers.CharField(max_length=255, required=False)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    account_id = _text()
+    name = _text()
+    description = _text()
     customer_profile = serializers.UUIDField(required=False, allow_null=True)
     brand_guidelines = serializers.UUIDField(required=False, allow_null=True)
     budget = serializers.UUIDField(required=False, allow_null=True)
     is_default = serializers.BooleanField(required=False)
     is_primary = serializers.BooleanField(required=False)
-    status = serializers.ChoiceField(choices=ProfileContainer.Status.choices, required=False)
+    status = _choice(ProfileContainer.Status.choices)
     metadata = serializers.JSONField(required=False)
 
 
 class UsageInput(serializers.Serializer):
-    campaign_id = serializers.CharField(max_length=255)
-    account_id = serializers.CharField(max_length=255)
-    usage_type = serializers.ChoiceField(choices=CampaignProfileUsage.UsageType.choices)
+    campaign_id = _text(default="")
+    account_id = _text(default="")
+    usage_type = _choice(CampaignProfileUsage.UsageType.choices, default="")
     container = serializers.UUIDField(required=False, allow_null=True)
     customer_profile = serializers.UUIDField(required=False, allow_null=True)
     brand_guidelines = serializers.UUIDField(required=False, allow_null=True)
@@ -288,8 +312,8 @@ class UsageInput(serializers.Serializer):
 
 
 class SpendInput(VersionInputMixin):
-    amount_spent = serializers.DecimalField(max_digits=15, decimal_places=2, min_value=0, required=False)
-    add = serializers.DecimalField(max_digits=15, decimal_places=2, required=False)
+    amount_spent = _amount()
+    add = _amount()
 
 
 class SpendResultSerializer(serializers.Serializer):
@@ -298,7 +322,7 @@ class SpendResultSerializer(serializers.Serializer):
 
 
 class RevertInput(VersionInputMixin):
-    to_version = serializers.IntegerField(min_value=1)
+    to_version = serializers.IntegerField()
 
 
 class AccountStatusSerializer(serializers.Serializer):

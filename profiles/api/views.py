@@ -7,6 +7,9 @@ in the body or as ``If-Match: "3"``; a stale one is answered 409 with
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -62,11 +65,27 @@ class ProfilesPermissions(StaffModelPermissions):
 
 
 def expected_version(request, body_version: int | None) -> int | None:
+    """The version a change is based on: the body's ``version`` or the ``If-Match`` header."""
     header = request.headers.get("If-Match")
     header_version = services.parse_version(header, field="If-Match") if header else None
+    body_version = services.parse_version(body_version) if body_version is not None else None
     if header_version is not None and body_version is not None and header_version != body_version:
         raise ValidationError({"version": ["The body's version and the If-Match header disagree."]})
     return body_version if body_version is not None else header_version
+
+
+@contextmanager
+def named_as_in(serializer) -> Iterator[None]:
+    """A service names the model's fields; answer with the names of the request (``type``, not ``budget_type``)."""
+    names = {field.source: name for name, field in serializer.fields.items() if field.source != name}
+    try:
+        yield
+    except ValidationError as exc:
+        if not names or not hasattr(exc, "error_dict"):
+            raise
+        raise ValidationError(
+            {names.get(field, field): messages for field, messages in exc.message_dict.items()}
+        ) from exc
 
 
 def with_etag(response: Response, record: VersionedRecord) -> Response:
@@ -114,32 +133,32 @@ class VersionedRecordViewSet(viewsets.GenericViewSet):
         record = self._record()
         return with_etag(Response(self.get_serializer(record).data), record)
 
-    def _input(self, request, *, partial: bool) -> tuple[dict, int | None]:
-        data = self.input_serializer_class(data=request.data, partial=partial)
+    def _input(self, request):
+        """The request's values, shaped (the service checks them)."""
+        data = self.input_serializer_class(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        return values, values.pop("version", None)
+        return data, values, values.pop("version", None)
 
     def create(self, request):
-        values, _ = self._input(request, partial=False)
+        data, values, _ = self._input(request)
         account_id = values.pop("account_id", None)
-        record = services.record_create(model=self.model, account_id=account_id, data=values, actor=request.user)
+        with named_as_in(data):
+            record = services.record_create(model=self.model, account_id=account_id, data=values, actor=request.user)
         self.kwargs["pk"] = record.pk
         return self._respond(status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[IF_MATCH])
     def partial_update(self, request, pk=None):
         record = self._record()
-        values, body_version = self._input(request, partial=True)
-        account_id = values.pop("account_id", None)
-        if account_id is not None and account_id != record.account_id:
-            raise ValidationError({"account_id": ["A record cannot move to another account."]})
-        services.record_update(
-            record=record,
-            changes=values,
-            expected_version=expected_version(request, body_version),
-            actor=request.user,
-        )
+        data, values, body_version = self._input(request)
+        with named_as_in(data):
+            services.record_update(
+                record=record,
+                changes=values,
+                expected_version=expected_version(request, body_version),
+                actor=request.user,
+            )
         return self._respond()
 
     @extend_schema(parameters=[IF_MATCH, PERMANENT], responses={204: None})
@@ -275,29 +294,7 @@ class UsageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def create(self, request):
         data = s.UsageInput(data=request.data)
         data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        account_id = services.clean_account_id(values["account_id"])
-        refs = {}
-        for field, model in (
-            ("container", ProfileContainer),
-            ("customer_profile", TargetCustomerProfile),
-            ("brand_guidelines", BrandGuidelines),
-            ("budget", Budget),
-        ):
-            pk = values.get(field)
-            refs[field] = None
-            if pk is not None:
-                refs[field] = model.all_objects.filter(pk=pk).first()
-                if refs[field] is None:
-                    raise ValidationError({field: [f"No {model._meta.verbose_name} with id {pk}."]})
-        usage, created = services.campaign_usage_record(
-            campaign_id=values["campaign_id"],
-            account_id=account_id,
-            usage_type=values["usage_type"],
-            metadata=values.get("metadata"),
-            actor=request.user,
-            **refs,
-        )
+        usage, created = services.campaign_usage_record(**data.validated_data, actor=request.user)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(s.UsageSerializer(usage).data, status=code)
 

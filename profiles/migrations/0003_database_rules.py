@@ -16,7 +16,9 @@
 5. ``profiles_refuse_soft_delete`` (BEFORE UPDATE OF deleted_at): a record that a live
    container or an active campaign usage references cannot be soft-deleted.
 
-A later migration that alters one of these foreign keys must re-run the FK part.
+Superseded by migration 0004: the same rules are now declared on the models (foreign key
+constraints in ``Meta.constraints``, pgtrigger triggers in ``Meta.triggers``), so nothing
+here is ever re-run by hand.
 """
 
 from django.db import migrations

@@ -193,3 +193,59 @@ def test_account_and_industry_filters_list_the_indexed_values(admin_client):
     filtered = admin_client.get(url + "?account_id=acct-2&industry=Retail")
     assert [str(r) for r in filtered.context["cl"].result_list] == ["FocusedRoom"]
     assert admin_client.get(url + "?account_id=acct-1&industry=Retail").context["cl"].result_count == 0
+
+
+def test_making_a_container_default_in_the_console_undefaults_the_previous_one(admin_client):
+    first = make_container(complete=False, name="First", is_default=True)
+    second = make_container(complete=False, name="Second")
+    data = {
+        "account_id": second.account_id,
+        "name": second.name,
+        "description": "",
+        "status": "ACTIVE",
+        "is_default": "on",
+        "metadata": "{}",
+        "expected_version": second.version,
+    }
+    response = admin_client.post(change_url(second), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.is_default, first.updated_by) == (False, admin_client.admin)
+    assert (second.is_default, second.version, second.updated_by) == (True, 2, admin_client.admin)
+
+
+def test_the_services_rules_refuse_a_console_add_next_to_the_field(admin_client):
+    url = reverse("admin:profiles_targetcustomerprofile_add")
+    response = admin_client.post(
+        url,
+        {
+            "account_id": "acct/1",
+            "name": "Slash",
+            "description": "x" * 10_001,
+            "demographics": "{}",
+            "behavior": "{}",
+            "persona": "{}",
+            "metadata": "{}",
+            "interests": "",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "no '/'" in errors["account_id"][0] and "10000 characters" in errors["description"][0]
+    assert not TargetCustomerProfile.all_objects.exists()
+
+
+def test_campaign_usage_pages_are_read_only_but_usages_can_be_ended(admin_client):
+    usage, _ = services.campaign_usage_record(
+        campaign_id="spring", account_id="acct-1", usage_type="CONTAINER", container=make_container(), actor=None
+    )
+    url = reverse("admin:profiles_campaignprofileusage_change", args=[usage.pk])
+    page = admin_client.get(url)
+    assert page.status_code == 200 and not page.context["has_change_permission"]
+    assert admin_client.post(url, {"campaign_id": "changed"}).status_code == 403
+    changelist = reverse("admin:profiles_campaignprofileusage_changelist")
+    admin_client.post(changelist, {"action": "deactivate_selected", "_selected_action": [str(usage.pk)]})
+    usage.refresh_from_db()
+    assert (usage.campaign_id, usage.is_active, usage.updated_by) == ("spring", False, admin_client.admin)

@@ -366,3 +366,56 @@ def test_container_create_with_references_and_their_rules(client):
     assert wrong.status_code == 400 and error(wrong)["fields"]["budget"] == ["This record belongs to another account."]
     cleared = client.patch(url, {"budget": None, "version": 2})
     assert cleared.json()["missing_profiles"] == ["budget"] and cleared.json()["version"] == 3
+
+
+# ------------------------------------------------------------ validation by the services
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "field", "message"),
+    [
+        ("/api/v1/budgets/", {"type": "OTHER"}, "type", "is not a valid choice"),
+        ("/api/v1/budgets/", {"period": "HOURLY"}, "period", "is not a valid choice"),
+        ("/api/v1/budgets/", {"amount": "1.001"}, "amount", "no more than 2 decimal places"),
+        ("/api/v1/budgets/", {"amount": "12345678901234567"}, "amount", "no more than 15 digits"),
+        ("/api/v1/budgets/", {"campaign_ids": ["c"] * 201}, "campaign_ids", "no more than 200 elements"),
+        ("/api/v1/customer-profiles/", {"name": "x" * 256}, "name", "at most 255 characters"),
+        ("/api/v1/customer-profiles/", {"name": ""}, "name", "cannot be blank"),
+        ("/api/v1/customer-profiles/", {"description": "x" * 10_001}, "description", "no more than 10000 characters"),
+        ("/api/v1/customer-profiles/", {"interests": ["x" * 256]}, "interests", "at most 255 characters"),
+        ("/api/v1/customer-profiles/", {"account_id": "a" * 256}, "account_id", "at most 255 characters"),
+        ("/api/v1/brand-guidelines/", {"detail_level": "medium"}, "detail_level", "is not a valid choice"),
+        ("/api/v1/profile-containers/", {"status": "LIVE"}, "status", "is not a valid choice"),
+    ],
+)
+def test_field_errors_come_from_the_service_under_the_request_names(client, url, body, field, message):
+    base = {
+        "/api/v1/budgets/": {"account_id": "a", "name": "b", "amount": "10"},
+        "/api/v1/customer-profiles/": {"account_id": "a", "name": "p"},
+        "/api/v1/brand-guidelines/": {"account_id": "a", "brand_name": "b"},
+        "/api/v1/profile-containers/": {"account_id": "a", "name": "c"},
+    }[url]
+    response = client.post(url, {**base, **body})
+    assert response.status_code == 400, response.json()
+    body = error(response)
+    assert body["message"] == "Some fields are invalid." and list(body["fields"]) == [field]
+    assert message in body["fields"][field][0], body["fields"]
+
+
+def test_update_usage_spend_and_revert_input_is_checked_by_the_services(client):
+    budget = make_budget()
+    url = f"/api/v1/budgets/{budget.pk}/"
+    bad_type = client.patch(url, {"type": "OTHER", "version": 1})
+    assert bad_type.status_code == 400 and list(error(bad_type)["fields"]) == ["type"]
+    assert error(client.patch(url, {"name": "x", "version": 0}))["fields"]["version"] == ["Versions start at 1."]
+    spend = client.post(url + "spend/", {"amount_spent": "1.001"})
+    assert spend.status_code == 400 and list(error(spend)["fields"]) == ["amount_spent"]
+    revert = client.post(url + "revert/", {"to_version": 7, "version": 1})
+    assert error(revert)["fields"] == {"to_version": ["Version 7 does not exist."]}
+    missing = client.post("/api/v1/campaign-usages/", {"usage_type": "WHATEVER"})
+    assert missing.status_code == 400
+    assert set(error(missing)["fields"]) == {"account_id"}  # the account is checked first
+    usage = client.post("/api/v1/campaign-usages/", {"account_id": "acct-1", "usage_type": "WHATEVER"})
+    assert set(error(usage)["fields"]) == {"campaign_id", "usage_type"}
+    budget.refresh_from_db()
+    assert (budget.version, budget.budget_type) == (1, "CAMPAIGN")

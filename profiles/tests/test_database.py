@@ -9,7 +9,15 @@ import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import RestrictedError
 
-from profiles.models import Budget, ProfileContainer, ProfileVersion, TargetCustomerProfile
+from profiles.db_rules import ForeignKeyConstraint
+from profiles.models import (
+    Budget,
+    BudgetAlertFiring,
+    CampaignProfileUsage,
+    ProfileContainer,
+    ProfileVersion,
+    TargetCustomerProfile,
+)
 from profiles.tests.factories import make_budget, make_container, make_guidelines, make_profile
 
 pytestmark = pytest.mark.django_db
@@ -273,6 +281,27 @@ def test_foreign_keys_carry_their_database_actions():
         "campaign_profile_usage.budget_id": "c",
         "budget_alert_firings.budget_id": "c",
     }
+
+
+def test_foreign_key_declarations_must_agree_with_their_fields():
+    for model in (ProfileContainer, CampaignProfileUsage, BudgetAlertFiring):
+        assert [e for e in model.check(databases=["default"]) if e.id == "profiles.E001"] == []
+
+    def problems(**kwargs) -> list[str]:
+        constraint = ForeignKeyConstraint(name="fk", **kwargs)
+        return [e.msg for e in constraint._check(ProfileContainer, connection)]
+
+    assert problems(field="budget", to="profiles.Budget", on_delete="RESTRICT") == []
+    assert problems(field="budget", to="profiles.TargetCustomerProfile", on_delete="CASCADE") == [
+        "fk: 'budget' refers to profiles.Budget, not to profiles.TargetCustomerProfile.",
+        "fk: ON DELETE CASCADE does not match on_delete=RESTRICT.",
+    ]
+    assert problems(field="created_by", to="accounts.User", on_delete="SET NULL") == [
+        "fk: 'created_by' needs db_constraint=False (this declaration is its constraint)."
+    ]
+    assert problems(field="name", to="profiles.Budget", on_delete="RESTRICT") == ["fk: 'name' is not a foreign key."]
+    with pytest.raises(ValueError):
+        ForeignKeyConstraint(name="fk", field="budget", to="profiles.Budget", on_delete="EXPLODE")
 
 
 def test_raw_delete_of_an_unreferenced_soft_deleted_record_cascades_to_usage():

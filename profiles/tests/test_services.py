@@ -440,3 +440,64 @@ def test_search_and_age_queries():
     ]
     # Numeric comparison, not text ("9" > "10" as text).
     assert list(selectors.profiles_by_age_range(account_id="acct-1", min_age=9, max_age=100)).__len__() == 2
+
+
+# --------------------------------------------------------------- one place for the rules
+
+
+def test_the_account_of_a_record_never_moves():
+    profile = make_profile()
+    with pytest.raises(ValidationError) as info:
+        services.record_update(record=profile, changes={"account_id": "acct-2"}, expected_version=1, actor=None)
+    assert field_errors(info) == {"account_id": ["A record cannot move to another account."]}
+    same = services.record_update(
+        record=profile, changes={"account_id": "acct-1", "name": "Same account"}, expected_version=1, actor=None
+    )
+    assert (same.account_id, same.name, same.version) == ("acct-1", "Same account", 2)
+
+
+def test_lengths_the_columns_do_not_bound_are_checked():
+    with pytest.raises(ValidationError) as info:
+        make_profile(description="x" * 10_001, interests=["i"] * 201)
+    assert set(field_errors(info)) == {"description", "interests"}
+    with pytest.raises(ValidationError) as info:
+        make_guidelines(brand_values=["v"] * 201)
+    assert field_errors(info) == {"brand_values": ["Ensure this field has no more than 200 elements."]}
+    with pytest.raises(ValidationError) as info:
+        services.customer_profile_create(account_id="a/b", data={"name": "x"}, actor=None)
+    assert "account_id" in field_errors(info)
+
+
+def test_usage_takes_records_or_their_ids():
+    container = make_container()
+    usage, created = services.campaign_usage_record(
+        campaign_id="by-id",
+        account_id="acct-1",
+        usage_type="HYBRID",
+        container=str(container.pk),
+        budget=container.budget_id,
+        actor=None,
+    )
+    assert created and (usage.container, usage.budget) == (container, container.budget)
+    with pytest.raises(ValidationError) as info:
+        services.campaign_usage_record(
+            campaign_id="unknown",
+            account_id="acct-1",
+            usage_type="INDIVIDUAL",
+            customer_profile="00000000-0000-0000-0000-000000000000",
+            brand_guidelines="not-an-id",
+            actor=None,
+        )
+    assert field_errors(info) == {
+        "customer_profile": ["No target customer profile with id 00000000-0000-0000-0000-000000000000."],
+        "brand_guidelines": ["No brand guidelines with id not-an-id."],
+    }
+
+
+def test_a_version_check_before_saving_says_what_the_update_would_say():
+    profile = make_profile()
+    services.record_check_version(record=profile, expected_version=1)
+    services.record_update(record=profile, changes={"name": "B"}, expected_version=1, actor=None)
+    with pytest.raises(Conflict, match="Someone else changed this record") as info:
+        services.record_check_version(record=profile, expected_version=1)
+    assert info.value.extra == {"current_version": 2}

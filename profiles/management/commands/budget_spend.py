@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts import selectors as accounts_selectors
 from focusedroom.errors import ApplicationError
+from focusedroom.forms import error_message
 from profiles import services
 from profiles.models import Budget
 
@@ -32,10 +33,8 @@ class Command(BaseCommand):
             raise CommandError(f"No live budget with the id {budget_id}.")
         try:
             result = services.budget_record_spend(budget=budget, amount_spent=amount_spent, add=add, actor=person)
-        except ValidationError as exc:
-            raise CommandError("; ".join(exc.messages)) from exc
-        except ApplicationError as exc:
-            raise CommandError(exc.message) from exc
+        except (ValidationError, ApplicationError) as exc:
+            raise CommandError(error_message(exc)) from exc
         b = result.budget
         self.stdout.write(
             f"{b.name}: spent {b.amount_spent} of {b.amount} ({b.percentage_spent}%), {b.amount_remaining} left"
