@@ -62,7 +62,7 @@ def run() -> list[Result]:
     ]
     brand = services.brand_default()
     for person in people:
-        services.wallet_get_or_create(user=person)
+        services.member_enrol(user=person)
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_ledger_plain")
         cursor.execute("CREATE TABLE bench_ledger_plain (LIKE rewards_ledgerentry INCLUDING ALL)")

@@ -2,7 +2,9 @@
 
 Wallets and the ledger are read-only: balances change only through the "Adjust
 balance" and "Reverse" actions, which write ledger entries through the services.
-Products, reward items, ranks and achievement configurations are editable (validated).
+Products, reward items, ranks and achievement configurations are editable: their forms
+are validated by the catalogue service's rules and saved and deleted through the
+catalogue services, as the API does.
 """
 
 from __future__ import annotations
@@ -12,10 +14,14 @@ import uuid
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.forms.models import construct_instance
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 
 from focusedroom.admin_tools import ReadOnlyAdmin
+from focusedroom.context import RequestContext
 from focusedroom.errors import ApplicationError
+from focusedroom.forms import add_service_errors, error_message
 from rewards import services
 from rewards.forms import AdjustForm, ReverseForm
 from rewards.models import (
@@ -35,9 +41,8 @@ from rewards.models import (
 )
 
 
-def _refusal(exc: ValidationError | ApplicationError) -> str:
-    """A service's refusal in words, for the console's messages."""
-    return exc.message if isinstance(exc, ApplicationError) else " ".join(exc.messages)
+def _context(request) -> RequestContext:
+    return RequestContext.from_request(request, source="console")
 
 
 def _intermediate(modeladmin, request, queryset, *, form, title: str, action: str, template_note: str):
@@ -81,10 +86,11 @@ class WalletAdmin(ReadOnlyAdmin):
                             reason=form.cleaned_data["reason"],
                             actor=request.user,
                             idempotency_key=form.cleaned_data["idempotency_key"],
+                            context=_context(request),
                         )
                         done += 1
                     except (ValidationError, ApplicationError) as exc:
-                        self.message_user(request, f"{wallet.user}: {_refusal(exc)}", messages.ERROR)
+                        self.message_user(request, f"{wallet.user}: {error_message(exc)}", messages.ERROR)
                 if done:
                     self.message_user(request, f"{done} wallet(s) adjusted.", messages.SUCCESS)
                 return None
@@ -143,11 +149,14 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
                 for entry in queryset.select_related("brand"):
                     try:
                         _, created = services.entry_reverse_by_staff(
-                            entry=entry, actor=request.user, reason=form.cleaned_data["reason"]
+                            entry=entry,
+                            actor=request.user,
+                            reason=form.cleaned_data["reason"],
+                            context=_context(request),
                         )
                         done += int(created)
                     except (ValidationError, ApplicationError) as exc:
-                        self.message_user(request, f"Entry {entry.pk}: {_refusal(exc)}", messages.ERROR)
+                        self.message_user(request, f"Entry {entry.pk}: {error_message(exc)}", messages.ERROR)
                 if done:
                     self.message_user(request, f"{done} entr(y/ies) reversed.", messages.SUCCESS)
                 return None
@@ -191,11 +200,14 @@ class RedemptionAdmin(ReadOnlyAdmin):
                 for redemption in queryset:
                     try:
                         services.redemption_reverse(
-                            redemption=redemption, actor=request.user, reason=form.cleaned_data["reason"]
+                            redemption=redemption,
+                            actor=request.user,
+                            reason=form.cleaned_data["reason"],
+                            context=_context(request),
                         )
                         done += 1
                     except (ValidationError, ApplicationError) as exc:
-                        self.message_user(request, f"Redemption {redemption.pk}: {_refusal(exc)}", messages.ERROR)
+                        self.message_user(request, f"Redemption {redemption.pk}: {error_message(exc)}", messages.ERROR)
                 if done:
                     self.message_user(request, f"{done} redemption(s) reversed.", messages.SUCCESS)
                 return None
@@ -212,8 +224,69 @@ class RedemptionAdmin(ReadOnlyAdmin):
         )
 
 
+class CatalogueForm(forms.ModelForm):
+    """A console form validated by the catalogue service's rules (``services.catalogue_validate``)."""
+
+    def _post_clean(self):
+        opts = self._meta
+        try:
+            self.instance = construct_instance(self, self.instance, opts.fields, opts.exclude)
+        except ValidationError as exc:
+            self._update_errors(exc)
+        try:
+            services.catalogue_validate(instance=self.instance, exclude=self._get_validation_exclusions())
+        except ValidationError as exc:
+            add_service_errors(self, exc)
+
+
+class CatalogueAdmin(admin.ModelAdmin):
+    """Saves and deletes through ``services.<service>_create/_update/_delete`` (the API's services)."""
+
+    form = CatalogueForm
+    service = ""
+    instance_kwarg = ""
+
+    def _service(self, verb: str):
+        return getattr(services, f"{self.service}_{verb}")
+
+    def get_changelist_form(self, request, **kwargs):
+        return super().get_changelist_form(request, form=CatalogueForm, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        fields = services.CATALOGUE_FIELDS[self.model]
+        if change:
+            data = {f: form.cleaned_data[f] for f in form.changed_data if f in fields}
+            # The service reads the stored row again (locked) and applies the changed fields only.
+            saved = self._service("update")(**{self.instance_kwarg: obj}, data=data, context=_context(request))
+        else:
+            data = {f: form.cleaned_data[f] for f in fields if f in form.cleaned_data}
+            saved = self._service("create")(data=data, context=_context(request))
+        obj.pk = saved.pk
+        obj._state.adding = False
+        for field in ("created_at", "updated_at"):
+            setattr(obj, field, getattr(saved, field))
+
+    def delete_model(self, request, obj):
+        self._service("delete")(**{self.instance_kwarg: obj}, context=_context(request))
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            try:
+                self.delete_model(request, obj)
+            except (ValidationError, ApplicationError) as exc:
+                self.message_user(request, f"“{obj}” was not deleted: {error_message(exc)}", messages.ERROR)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except (ValidationError, ApplicationError) as exc:  # a concurrent change between validation and saving
+            self.message_user(request, error_message(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(CatalogueAdmin):
+    service = instance_kwarg = "product"
     list_display = ("name", "sku", "brand", "points_award", "redemption_cost", "msrp", "is_active", "is_featured")
     list_select_related = ("brand",)
     list_filter = ("brand", "is_active", "is_featured", "is_new", "is_limited", "product_form")
@@ -224,7 +297,8 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(RewardItem)
-class RewardItemAdmin(admin.ModelAdmin):
+class RewardItemAdmin(CatalogueAdmin):
+    service = instance_kwarg = "reward_item"
     list_display = ("name", "key", "brand", "cost", "is_active")
     list_select_related = ("brand",)
     list_filter = ("brand", "is_active")
@@ -233,7 +307,8 @@ class RewardItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(Rank)
-class RankAdmin(admin.ModelAdmin):
+class RankAdmin(CatalogueAdmin):
+    service = instance_kwarg = "rank"
     list_display = ("name", "key", "brand", "points_required", "point_multiplier", "is_active")
     list_select_related = ("brand",)
     list_filter = ("brand", "is_active")
@@ -247,7 +322,7 @@ class RankAdmin(admin.ModelAdmin):
         )
 
 
-class AchievementConfigForm(forms.ModelForm):
+class AchievementConfigForm(CatalogueForm):
     class Meta:
         model = AchievementConfig
         fields = [
@@ -263,19 +338,10 @@ class AchievementConfigForm(forms.ModelForm):
             "is_active",
         ]
 
-    def clean(self):
-        data = super().clean()
-        brand, key = data.get("brand"), data.get("achievement_key")
-        clash = AchievementConfig.objects.filter(achievement_key=key, brand=brand)
-        if self.instance.pk:
-            clash = clash.exclude(pk=self.instance.pk)
-        if key and clash.exists():
-            self.add_error("achievement_key", "This key is already used for this brand (or globally).")
-        return data
-
 
 @admin.register(AchievementConfig)
-class AchievementConfigAdmin(admin.ModelAdmin):
+class AchievementConfigAdmin(CatalogueAdmin):
+    service, instance_kwarg = "achievement_config", "config"
     form = AchievementConfigForm
     list_display = ("name", "achievement_key", "achievement_type", "brand", "is_active", "updated_at")
     list_select_related = ("brand",)

@@ -59,16 +59,16 @@ ACHIEVEMENTS = [
     ),
     ("collector", "Collector", "Unlock three achievements.", "achievement_unlocked", "achievements_unlocked", 3, 50),
 ]
-DEMO_ADMIN_EMAIL = "admin@focusedroom.local"
 
 
 def _catalogue(brand) -> list[Product]:
+    """The demo catalogue, made through the catalogue services (rows already there are kept)."""
     products = []
     for sku, name, msrp, points, cost, form in PRODUCTS:
-        product, _ = Product.objects.get_or_create(
-            brand=brand,
-            sku=sku,
-            defaults={
+        product = Product.objects.filter(brand=brand, sku=sku).first() or services.product_create(
+            data={
+                "brand": brand,
+                "sku": sku,
                 "name": name,
                 "msrp": Decimal(msrp),
                 "points_award": points,
@@ -77,37 +77,40 @@ def _catalogue(brand) -> list[Product]:
                 "product_line": "FocusedRoom",
                 "tags": ["focus", form.lower()],
                 "is_featured": sku in ("FR-JOURNAL", "FR-DEEPWORK"),
-            },
+            }
         )
         products.append(product)
     for key, name, description, cost in REWARD_ITEMS:
-        RewardItem.objects.get_or_create(
-            brand=brand, key=key, defaults={"name": name, "description": description, "cost": cost}
-        )
+        if not RewardItem.objects.filter(brand=brand, key=key).exists():
+            services.reward_item_create(
+                data={"brand": brand, "key": key, "name": name, "description": description, "cost": cost}
+            )
     for key, name, required, multiplier, benefits in RANKS:
-        Rank.objects.get_or_create(
-            brand=brand,
-            key=key,
-            defaults={
-                "name": name,
-                "points_required": required,
-                "point_multiplier": Decimal(multiplier),
-                "benefits": benefits,
-            },
-        )
+        if not Rank.objects.filter(brand=brand, key=key).exists():
+            services.rank_create(
+                data={
+                    "brand": brand,
+                    "key": key,
+                    "name": name,
+                    "points_required": required,
+                    "point_multiplier": Decimal(multiplier),
+                    "benefits": benefits,
+                }
+            )
     for key, name, description, kind, metric, value, points in ACHIEVEMENTS:
-        AchievementConfig.objects.get_or_create(
-            achievement_key=key,
-            brand=None,
-            defaults={
-                "name": name,
-                "description": description,
-                "achievement_type": kind,
-                "criteria": {"metric": metric, "operator": ">=", "value": value, "timeframe": "all_time"},
-                "rewards": {"points": points, "badge": key},
-                "visibility": {"show_progress": True},
-            },
-        )
+        if not AchievementConfig.objects.filter(achievement_key=key, brand=None).exists():
+            services.achievement_config_create(
+                data={
+                    "brand": None,
+                    "name": name,
+                    "description": description,
+                    "achievement_key": key,
+                    "achievement_type": kind,
+                    "criteria": {"metric": metric, "operator": ">=", "value": value, "timeframe": "all_time"},
+                    "rewards": {"points": points, "badge": key},
+                    "visibility": {"show_progress": True},
+                }
+            )
     return products
 
 
@@ -117,7 +120,7 @@ def _activity(user: User, products: list[Product], rng: random.Random) -> bool:
     if LedgerEntry.objects.filter(idempotency_key=marker).exists():
         return False
     with transaction.atomic():
-        services.wallet_get_or_create(user=user)
+        services.member_enrol(user=user)
         for product in rng.sample(products, rng.randint(1, 5)):
             services.product_scan(user=user, sku=product.sku, brand=product.brand.slug)
         for product in rng.sample(products, rng.randint(0, 3)):
@@ -157,15 +160,11 @@ def seed(*, scale: int) -> str:
     referrals = 0
     for referrer, referee in zip(customers[0::4], customers[1::4], strict=False):
         with transaction.atomic():
-            referral = services.referral_create_pending(
-                referee=referee, code=services.referral_code_for(user=referrer).code
-            )
+            code, _ = services.referral_code_ensure(user=referrer)
+            referral = services.referral_create_pending(referee=referee, code=code.code)
             if referral.status == "pending" and referee.pk % 2 == 0:
                 services.referral_convert(referee=referee)
         referrals += 1
-    admin = accounts_selectors.person_by_email(DEMO_ADMIN_EMAIL)
-    if admin is not None:
-        seeded += _activity(admin, products, rng)
     return (
         f"{len(products)} products, {len(RANKS)} ranks, {len(ACHIEVEMENTS)} achievements; "
         f"{seeded} members' gems seeded, {referrals} referrals"

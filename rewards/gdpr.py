@@ -16,10 +16,10 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
+from rewards import services
 from rewards.models import (
     EngagementReward,
     Goal,
-    IdempotencyRecord,
     LedgerEntry,
     ProductScan,
     Redemption,
@@ -84,10 +84,6 @@ def export(*, user) -> dict[str, Any]:
 
 @transaction.atomic
 def erase(*, user) -> None:
-    from accounts.selectors import erased_email
-
-    Referral.objects.filter(referee=user).update(email=erased_email(user.pk))
-    ReferralCode.objects.filter(user=user, is_active=True).update(is_active=False)
-    WishlistItem.objects.filter(user=user).delete()
-    Goal.objects.filter(user=user).delete()
-    IdempotencyRecord.objects.filter(user=user).delete()
+    services.referral_data_erase(user=user)
+    services.wishlist_goals_erase(user=user)
+    services.idempotency_erase(user=user)

@@ -17,6 +17,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from accounts.selectors import PEOPLE_TABLE
 from rewards.schemas import ACHIEVEMENT_REWARDS_SCHEMA, CRITERIA_SCHEMA, check_criteria, validate_json
 
 
@@ -75,8 +76,10 @@ class Product(models.Model):
         return f"{self.name} ({self.sku})"
 
     def clean(self) -> None:
-        if not isinstance(self.tags, list) or not all(isinstance(t, str) for t in self.tags):
-            raise ValidationError({"tags": ['Tags are a list of strings, e.g. ["focus", "new"].']})
+        if not isinstance(self.tags, list) or not all(isinstance(t, str) and len(t) <= 100 for t in self.tags):
+            raise ValidationError(
+                {"tags": ['Tags are a list of short strings (up to 100 characters), e.g. ["focus", "new"].']}
+            )
 
 
 class RewardItem(models.Model):
@@ -106,7 +109,10 @@ class RewardItem(models.Model):
 
 
 class Wallet(models.Model):
-    """A person's gems: the balance and the lifetime earned, derived from the ledger."""
+    """A member's gems: the balance and the lifetime earned, derived from the ledger.
+
+    Only loyalty members hold one: a database trigger refuses a wallet for a staff account.
+    """
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="wallet")
     balance = models.IntegerField(default=0)
@@ -122,6 +128,21 @@ class Wallet(models.Model):
             models.CheckConstraint(condition=Q(lifetime_earned__gte=0), name="rewards_wallet_lifetime_gte_0"),
         ]
         permissions = [("adjust_wallet", "Can adjust a wallet's balance (through a ledger entry)")]
+        triggers = [
+            # Staff are not loyalty members: no wallet (so no gems, ranks or achievements) for them.
+            pgtrigger.Trigger(
+                name="members_only",
+                operation=pgtrigger.Insert | pgtrigger.UpdateOf("user_id"),
+                when=pgtrigger.Before,
+                func=f"""
+                    IF EXISTS (SELECT 1 FROM {PEOPLE_TABLE} WHERE id = NEW.user_id AND is_staff) THEN
+                        RAISE EXCEPTION 'person % is staff: staff accounts hold no wallet', NEW.user_id
+                            USING ERRCODE = 'check_violation';
+                    END IF;
+                    RETURN NEW;
+                """,  # noqa: S608 (the people table's name is a constant)
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} — {self.balance} gems"

@@ -6,10 +6,12 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db.models import Count, F, FilteredRelation, Q, QuerySet, Sum
+from django.urls import reverse
 from django.utils import timezone
 
-from rewards import services
+from accounts import selectors as accounts_selectors
 from rewards.models import (
     AchievementConfig,
     Goal,
@@ -17,7 +19,10 @@ from rewards.models import (
     Product,
     Rank,
     Referral,
+    ReferralCode,
+    RewardItem,
     UserAchievement,
+    Wallet,
     WishlistItem,
 )
 
@@ -71,9 +76,19 @@ def rank_ladders(*, lifetime: int) -> list[dict[str, Any]]:
     return result
 
 
+def wallet_of(*, user: User) -> Wallet:
+    """The member's wallet, or an unsaved empty one (balance 0) when they have none yet: a read writes nothing."""
+    wallet = Wallet.objects.filter(user=user).first()
+    if wallet is None:
+        wallet = Wallet(user=user, balance=0, lifetime_earned=0, created_at=None, updated_at=None)
+    return wallet
+
+
 def wallet_summary(*, user: User) -> dict[str, Any]:
-    wallet = services.wallet_get_or_create(user=user)
-    return {"wallet": wallet, "ranks": rank_ladders(lifetime=wallet.lifetime_earned)}
+    """Balance, lifetime earned and the rank ladders; no ranks for a person without a wallet."""
+    wallet = wallet_of(user=user)
+    ranks = rank_ladders(lifetime=wallet.lifetime_earned) if wallet.pk else []
+    return {"wallet": wallet, "ranks": ranks}
 
 
 def achievements_for(*, user: User) -> QuerySet[AchievementConfig]:
@@ -119,20 +134,70 @@ def referrals_for(*, user: User) -> QuerySet[Referral]:
     return Referral.objects.filter(referrer=user).order_by("-created_at", "-id")
 
 
-def dashboard_context(*, user: User, request) -> dict[str, Any]:
-    """The ``/account/`` panel: balance, ranks, achievements, wishlist, goals, ledger, referrals."""
+def referral_code_of(*, user: User) -> ReferralCode | None:
+    """The member's active referral code (None when they have none: reads never make one)."""
+    return ReferralCode.objects.filter(user=user, is_active=True).first()
+
+
+def referral_link(*, code: ReferralCode) -> str:
+    return settings.SITE_URL + reverse("referral-landing", args=[code.code])
+
+
+def referral_code_valid(code: str) -> bool:
+    return ReferralCode.objects.filter(code=code[:50], is_active=True).exists()
+
+
+def member_referral_summary(*, user: User) -> dict[str, Any]:
+    """The member's code and link (None without a code) and their referrals' results."""
+    code = referral_code_of(user=user)
+    counts = Referral.objects.filter(referrer=user).aggregate(
+        pending=Count("id", filter=Q(status=Referral.Status.PENDING)),
+        converted=Count("id", filter=Q(status=Referral.Status.CONVERTED)),
+        expired=Count("id", filter=Q(status=Referral.Status.EXPIRED)),
+        gems=Sum("points_awarded_to_referrer", default=0),
+    )
+    return {"code": code.code if code else None, "link": referral_link(code=code) if code else None, **counts}
+
+
+def dashboard_context(*, user: User, **page: Any) -> dict[str, Any]:
+    """The ``/account/`` panel: balance, ranks, achievements, wishlist, goals, ledger, referrals.
+
+    Staff are not loyalty members: their panel is empty (``member`` is False). ``page``
+    holds what the account page passes every panel (its request); none of it is used.
+    """
+    if not accounts_selectors.is_member(user):
+        return {"member": False}
     summary = wallet_summary(user=user)
     balance = summary["wallet"].balance
     achievements = list(achievements_for(user=user)[:12])
     goals = list(goals_for(user=user).filter(is_active=True)[:5])
     return {
+        "member": True,
         **summary,
         "achievements": [{"config": a, "percent": achievement_percent(a)} for a in achievements],
         "goals": [{"goal": g, **goal_progress(g, balance=balance)} for g in goals],
         "wishlist": list(wishlist_for(user=user)[:6]),
         "entries": list(ledger_for(user=user)[:5]),
-        "referrals": services.member_referral_summary(user=user),
+        "referrals": member_referral_summary(user=user),
     }
+
+
+def catalog_products() -> QuerySet[Product]:
+    """Active products of active brands, for members."""
+    return (
+        Product.objects.filter(is_active=True, brand__is_active=True)
+        .select_related("brand")
+        .order_by("brand__name", "name", "id")
+    )
+
+
+def catalog_reward_items() -> QuerySet[RewardItem]:
+    """Active reward items of active brands, for members."""
+    return RewardItem.objects.filter(is_active=True, brand__is_active=True).select_related("brand")
+
+
+def wished_product_ids(*, user: User) -> set[int]:
+    return set(WishlistItem.objects.filter(user=user).values_list("product_id", flat=True))
 
 
 def gems_this_week() -> dict[str, Any]:

@@ -1,14 +1,18 @@
-"""Domain signals published by ``rewards`` (receivers run inside the sender's transaction)."""
+"""Domain signals published by ``rewards`` (receivers run inside the sender's transaction).
+
+Every signal also carries ``context``: the ``focusedroom.context.RequestContext`` of the act
+(who, from where, through which door), or None.
+"""
 
 from django.dispatch import Signal
 
-# kwargs: entry (the ledger entry), user
+# kwargs: entry (the ledger entry), user, context
 gems_credited = Signal()
-# kwargs: referral, referrer, referee, request (or None)
+# kwargs: referral, referrer, referee, context
 referral_converted = Signal()
-# kwargs: user, brand, old_rank (or None), new_rank (or None)
+# kwargs: user, brand, old_rank (or None), new_rank (or None), context
 rank_changed = Signal()
-# kwargs: user, achievement (the person's achievement row), config
+# kwargs: user, achievement (the person's achievement row), config, context
 achievement_unlocked = Signal()
-# kwargs: user, product, points_awarded, event
+# kwargs: user, product, points_awarded, event, context
 product_scanned = Signal()

@@ -14,4 +14,5 @@ urlpatterns = [
     path("account/gems/wishlist/<int:product_id>/add/", views.wishlist_add, name="rewards-wishlist-add"),
     path("account/gems/wishlist/<int:item_id>/remove/", views.wishlist_remove, name="rewards-wishlist-remove"),
     path("account/gems/goals/new/", views.goal_new, name="rewards-goal-new"),
+    path("account/gems/referral-code/", views.referral_code, name="rewards-referral-code"),
 ]

@@ -1,31 +1,51 @@
-"""Member pages of the rewards app (under ``/account/gems/``) and the referral link ``/r/<code>/``."""
+"""Member pages of the rewards app (under ``/account/gems/``) and the referral link ``/r/<code>/``.
+
+The pages are for loyalty members: staff get a 404. A GET writes nothing: a member
+without a wallet yet sees an empty one.
+"""
 
 from __future__ import annotations
 
+import functools
 import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.selectors import is_member
 from focusedroom.context import REFERRAL_COOKIE, REFERRAL_COOKIE_MAX_AGE, RequestContext
 from focusedroom.errors import ApplicationError
-from focusedroom.forms import add_service_errors
+from focusedroom.forms import add_service_errors, error_message
 from rewards import selectors, services
 from rewards.forms import GoalForm, ScanForm
-from rewards.models import Product, ReferralCode, RewardItem, WishlistItem
+from rewards.models import Product, RewardItem, WishlistItem
 
 REFERRAL_LANDING = "/big-five/"
+
+
+def member_required(view):
+    """Signed-in loyalty members only: staff accounts hold no gems (404)."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not is_member(request.user):
+            raise Http404("Staff accounts are not loyalty members.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 @require_GET
 def referral_landing(request, code: str):
     """Remember a valid referral code for 30 days and go to the Big Five test."""
     response = redirect(REFERRAL_LANDING)
-    if ReferralCode.objects.filter(code=code[:50], is_active=True).exists():
+    if selectors.referral_code_valid(code):
         response.set_cookie(
             REFERRAL_COOKIE,
             code[:50],
@@ -37,16 +57,16 @@ def referral_landing(request, code: str):
     return response
 
 
-@login_required
+@member_required
 @require_GET
 def history(request):
     """The member's ledger, paginated, with reasons in words."""
     page = Paginator(selectors.ledger_for(user=request.user), 25).get_page(request.GET.get("page"))
-    wallet = services.wallet_get_or_create(user=request.user)
+    wallet = selectors.wallet_of(user=request.user)
     return render(request, "rewards/history.html", {"page": page, "wallet": wallet})
 
 
-@login_required
+@member_required
 @require_POST
 def daily_claim(request):
     reward, created = services.daily_reward_claim(user=request.user, context=RequestContext.from_request(request))
@@ -57,7 +77,7 @@ def daily_claim(request):
     return redirect("account")
 
 
-@login_required
+@member_required
 @require_http_methods(["GET", "POST"])
 def scan(request):
     form = ScanForm(request.POST or None, initial={"brand": "focusedroom"})
@@ -82,46 +102,41 @@ def scan(request):
     return render(request, "rewards/scan.html", {"form": form}, status=400 if form.errors else 200)
 
 
-@login_required
+@member_required
 @require_GET
 def catalog(request):
-    products = Paginator(
-        Product.objects.filter(is_active=True, brand__is_active=True)
-        .select_related("brand")
-        .order_by("brand__name", "name", "id"),
-        24,
-    ).get_page(request.GET.get("page"))
-    wished = set(WishlistItem.objects.filter(user=request.user).values_list("product_id", flat=True))
-    items = RewardItem.objects.filter(is_active=True, brand__is_active=True).select_related("brand")[:50]
-    wallet = services.wallet_get_or_create(user=request.user)
+    products = Paginator(selectors.catalog_products(), 24).get_page(request.GET.get("page"))
+    wished = selectors.wished_product_ids(user=request.user)
+    items = selectors.catalog_reward_items()[:50]
+    wallet = selectors.wallet_of(user=request.user)
     # One key per rendered form: a double submit redeems once.
     context = {"products": products, "wished": wished, "items": items, "wallet": wallet, "form_key": uuid.uuid4().hex}
     return render(request, "rewards/catalog.html", context)
 
 
-@login_required
+@member_required
 @require_POST
 def wishlist_add(request, product_id: int):
     product = get_object_or_404(Product, pk=product_id, is_active=True)
     try:
         services.wishlist_add(user=request.user, product=product, context=RequestContext.from_request(request))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    except (ValidationError, ApplicationError) as exc:
+        messages.error(request, error_message(exc))
     else:
         messages.success(request, f"{product.name} is on your wishlist.")
     return redirect(request.POST.get("next") if request.POST.get("next") == "account" else "rewards-catalog")
 
 
-@login_required
+@member_required
 @require_POST
 def wishlist_remove(request, item_id: int):
     item = get_object_or_404(WishlistItem, pk=item_id, user=request.user)
-    services.wishlist_remove(user=request.user, item=item)
+    services.wishlist_remove(user=request.user, item=item, context=RequestContext.from_request(request))
     messages.success(request, "Removed from your wishlist.")
     return redirect("account")
 
 
-@login_required
+@member_required
 @require_POST
 def redeem(request):
     product = reward_item = None
@@ -137,25 +152,32 @@ def redeem(request):
             idempotency_key=request.POST.get("idempotency_key", "")[:100],
             context=RequestContext.from_request(request),
         )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
+    except (ValidationError, ApplicationError) as exc:
+        messages.error(request, error_message(exc))
     else:
         messages.success(request, f"You redeemed {redemption.target_name} for {redemption.cost} gems.")
     return redirect("rewards-catalog")
 
 
-@login_required
+@member_required
 @require_http_methods(["GET", "POST"])
 def goal_new(request):
     form = GoalForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.goal_create(user=request.user, **form.cleaned_data)
+            services.goal_create(user=request.user, **form.cleaned_data, context=RequestContext.from_request(request))
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, "Your goal is set.")
             return redirect("account")
     return render(request, "rewards/goal_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@member_required
+@require_POST
+def referral_code(request):
+    """Make the member's referral link when they have none (members get one when they join)."""
+    services.referral_code_ensure(user=request.user, context=RequestContext.from_request(request))
+    messages.success(request, "Your referral link is ready: share it with your friends.")
+    return redirect("account")

@@ -41,7 +41,9 @@ class TestPeople:
     def test_identified_person_is_identified_and_synced_to_kit_when_eligible(self, opted_in, opted_out):
         accounts_signals.person_identified.send(sender=User, user=opted_in, created=True)
         accounts_signals.person_identified.send(sender=User, user=opted_out, created=True)
+        # A new member's welcome credit is announced too (a marketing event: consent applies).
         assert rows(opted_in) == [
+            ("customerio", "event", "gems_earned", True),
             ("customerio", "identify", "identify", False),
             ("kit", "subscriber_upsert", "subscriber_upsert", True),
         ]

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from accounts import selectors as accounts_selectors
@@ -20,33 +19,11 @@ from rewards.models import (
 )
 
 # ------------------------------------------------------------------------- catalogue
+# Staff writes: these serializers only shape the input; the catalogue services validate
+# (``services.catalogue_validate``) and save.
 
 
-class ModelRulesMixin:
-    """Run the model's own validation (field rules, ``clean()``, unique and check constraints)
-    so a staff write gets a 400 with field messages instead of a database error."""
-
-    def validate(self, attrs):
-        attrs = super().validate(attrs)
-        model = self.Meta.model
-        instance = (
-            model(**{f.attname: getattr(self.instance, f.attname) for f in model._meta.concrete_fields})
-            if (self.instance is not None)
-            else model()
-        )
-        for field, value in attrs.items():
-            setattr(instance, field, value)
-        try:
-            instance.full_clean()
-        except DjangoValidationError as exc:
-            errors = exc.message_dict
-            if "__all__" in errors:
-                errors["non_field_errors"] = errors.pop("__all__")
-            raise serializers.ValidationError(errors) from None
-        return attrs
-
-
-class ProductSerializer(ModelRulesMixin, serializers.ModelSerializer):
+class ProductSerializer(serializers.ModelSerializer):
     brand = serializers.SlugRelatedField(slug_field="slug", queryset=accounts_selectors.brands(active_only=False))
 
     class Meta:
@@ -77,13 +54,8 @@ class ProductSerializer(ModelRulesMixin, serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
         validators: list = []
 
-    def validate_tags(self, value):
-        if not isinstance(value, list) or not all(isinstance(t, str) and len(t) <= 100 for t in value):
-            raise serializers.ValidationError("Tags are a list of short strings.")
-        return value
 
-
-class RewardItemSerializer(ModelRulesMixin, serializers.ModelSerializer):
+class RewardItemSerializer(serializers.ModelSerializer):
     brand = serializers.SlugRelatedField(slug_field="slug", queryset=accounts_selectors.brands(active_only=False))
 
     class Meta:
@@ -93,9 +65,8 @@ class RewardItemSerializer(ModelRulesMixin, serializers.ModelSerializer):
         validators: list = []
 
 
-class RankSerializer(ModelRulesMixin, serializers.ModelSerializer):
+class RankSerializer(serializers.ModelSerializer):
     brand = serializers.SlugRelatedField(slug_field="slug", queryset=accounts_selectors.brands(active_only=False))
-    point_multiplier = serializers.DecimalField(max_digits=3, decimal_places=2, min_value=1, max_value=5)
 
     class Meta:
         model = Rank
@@ -115,7 +86,7 @@ class RankSerializer(ModelRulesMixin, serializers.ModelSerializer):
         validators: list = []
 
 
-class AchievementConfigSerializer(ModelRulesMixin, serializers.ModelSerializer):
+class AchievementConfigSerializer(serializers.ModelSerializer):
     brand = serializers.SlugRelatedField(
         slug_field="slug", queryset=accounts_selectors.brands(active_only=False), allow_null=True, required=False
     )
@@ -138,7 +109,7 @@ class AchievementConfigSerializer(ModelRulesMixin, serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
-        validators: list = []  # the model's rules (JSON Schemas, unique key per brand) run in validate()
+        validators: list = []
 
 
 # ---------------------------------------------------------------------------- ledger
@@ -155,8 +126,8 @@ class RankLadderSerializer(serializers.Serializer):
 
 
 class ReferralSummarySerializer(serializers.Serializer):
-    code = serializers.CharField()
-    link = serializers.URLField()
+    code = serializers.CharField(allow_null=True, help_text="Empty when the member has no code yet.")
+    link = serializers.URLField(allow_null=True)
     pending = serializers.IntegerField()
     converted = serializers.IntegerField()
     expired = serializers.IntegerField()
@@ -166,7 +137,9 @@ class ReferralSummarySerializer(serializers.Serializer):
 class WalletSerializer(serializers.Serializer):
     balance = serializers.IntegerField(source="wallet.balance")
     lifetime_earned = serializers.IntegerField(source="wallet.lifetime_earned")
-    updated_at = serializers.DateTimeField(source="wallet.updated_at")
+    updated_at = serializers.DateTimeField(
+        source="wallet.updated_at", allow_null=True, help_text="Empty while the member has no wallet yet."
+    )
     ranks = RankLadderSerializer(many=True)
     referral = ReferralSummarySerializer()
 
@@ -312,11 +285,6 @@ class ScanInputSerializer(serializers.Serializer):
     brand = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     qr = serializers.CharField(max_length=400, required=False, allow_blank=True, default="")
 
-    def validate(self, attrs):
-        if not attrs["sku"] and not attrs["qr"]:
-            raise serializers.ValidationError({"sku": ["Give the product's SKU (or a QR code payload in qr)."]})
-        return attrs
-
 
 class ScanSerializer(serializers.ModelSerializer):
     product = ProductBriefSerializer(read_only=True)
@@ -334,11 +302,6 @@ class RedemptionInputSerializer(serializers.Serializer):
     reward_item = serializers.PrimaryKeyRelatedField(
         queryset=RewardItem.objects.select_related("brand"), required=False, allow_null=True
     )
-
-    def validate(self, attrs):
-        if (attrs.get("product") is None) == (attrs.get("reward_item") is None):
-            raise serializers.ValidationError({"non_field_errors": ["Choose either a product or a reward_item."]})
-        return attrs
 
 
 class RedemptionSerializer(serializers.ModelSerializer):

@@ -19,5 +19,6 @@ urlpatterns = [
     path("me/daily-reward/", views.DailyRewardView.as_view(), name="my-daily-reward"),
     path("me/achievements/", views.MyAchievementsView.as_view(), name="my-achievements"),
     path("me/referrals/", views.ReferralsView.as_view(), name="my-referrals"),
+    path("me/referral-code/", views.ReferralCodeView.as_view(), name="my-referral-code"),
     *router.urls,
 ]

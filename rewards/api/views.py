@@ -1,7 +1,10 @@
 """Rewards API: the member's own gems (``/me/…``), scans and redemptions, staff configuration.
 
 A member only ever sees their own records: every member queryset is filtered by
-``request.user`` and another member's id answers 404.
+``request.user`` and another member's id answers 404. A GET writes nothing: a member
+without a wallet yet reads an empty one. Staff are not loyalty members: their ``/me/``
+lists are empty, ``me/wallet/`` answers 404 and the services refuse their writes.
+Staff writes of the catalogue go through the catalogue services.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.selectors import is_member
 from focusedroom.api.pagination import CursorPagination
 from focusedroom.api.permissions import StaffModelPermissions
 from focusedroom.context import RequestContext
@@ -56,7 +60,7 @@ class OwnRecordsMixin:
     model = None
 
     def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
+        if getattr(self, "swagger_fake_view", False) or not is_member(self.request.user):
             return self.model.objects.none()
         return self.own_records(self.request.user)
 
@@ -66,16 +70,46 @@ def _is_catalog_staff(request, model) -> bool:
     return user.is_staff and user.has_perm(f"rewards.view_{model._meta.model_name}")
 
 
+def _context(request) -> RequestContext:
+    return RequestContext.from_request(request, source="api")
+
+
+class ServiceWritesMixin:
+    """Staff create, update and delete through the catalogue services (``<service>_create`` …);
+    the serializer only shapes the input."""
+
+    service = ""  # e.g. "product": services.product_create / product_update / product_delete
+    instance_kwarg = ""
+
+    def _service(self, verb: str):
+        return getattr(services, f"{self.service}_{verb}")
+
+    def perform_create(self, serializer):
+        serializer.instance = self._service("create")(data=serializer.validated_data, context=_context(self.request))
+
+    def perform_update(self, serializer):
+        serializer.instance = self._service("update")(
+            **{self.instance_kwarg: serializer.instance},
+            data=serializer.validated_data,
+            context=_context(self.request),
+        )
+
+    def perform_destroy(self, instance):
+        self._service("delete")(**{self.instance_kwarg: instance}, context=_context(self.request))
+
+
 # ----------------------------------------------------------------------- member API
 
 
 class WalletView(APIView):
-    """The member's balance, lifetime earned, rank per brand and referral link."""
+    """The member's balance, lifetime earned, rank per brand and referral link (404 for staff)."""
 
     @extend_schema(responses=s.WalletSerializer)
     def get(self, request):
+        if not is_member(request.user):
+            raise NotFound("Staff accounts are not loyalty members: they have no wallet.")
         summary = selectors.wallet_summary(user=request.user)
-        summary["referral"] = services.member_referral_summary(user=request.user)
+        summary["referral"] = selectors.member_referral_summary(user=request.user)
         return Response(s.WalletSerializer(summary).data)
 
 
@@ -102,9 +136,7 @@ class DailyRewardView(APIView):
     )
     @idempotent
     def post(self, request):
-        reward, created = services.daily_reward_claim(
-            user=request.user, context=RequestContext.from_request(request, source="api")
-        )
+        reward, created = services.daily_reward_claim(user=request.user, context=_context(request))
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(s.DailyRewardSerializer(reward).data, status=code)
 
@@ -142,13 +174,13 @@ class WishlistViewSet(OwnRecordsMixin, mixins.ListModelMixin, mixins.DestroyMode
         item, created = services.wishlist_add(
             user=request.user,
             product=data.validated_data["product"],
-            context=RequestContext.from_request(request, source="api"),
+            context=_context(request),
         )
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(s.WishlistItemSerializer(item).data, status=code)
 
     def perform_destroy(self, instance):
-        services.wishlist_remove(user=self.request.user, item=instance)
+        services.wishlist_remove(user=self.request.user, item=instance, context=_context(self.request))
 
 
 class GoalViewSet(
@@ -170,14 +202,14 @@ class GoalViewSet(
     def get_serializer_context(self):
         context = super().get_serializer_context()
         if getattr(self.request, "user", None) and self.request.user.is_authenticated:
-            context["balance"] = services.wallet_get_or_create(user=self.request.user).balance
+            context["balance"] = selectors.wallet_of(user=self.request.user).balance
         return context
 
     @extend_schema(request=s.GoalCreateSerializer, responses={201: s.GoalSerializer})
     def create(self, request):
         data = s.GoalCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        goal = services.goal_create(user=request.user, **data.validated_data)
+        goal = services.goal_create(user=request.user, **data.validated_data, context=_context(request))
         return Response(s.GoalSerializer(goal, context=self.get_serializer_context()).data, status=201)
 
     @extend_schema(request=s.GoalUpdateSerializer, responses=s.GoalSerializer)
@@ -185,11 +217,11 @@ class GoalViewSet(
         goal = self.get_object()
         data = s.GoalUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        goal = services.goal_update(goal=goal, data=data.validated_data)
+        goal = services.goal_update(goal=goal, data=data.validated_data, context=_context(request))
         return Response(s.GoalSerializer(goal, context=self.get_serializer_context()).data)
 
     def perform_destroy(self, instance):
-        services.goal_delete(goal=instance)
+        services.goal_delete(goal=instance, context=_context(self.request))
 
 
 class ReferralsView(OwnRecordsMixin, generics.ListAPIView):
@@ -205,8 +237,20 @@ class ReferralsView(OwnRecordsMixin, generics.ListAPIView):
 
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)
-        response.data["summary"] = s.ReferralSummarySerializer(services.member_referral_summary(user=request.user)).data
+        summary = selectors.member_referral_summary(user=request.user) if is_member(request.user) else None
+        response.data["summary"] = s.ReferralSummarySerializer(summary).data if summary else None
         return response
+
+
+class ReferralCodeView(APIView):
+    """Make the member's referral code when they have none: 201 when made, 200 when they had one."""
+
+    @extend_schema(request=None, responses={200: s.ReferralSummarySerializer, 201: s.ReferralSummarySerializer})
+    def post(self, request):
+        _, created = services.referral_code_ensure(user=request.user, context=_context(request))
+        summary = selectors.member_referral_summary(user=request.user)
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(s.ReferralSummarySerializer(summary).data, status=code)
 
 
 class ScanViewSet(OwnRecordsMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -230,9 +274,7 @@ class ScanViewSet(OwnRecordsMixin, mixins.ListModelMixin, viewsets.GenericViewSe
     def create(self, request):
         data = s.ScanInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        scan, created = services.product_scan(
-            user=request.user, **data.validated_data, context=RequestContext.from_request(request, source="api")
-        )
+        scan, created = services.product_scan(user=request.user, **data.validated_data, context=_context(request))
         body = s.ScanSerializer(scan).data
         if not created:
             body["detail"] = "Already scanned today: gems are awarded once per product and day."
@@ -263,7 +305,7 @@ class RedemptionViewSet(OwnRecordsMixin, mixins.ListModelMixin, mixins.RetrieveM
             product=data.validated_data.get("product"),
             reward_item=data.validated_data.get("reward_item"),
             idempotency_key=request.headers.get(HEADER, "").strip(),
-            context=RequestContext.from_request(request, source="api"),
+            context=_context(request),
         )
         return Response(s.RedemptionSerializer(redemption).data, status=status.HTTP_201_CREATED)
 
@@ -282,7 +324,7 @@ class RedemptionViewSet(OwnRecordsMixin, mixins.ListModelMixin, mixins.RetrieveM
         data = s.ReverseInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         redemption = services.redemption_reverse(
-            redemption=redemption, actor=user, reason=data.validated_data["reason"]
+            redemption=redemption, actor=user, reason=data.validated_data["reason"], context=_context(request)
         )
         return Response(s.RedemptionSerializer(redemption).data)
 
@@ -290,9 +332,10 @@ class RedemptionViewSet(OwnRecordsMixin, mixins.ListModelMixin, mixins.RetrieveM
 # ------------------------------------------------------------------------ staff API
 
 
-class ProductViewSet(viewsets.ModelViewSet):
+class ProductViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
     """Products of the brands. Members read active products; staff with model permissions manage them."""
 
+    service = instance_kwarg = "product"
     serializer_class = s.ProductSerializer
     permission_classes = [CatalogPermission]
     filterset_fields = ["brand__slug", "is_active", "is_featured", "sku"]
@@ -305,9 +348,10 @@ class ProductViewSet(viewsets.ModelViewSet):
         return qs
 
 
-class RewardItemViewSet(viewsets.ModelViewSet):
+class RewardItemViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
     """Reward items to spend gems on. Members read active ones; staff manage them."""
 
+    service = instance_kwarg = "reward_item"
     serializer_class = s.RewardItemSerializer
     permission_classes = [CatalogPermission]
     filterset_fields = ["brand__slug", "is_active"]
@@ -319,18 +363,20 @@ class RewardItemViewSet(viewsets.ModelViewSet):
         return qs
 
 
-class RankViewSet(viewsets.ModelViewSet):
+class RankViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
     """Staff: ranks of each brand (after changes run ``manage.py recompute_ranks``)."""
 
+    service = instance_kwarg = "rank"
     queryset = Rank.objects.select_related("brand").order_by("brand__name", "points_required", "id")
     serializer_class = s.RankSerializer
     permission_classes = [StaffModelPermissions]
     filterset_fields = ["brand__slug", "is_active"]
 
 
-class AchievementConfigViewSet(viewsets.ModelViewSet):
+class AchievementConfigViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
     """Staff: achievement configurations (criteria validated by JSON Schema)."""
 
+    service, instance_kwarg = "achievement_config", "config"
     queryset = AchievementConfig.objects.select_related("brand").order_by("brand__name", "name", "id")
     serializer_class = s.AchievementConfigSerializer
     permission_classes = [StaffModelPermissions]

@@ -43,7 +43,7 @@ def test_ledger_and_wallets_are_read_only_in_the_console(client, superuser, make
 @pytest.mark.django_db
 def test_support_adjusts_a_balance_through_the_intermediate_form(client, support, make_member):
     member = make_member()
-    wallet = services.wallet_get_or_create(user=member)
+    wallet = services.member_enrol(user=member)
     client.force_login(support)
     url = reverse("admin:rewards_wallet_changelist")
     form = client.post(url, {"action": "adjust_balance", "_selected_action": [wallet.pk]})
@@ -85,7 +85,7 @@ def test_marketing_cannot_adjust_balances(client, make_member):
     sync_roles()
     marketer = StaffFactory()
     marketer.groups.add(Group.objects.get(name="Marketing"))
-    wallet = services.wallet_get_or_create(user=make_member())
+    wallet = services.member_enrol(user=make_member())
     client.force_login(marketer)
     page = client.get(reverse("admin:rewards_wallet_changelist"))
     assert page.status_code == 200 and b"adjust_balance" not in page.content
@@ -191,7 +191,7 @@ def test_changelists_have_query_budgets(
             services.product_scan(user=m, sku=product.sku)
             services.redemption_create(user=m, product=product)
             services.daily_reward_claim(user=m)
-            services.referral_create_pending(referee=make_member(), code=services.referral_code_for(user=m).code)
+            services.referral_create_pending(referee=make_member(), code=services.referral_code_ensure(user=m)[0].code)
             services.rewards_audit()
 
     grow(2)

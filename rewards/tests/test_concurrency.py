@@ -13,7 +13,7 @@ from rewards.models import EngagementReward, IdempotencyRecord, LedgerEntry, Wal
 @pytest.mark.django_db(transaction=True)
 def test_fifty_parallel_debits_of_10_from_100_leave_ten_successes_and_zero(make_member):
     member = make_member()
-    services.wallet_get_or_create(user=member)
+    services.member_enrol(user=member)
     results, errors = run_in_parallel(
         50,
         lambda i: services.gems_debit(
@@ -76,7 +76,7 @@ def test_parallel_daily_claims_award_once(make_member):
 @pytest.mark.django_db(transaction=True)
 def test_parallel_first_wallet_access_gives_one_welcome_credit(make_member):
     member = make_member()
-    results, errors = run_in_parallel(10, lambda i: services.wallet_get_or_create(user=member).pk)
+    results, errors = run_in_parallel(10, lambda i: services.member_enrol(user=member).pk)
     assert errors == [] and len(set(results)) == 1
     assert LedgerEntry.objects.filter(reason="welcome").count() == 1
     assert Wallet.objects.get(user=member).balance == 100

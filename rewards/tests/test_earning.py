@@ -7,6 +7,7 @@ import zoneinfo
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts import signals as accounts_signals
@@ -33,18 +34,18 @@ def test_daily_reward_day_is_the_calendar_day_in_the_members_time_zone(make_memb
     # 2026-03-01 11:30 UTC is already 2 March in Auckland (UTC+13).
     now = dt.datetime(2026, 3, 1, 11, 30, tzinfo=dt.UTC)
     assert services.local_date(member, now=now) == dt.date(2026, 3, 2)
-    monkeypatch.setattr(services.timezone, "now", lambda: now)
+    monkeypatch.setattr(timezone, "now", lambda: now)
     reward, created = services.daily_reward_claim(user=member)
     assert created and reward.day == dt.date(2026, 3, 2)
     # 12:30 UTC the same UTC day is still 2 March there: no second reward.
-    monkeypatch.setattr(services.timezone, "now", lambda: now + dt.timedelta(hours=1))
+    monkeypatch.setattr(timezone, "now", lambda: now + dt.timedelta(hours=1))
     assert services.daily_reward_claim(user=member)[1] is False
     # 11:30 UTC the next day is 3 March there: a new day, streak 2.
-    monkeypatch.setattr(services.timezone, "now", lambda: now + dt.timedelta(days=1))
+    monkeypatch.setattr(timezone, "now", lambda: now + dt.timedelta(days=1))
     reward, created = services.daily_reward_claim(user=member)
     assert created and reward.day == dt.date(2026, 3, 3) and reward.streak == 2
     # A missed day resets the streak.
-    monkeypatch.setattr(services.timezone, "now", lambda: now + dt.timedelta(days=3))
+    monkeypatch.setattr(timezone, "now", lambda: now + dt.timedelta(days=3))
     reward, _ = services.daily_reward_claim(user=member)
     assert reward.streak == 1
 

@@ -14,11 +14,11 @@ from rewards.models import Goal, LedgerEntry, Referral, ReferralCode, WishlistIt
 @pytest.mark.django_db
 def test_export_contains_the_rewards_part_and_erase_keeps_the_ledger(make_member, product):
     referrer, member = make_member(), make_member()
-    services.referral_create_pending(referee=member, code=services.referral_code_for(user=referrer).code)
+    services.referral_create_pending(referee=member, code=services.referral_code_ensure(user=referrer)[0].code)
     services.product_scan(user=member, sku=product.sku)
     services.wishlist_add(user=member, product=product)
     services.goal_create(user=member, goal_name="Journal", target_points=1000)
-    services.referral_code_for(user=member)
+    services.referral_code_ensure(user=member)[0]
     exported = gdpr_services.person_export(user=member)
     part = exported["parts"]["rewards"]
     assert json.loads(json.dumps(part)) == part  # JSON-ready as it is

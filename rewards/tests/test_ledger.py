@@ -17,8 +17,8 @@ Reason = LedgerEntry.Reason
 @pytest.mark.django_db
 def test_a_new_wallet_starts_with_one_welcome_credit_of_100(make_member):
     member = make_member()
-    wallet = services.wallet_get_or_create(user=member)
-    services.wallet_get_or_create(user=member)
+    wallet = services.member_enrol(user=member)
+    services.member_enrol(user=member)
     wallet.refresh_from_db()
     assert (wallet.balance, wallet.lifetime_earned) == (100, 100)
     entries = list(LedgerEntry.objects.filter(wallet=wallet))
@@ -61,7 +61,7 @@ def test_a_key_used_on_another_wallet_is_refused(make_member):
 @pytest.mark.django_db
 def test_debit_larger_than_balance_is_refused_and_writes_nothing(make_member):
     member = make_member()
-    services.wallet_get_or_create(user=member)
+    services.member_enrol(user=member)
     before = LedgerEntry.objects.count()
     with pytest.raises(services.InsufficientGems) as info:
         services.gems_debit(user=member, amount=101, reason=Reason.REDEMPTION, idempotency_key="too-much")
@@ -80,14 +80,14 @@ def test_amount_must_be_a_positive_whole_number(make_member, amount):
 
 @pytest.mark.django_db
 def test_the_database_refuses_a_negative_balance(make_member):
-    wallet = services.wallet_get_or_create(user=make_member())
+    wallet = services.member_enrol(user=make_member())
     with pytest.raises(IntegrityError), transaction.atomic():
         Wallet.objects.filter(pk=wallet.pk).update(balance=-1)
 
 
 @pytest.mark.django_db
 def test_the_database_refuses_a_duplicate_idempotency_key_and_a_zero_amount(make_member):
-    wallet = services.wallet_get_or_create(user=make_member())
+    wallet = services.member_enrol(user=make_member())
     entry = wallet.entries.get()
     with pytest.raises(IntegrityError), transaction.atomic():
         LedgerEntry.objects.create(
@@ -109,7 +109,7 @@ def test_the_database_refuses_a_duplicate_idempotency_key_and_a_zero_amount(make
 
 @pytest.mark.django_db
 def test_ledger_entries_cannot_be_updated_or_deleted_in_the_model_or_the_database(make_member):
-    wallet = services.wallet_get_or_create(user=make_member())
+    wallet = services.member_enrol(user=make_member())
     entry = wallet.entries.get()
     with pytest.raises(ValidationError):
         entry.save()
@@ -165,7 +165,7 @@ def test_staff_adjustment_needs_the_permission_and_writes_an_entry(make_member, 
     from focusedroom.errors import PermissionDenied
 
     member = make_member()
-    wallet = services.wallet_get_or_create(user=member)
+    wallet = services.member_enrol(user=member)
     with pytest.raises(PermissionDenied):
         services.wallet_adjust(wallet=wallet, amount=10, reason="x", actor=staff_with_perms(), idempotency_key="a")
     staff = staff_with_perms("rewards.adjust_wallet")

@@ -68,6 +68,6 @@ def test_random_operations_keep_the_audit_clean_and_balances_non_negative(ops, m
     assert audit.differences == 0, audit.details
     assert not Wallet.objects.filter(balance__lt=0).exists()
     for member in members:
-        wallet = services.wallet_get_or_create(user=member)
+        wallet = services.member_enrol(user=member)
         signed = sum(e.signed_amount for e in wallet.entries.all())
         assert wallet.balance == signed

@@ -22,7 +22,7 @@ def test_rank_follows_lifetime_earned_not_balance_and_changes_are_events(make_me
     signals.rank_changed.connect(on_rank)
     try:
         member = make_member()
-        services.wallet_get_or_create(user=member)
+        services.member_enrol(user=member)
         assert MemberRank.objects.get(user=member).rank.key == "bronze"
         services.gems_debit(user=member, amount=100, reason="redemption", idempotency_key="spend")
         services.gems_credit(user=member, amount=400, reason="adjustment", idempotency_key="earn")
@@ -175,7 +175,7 @@ def test_wishlist_and_referral_and_custom_achievements(make_member, product):
     )
     member, friend = make_member(), make_member()
     services.wishlist_add(user=member, product=product)
-    services.referral_create_pending(referee=friend, code=services.referral_code_for(user=member).code)
+    services.referral_create_pending(referee=friend, code=services.referral_code_ensure(user=member)[0].code)
     services.referral_convert(referee=friend)
     services.achievements_evaluate(user=member, types=["custom"])
     done = set(

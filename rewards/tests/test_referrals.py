@@ -21,15 +21,15 @@ from rewards.models import LedgerEntry, Referral, Wallet
 @pytest.mark.django_db
 def test_referral_code_is_unique_and_unguessable(make_member):
     a, b = make_member(), make_member()
-    code_a = services.referral_code_for(user=a)
-    assert services.referral_code_for(user=a).pk == code_a.pk
-    assert code_a.code != services.referral_code_for(user=b).code
+    code_a = services.referral_code_ensure(user=a)[0]
+    assert services.referral_code_ensure(user=a)[0].pk == code_a.pk
+    assert code_a.code != services.referral_code_ensure(user=b)[0].code
     assert len(code_a.code) >= 11
 
 
 @pytest.mark.django_db
 def test_referral_link_sets_a_30_day_cookie_and_goes_to_the_test(client, make_member):
-    code = services.referral_code_for(user=make_member())
+    code = services.referral_code_ensure(user=make_member())[0]
     response = client.get(f"/r/{code.code}/")
     assert response.status_code == 302 and response["Location"] == "/big-five/"
     cookie = response.cookies["fr_ref"]
@@ -41,7 +41,7 @@ def test_referral_link_sets_a_30_day_cookie_and_goes_to_the_test(client, make_me
 @pytest.mark.django_db
 def test_sign_up_with_the_cookie_creates_a_pending_referral_that_converts_once_on_verification(client, make_member):
     referrer = make_member()
-    code = services.referral_code_for(user=referrer)
+    code = services.referral_code_ensure(user=referrer)[0]
     client.get(f"/r/{code.code}/")
     signup = client.get("/accounts/signup/")
     assert code.code in signup.content.decode()  # the form is pre-filled from the cookie
@@ -64,7 +64,7 @@ def test_sign_up_with_the_cookie_creates_a_pending_referral_that_converts_once_o
 @pytest.mark.django_db
 def test_person_identified_with_the_cookie_creates_a_pending_referral(rf, make_member):
     referrer = make_member()
-    code = services.referral_code_for(user=referrer)
+    code = services.referral_code_ensure(user=referrer)[0]
     request = rf.post("/big-five/")
     request.COOKIES["fr_ref"] = code.code
     context = RequestContext.from_request(request)
@@ -78,7 +78,7 @@ def test_person_identified_with_the_cookie_creates_a_pending_referral(rf, make_m
 @pytest.mark.django_db
 def test_self_referral_is_refused_for_the_same_person_or_the_same_mailbox(make_member):
     referrer = make_member(email="ana@example.com")
-    code = services.referral_code_for(user=referrer).code
+    code = services.referral_code_ensure(user=referrer)[0].code
     with pytest.raises(ValidationError, match="yourself"):
         services.referral_create_pending(referee=referrer, code=code)
     alias = make_member(email="ana+second@example.com")
@@ -109,8 +109,8 @@ def test_a_bad_code_at_sign_up_never_blocks_the_sign_up(client):
 @pytest.mark.django_db
 def test_one_referral_per_new_person_in_the_database(make_member):
     a, b, new = make_member(), make_member(), make_member()
-    first = services.referral_create_pending(referee=new, code=services.referral_code_for(user=a).code)
-    again = services.referral_create_pending(referee=new, code=services.referral_code_for(user=b).code)
+    first = services.referral_create_pending(referee=new, code=services.referral_code_ensure(user=a)[0].code)
+    again = services.referral_create_pending(referee=new, code=services.referral_code_ensure(user=b)[0].code)
     assert again.pk == first.pk and again.referrer == a
     with pytest.raises(IntegrityError), transaction.atomic():
         Referral.objects.create(
@@ -121,7 +121,7 @@ def test_one_referral_per_new_person_in_the_database(make_member):
 @pytest.mark.django_db
 def test_expired_referrals_never_convert_and_the_command_expires_them(make_member, capsys):
     referrer, late, on_time = make_member(), make_member(), make_member()
-    code = services.referral_code_for(user=referrer).code
+    code = services.referral_code_ensure(user=referrer)[0].code
     stale = services.referral_create_pending(referee=late, code=code)
     Referral.objects.filter(pk=stale.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     fresh = services.referral_create_pending(referee=on_time, code=code)
@@ -138,17 +138,19 @@ def test_expired_referrals_never_convert_and_the_command_expires_them(make_membe
 def test_a_claimed_account_already_verified_converts_at_once(make_member):
     referrer = make_member()
     verified = make_member(is_email_verified=True)
-    referral = services.referral_create_pending(referee=verified, code=services.referral_code_for(user=referrer).code)
+    referral = services.referral_create_pending(
+        referee=verified, code=services.referral_code_ensure(user=referrer)[0].code
+    )
     assert referral.status == "converted"
 
 
 @pytest.mark.django_db
 def test_my_referrals_api_lists_only_mine_with_the_summary(member_client, member, make_member):
-    code = services.referral_code_for(user=member).code
+    code = services.referral_code_ensure(user=member)[0].code
     for _ in range(3):
         services.referral_create_pending(referee=make_member(), code=code)
     other = make_member()
-    services.referral_create_pending(referee=make_member(), code=services.referral_code_for(user=other).code)
+    services.referral_create_pending(referee=make_member(), code=services.referral_code_ensure(user=other)[0].code)
     body = member_client.get("/api/v1/me/referrals/").json()
     assert body["count"] == 3 and body["summary"]["pending"] == 3 and body["summary"]["code"] == code
     assert body["summary"]["link"].endswith(f"/r/{code}/")

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from focusedroom.context import RequestContext
 from rewards import services
 from rewards.models import AchievementConfig
 
@@ -18,8 +19,9 @@ class Command(BaseCommand):
             configs = list(AchievementConfig.objects.filter(achievement_key=key))
             if not configs:
                 raise CommandError(f"No achievement with key {key!r}.")
+        context = RequestContext.system(source="command")
         for config in configs:
-            result = services.achievements_recompute(config=config)
+            result = services.achievements_recompute(config=config, context=context)
             label = config.achievement_key if config else "all achievements"
             self.stdout.write(f"{label}: {result['people']} people evaluated, {result['unlocked']} newly unlocked.")
         self.stdout.write(self.style.SUCCESS("Done."))
