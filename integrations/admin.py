@@ -1,14 +1,35 @@
-"""Operator console: outbox monitor, webhook log, AI profiles."""
+"""Operator console: outbox monitor, webhook log, AI profiles.
+
+Lists show what an operator acts on, with ages in words ("24 minutes ago", the exact time on
+hover); everything else is on the record's own page.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 
-from focusedroom.admin_tools import ReadOnlyAdmin, indexed_values_filter
+from focusedroom.admin_tools import ReadOnlyAdmin, humanize_age, indexed_values_filter
 from integrations import selectors, services
 from integrations.ai_profiles import CHURN_BANDS
 from integrations.models import AIProfile, OutboxMessage, WebhookLog
+
+
+def age(moment: datetime | None) -> str:
+    """ "24 minutes ago", with the exact time in a tooltip and in machine-readable form."""
+    if moment is None:
+        return "—"
+    return format_html(
+        '<time datetime="{}" title="{}">{} ago</time>',
+        moment.isoformat(),
+        date_format(timezone.localtime(moment), "DATETIME_FORMAT"),
+        humanize_age(timezone.now() - moment),
+    )
 
 
 @admin.register(OutboxMessage)
@@ -16,21 +37,8 @@ class OutboxMonitorAdmin(ReadOnlyAdmin):
     """The outbox monitor: health summary above the list, failed rows, a retry action."""
 
     change_list_template = "admin/integrations/outboxmessage/change_list.html"
-    list_display = (
-        "id",
-        "created_at",
-        "destination",
-        "action",
-        "event_name",
-        "user",
-        "brand",
-        "status",
-        "is_marketing",
-        "priority",
-        "attempt_count",
-        "waiting",
-        "short_error",
-    )
+    list_display = ("message", "user", "status", "queued", "attempt_count", "waiting", "short_error")
+    list_display_links = ("message",)
     list_filter = ("status", "destination", "action", "is_marketing")
     search_fields = ("event_name", "user__email")
     list_select_related = ("user", "brand")
@@ -47,11 +55,24 @@ class OutboxMonitorAdmin(ReadOnlyAdmin):
         self.message_user(request, f"{count} failed message(s) queued again.", messages.SUCCESS)
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "outbox": selectors.outbox_summary()}
+        summary = selectors.outbox_summary()
+        extra_context = {
+            **(extra_context or {}),
+            "outbox": summary,
+            "oldest_pending": humanize_age(summary.oldest_pending_age) if summary.oldest_pending_age else "",
+        }
         return super().changelist_view(request, extra_context=extra_context)
 
     def get_queryset(self, request):
         return selectors.with_delivery_readiness(super().get_queryset(request))
+
+    @admin.display(description="message", ordering="event_name")
+    def message(self, obj: OutboxMessage) -> str:
+        return f"{obj.get_destination_display()} {obj.action}: {obj.event_name}"
+
+    @admin.display(description="queued", ordering="created_at")
+    def queued(self, obj: OutboxMessage) -> str:
+        return age(obj.created_at)
 
     @admin.display(description="waiting")
     def waiting(self, obj: OutboxMessage) -> str:
@@ -59,26 +80,35 @@ class OutboxMonitorAdmin(ReadOnlyAdmin):
 
     @admin.display(description="last error")
     def short_error(self, obj: OutboxMessage) -> str:
-        return (obj.last_error[:120] + "…") if len(obj.last_error) > 120 else obj.last_error
+        return (obj.last_error[:80] + "…") if len(obj.last_error) > 80 else obj.last_error
 
 
 @admin.register(WebhookLog)
 class WebhookLogAdmin(ReadOnlyAdmin):
     list_display = (
-        "created_at",
+        "event_id",
+        "received",
         "source",
         "webhook_type",
-        "event_id",
         "user",
         "processed_successfully",
         "is_duplicate",
-        "error_message",
+        "short_error",
     )
     list_filter = ("source", indexed_values_filter("webhook_type"), "processed_successfully", "is_duplicate")
     search_fields = ("event_id", "user__email")
     list_select_related = ("user",)
     raw_id_fields = ("user",)
     date_hierarchy = "created_at"
+
+    @admin.display(description="received", ordering="created_at")
+    def received(self, obj: WebhookLog) -> str:
+        return age(obj.created_at)
+
+    @admin.display(description="error")
+    def short_error(self, obj: WebhookLog) -> str:
+        text = obj.error_message or ""
+        return (text[:80] + "…") if len(text) > 80 else text
 
 
 class ChurnBandFilter(admin.SimpleListFilter):
@@ -105,11 +135,19 @@ class AIProfileAdmin(ReadOnlyAdmin):
         "predicted_lifetime_value",
         "recommended_segment",
         "next_best_action",
-        "calculated_at",
-        "last_synced_at",
+        "calculated",
+        "synced",
     )
     list_filter = (indexed_values_filter("recommended_segment"), ChurnBandFilter, "next_best_action")
     search_fields = ("user__email",)
     list_select_related = ("user",)
     raw_id_fields = ("user",)
     ordering = ("-churn_probability", "user_id")
+
+    @admin.display(description="calculated", ordering="calculated_at")
+    def calculated(self, obj: AIProfile) -> str:
+        return age(obj.calculated_at)
+
+    @admin.display(description="synced", ordering="last_synced_at")
+    def synced(self, obj: AIProfile) -> str:
+        return age(obj.last_synced_at)
