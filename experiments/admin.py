@@ -1,12 +1,18 @@
-"""Operator console for experiments: definitions, lifecycle actions and a results view.
+"""Operator console for experiments: definitions, the lifecycle as buttons, and a results view.
 
 Every write goes through ``experiments.services`` with a console ``RequestContext`` (the
 staff member is the actor), so a console edit is validated, audited and cached exactly
 like the same edit through the API. The forms only shape input; a service's refusal is
 shown on the form (``focusedroom.forms.add_service_errors``) or as a message.
+
+Variant weights are entered in percent (the service stores shares of 1) with a live total;
+positions follow the order of the rows. Start, Pause, Stop and Archive are buttons on the
+experiment's page, each behind a confirmation that says what happens.
 """
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
@@ -14,13 +20,19 @@ from django.contrib.admin.actions import delete_selected as django_delete_select
 from django.contrib.admin.utils import construct_change_message
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
-from django.core.validators import ProhibitNullCharactersValidator
+from django.core.validators import (
+    DecimalValidator,
+    MaxValueValidator,
+    MinValueValidator,
+    ProhibitNullCharactersValidator,
+)
 from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet, construct_instance
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from experiments import services
@@ -43,6 +55,7 @@ from focusedroom.forms import add_service_errors, error_message
 
 EXPERIMENT_FIELDS = tuple(sorted(services.EDITABLE_FIELDS))
 VARIANT_FIELDS = ("name", "weight", "is_control", "config_json", "description")
+CONFIG_EXAMPLE = '{"headline": "Discover your strengths"}'
 
 
 def console_context(request) -> RequestContext:
@@ -108,12 +121,77 @@ class ExperimentForm(ShapeOnlyForm):
     class Meta:
         model = Experiment
         fields = EXPERIMENT_FIELDS
+        widgets = {
+            "name": forms.TextInput(attrs={"class": "vTextField", "autocomplete": "off"}),
+            "description": forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"}),
+            "eligibility_rules": forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField fr-code"}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "key" in self.fields:
             self.fields["key"].required = False
             self.fields["key"].help_text = "Leave blank to build it from the name. " + self.fields["key"].help_text
+
+
+class ConfigJSONField(forms.JSONField):
+    """A variant's config: a JSON object; an empty box is ``{}`` (the page's defaults)."""
+
+    def prepare_value(self, value):
+        if value is None or value == {}:
+            return ""
+        return super().prepare_value(value)
+
+
+def percent(weight: Decimal | None) -> Decimal | None:
+    """A stored share of 1 as a percentage without trailing zeros (0.3333 -> 33.33)."""
+    if weight is None:
+        return None
+    value = (weight * 100).quantize(Decimal("0.01"))
+    return value.to_integral() if value == value.to_integral() else value.normalize()
+
+
+class VariantForm(ShapeOnlyForm):
+    """A variant row: its weight in percent of the covered traffic (stored as a share of 1)."""
+
+    weight_percent = forms.DecimalField(
+        label="weight (%)",
+        required=False,
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "max": "100", "class": "fr-weight"}),
+        help_text="Share of the covered traffic, in percent; the weights add up to 100.",
+    )
+
+    class Meta:
+        model = Variant
+        fields = ("name", "is_control", "config_json", "description")
+        field_classes = {"config_json": ConfigJSONField}
+        widgets = {
+            "name": forms.TextInput(attrs={"size": 18, "autocomplete": "off"}),
+            "description": forms.TextInput(attrs={"size": 28}),
+            "config_json": forms.Textarea(
+                attrs={"rows": 2, "cols": 34, "class": "fr-code", "placeholder": CONFIG_EXAMPLE, "spellcheck": "false"}
+            ),
+        }
+        help_texts = {"config_json": f"What the page shows, as a JSON object, e.g. {CONFIG_EXAMPLE}. Empty: defaults."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A percentage is a number from 0 to 100 with at most two decimals (a share of 1 has four).
+        self.fields["weight_percent"].validators = [
+            MinValueValidator(0),
+            MaxValueValidator(100),
+            DecimalValidator(max_digits=5, decimal_places=2),
+        ]
+        if self.instance.pk is not None:
+            self.fields["weight_percent"].initial = percent(self.instance.weight)
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        weight = self.cleaned_data.get("weight_percent")
+        if "weight_percent" in self.fields and weight is not None:
+            self.instance.weight = weight / 100
+        if "config_json" in self.fields and self.instance.config_json is None:
+            self.instance.config_json = {}
 
 
 class VariantFormSet(BaseInlineFormSet):
@@ -123,17 +201,28 @@ class VariantFormSet(BaseInlineFormSet):
 
 class VariantInline(admin.TabularInline):
     model = Variant
-    form = ShapeOnlyForm
+    form = VariantForm
     formset = VariantFormSet
+    template = "admin/experiments/experiment/variants_inline.html"
     extra = 0
-    fields = ("position", *VARIANT_FIELDS)
     ordering = ("position",)
 
     def _frozen(self, obj) -> bool:
         return obj is not None and obj.status != ExperimentStatus.DRAFT
 
+    def get_extra(self, request, obj=None, **kwargs):
+        return 2 if obj is None else 0  # a new experiment starts with a control and a challenger row
+
+    def get_fields(self, request, obj=None):
+        weight = "share" if self._frozen(obj) else "weight_percent"
+        return ("name", weight, "is_control", "config_json", "description")
+
     def get_readonly_fields(self, request, obj=None):
-        return ("position", "name", "weight", "is_control", "config_json") if self._frozen(obj) else ()
+        return ("name", "share", "is_control", "config_json") if self._frozen(obj) else ()
+
+    @admin.display(description="weight")
+    def share(self, obj) -> str:
+        return f"{percent(obj.weight)} %" if obj is not None and obj.weight is not None else "—"
 
     def has_add_permission(self, request, obj=None):
         return not self._frozen(obj) and super().has_add_permission(request, obj)
@@ -143,25 +232,23 @@ class VariantInline(admin.TabularInline):
 
 
 def variants_from(formset: VariantFormSet) -> list[dict] | None:
-    """The variants the inline asks for, in order (None when it was left unchanged).
+    """The variants the inline asks for, in the order of the rows (None when it was left unchanged).
 
-    Rows are ordered by position; a new row whose position was left alone comes after the
-    existing ones, in the order of the rows. Read-only columns (a started experiment's) keep
-    the stored values, so only the descriptions can differ there, which the service allows.
+    The service numbers the positions in that order: the existing variants first (as they are
+    stored), then the new rows. Read-only columns (a started experiment's) keep the stored
+    values, so only the descriptions can differ there, which the service allows.
     """
     if not formset.has_changed():
         return None
     existing = formset.initial_form_count()
-    after = max((form.instance.position for form in formset.forms[:existing]), default=-1) + 1
     kept = []
     for i, form in enumerate(formset.forms):
         if formset.can_delete and form.cleaned_data.get("DELETE"):
             continue
         if i >= existing and not form.has_changed():
             continue  # an empty extra row
-        placed = i < existing or "position" in form.changed_data
-        kept.append((form.instance.position if placed else after + i, i, form.instance))
-    return [{f: getattr(variant, f) for f in VARIANT_FIELDS} for _, _, variant in sorted(kept, key=lambda k: k[:2])]
+        kept.append(form.instance)
+    return [{f: getattr(variant, f) for f in VARIANT_FIELDS} for variant in kept]
 
 
 class AuditInline(admin.TabularInline):
@@ -181,6 +268,13 @@ class AuditInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
+
+
+def _messages_of(exc: ValidationError | ApplicationError) -> list[str]:
+    """A refusal as sentences (the variants' rows are already summed up under ``variants``)."""
+    if hasattr(exc, "error_dict"):
+        return [m for field, found in exc.message_dict.items() if not field.startswith("variants[") for m in found]
+    return [error_message(exc)]
 
 
 def _each(modeladmin, request, queryset, label: str, service, **kwargs) -> None:
@@ -207,10 +301,67 @@ def _lifecycle_action(action_name: str, label: str):
     return run
 
 
+# What each lifecycle button does, said before it is done: (button, past tense, question, consequences).
+LIFECYCLE = {
+    "start": (
+        "Start",
+        "started",
+        "Start this experiment?",
+        [
+            "Visitors start being assigned to its variants, in the weights shown.",
+            "Its variants freeze: names, weights, configs and order can no longer change "
+            "(descriptions still can). The key, seed and conversion window freeze too.",
+        ],
+    ),
+    "resume": (
+        "Resume",
+        "resumed",
+        "Resume this experiment?",
+        ["Visitors are assigned again, to the same variants in the same weights. The variants stay frozen."],
+    ),
+    "pause": (
+        "Pause",
+        "paused",
+        "Pause this experiment?",
+        [
+            "No new visitors are assigned; everyone keeps the variant they saw.",
+            "The variants stay frozen. You can resume it later.",
+        ],
+    ),
+    "stop": (
+        "Stop",
+        "stopped",
+        "Stop this experiment for good?",
+        [
+            "No new visitors are assigned, and it cannot be started again.",
+            "Its results stay readable; to test again, create a new experiment.",
+        ],
+    ),
+    "archive": (
+        "Archive",
+        "archived",
+        "Archive this experiment?",
+        ["It leaves the active lists and cannot be started or changed again. Its results stay readable."],
+    ),
+}
+
+
+def lifecycle_actions(experiment: Experiment) -> list[str]:
+    """The lifecycle buttons an experiment in its current status offers (the service's transitions)."""
+    found = []
+    for action, (allowed, _) in services.TRANSITIONS.items():
+        if experiment.status in allowed:
+            found.append("resume" if action == "start" and experiment.status == ExperimentStatus.PAUSED else action)
+    return found
+
+
 @admin.register(Experiment)
 class ExperimentAdmin(admin.ModelAdmin):
     form = ExperimentForm
-    list_display = ("name", "key", "status", "started_at", "ended_at", "participants", "at_a_glance", "results_link")
+    change_form_template = "admin/experiments/experiment/change_form.html"
+    # A new experiment is a draft with no history: its add form asks only for what to test.
+    hidden_on_add = ("results_link", "status", "is_active", "started_at", "ended_at", "created_at", "updated_at")
+    list_display = ("name", "status", "period", "participants", "at_a_glance", "results_link")
     list_filter = ("status", "is_active")
     search_fields = ("name", "key")
     ordering = ("-created_at",)
@@ -228,6 +379,11 @@ class ExperimentAdmin(admin.ModelAdmin):
         ("Analysis", {"fields": ("target_sample_size", "confidence_level", "minimum_detectable_effect")}),
         ("Lifecycle", {"fields": ("status", "is_active", "started_at", "ended_at", "created_at", "updated_at")}),
     )
+
+    def get_inline_instances(self, request, obj=None):
+        return [
+            i for i in super().get_inline_instances(request, obj) if obj is not None or isinstance(i, VariantInline)
+        ]
 
     def get_readonly_fields(self, request, obj=None):
         fields = ["status", "is_active", "started_at", "ended_at", "created_at", "updated_at", "results_link"]
@@ -253,6 +409,13 @@ class ExperimentAdmin(admin.ModelAdmin):
             experiment.glance = glance.get(experiment.pk, [])
         return cl
 
+    @admin.display(description="running", ordering="started_at")
+    def period(self, obj):
+        if obj.started_at is None:
+            return "—"
+        end = date_format(obj.ended_at, "j M Y") if obj.ended_at else "now"
+        return f"{date_format(obj.started_at, 'j M Y')} – {end}"
+
     @admin.display(description="participants")
     def participants(self, obj):
         return f"{sum(r['n'] for r in getattr(obj, 'glance', [])):,}"
@@ -271,7 +434,71 @@ class ExperimentAdmin(admin.ModelAdmin):
         if obj is None or obj.pk is None:
             return "—"
         return format_html(
-            '<a href="{}">View results</a>', reverse("admin:experiments_experiment_results", args=[obj.pk])
+            '<a href="{}" class="fr-nowrap">View results</a>',
+            reverse("admin:experiments_experiment_results", args=[obj.pk]),
+        )
+
+    # ------------------------------------------------------------- lifecycle buttons
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk is not None:
+            can_change = self.has_change_permission(request, obj)
+            context["lifecycle"] = [
+                {
+                    "action": action,
+                    "label": LIFECYCLE[action][0],
+                    "url": reverse("admin:experiments_experiment_lifecycle", args=[obj.pk, action]),
+                }
+                for action in (lifecycle_actions(obj) if can_change else [])
+            ]
+            context["results_url"] = reverse("admin:experiments_experiment_results", args=[obj.pk])
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def lifecycle_view(self, request, pk, action):
+        """A lifecycle button: GET asks for confirmation (what will happen), POST does it."""
+        experiment = get_object_or_404(Experiment, pk=pk)
+        if not self.has_change_permission(request, experiment):
+            raise DjangoPermissionDenied
+        if action not in LIFECYCLE:
+            raise Http404("Unknown action.")
+        change_url = reverse("admin:experiments_experiment_change", args=[experiment.pk])
+        errors: list[str] = []
+        if request.method == "POST":
+            try:
+                services.experiment_transition(
+                    experiment=experiment,
+                    action="start" if action == "resume" else action,
+                    context=console_context(request),
+                )
+            except (ValidationError, ApplicationError) as exc:
+                errors = _messages_of(exc)
+            else:
+                experiment.refresh_from_db()
+                self.message_user(
+                    request, f"“{experiment.name}” is now {experiment.get_status_display().lower()}.", messages.SUCCESS
+                )
+                return HttpResponseRedirect(change_url)
+        label, done, question, consequences = LIFECYCLE[action]
+        variants = list(experiment.variants.order_by("position"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{label}: {experiment.name}",
+            "opts": self.model._meta,
+            "original": experiment,
+            "experiment": experiment,
+            "action": action,
+            "label": label,
+            "done": done,
+            "question": question,
+            "consequences": consequences,
+            "available": action in lifecycle_actions(experiment),
+            "errors": errors,
+            "variants": [{"variant": v, "percent": percent(v.weight)} for v in variants],
+            "total": percent(sum((v.weight for v in variants), Decimal(0))),
+            "change_url": change_url,
+        }
+        return TemplateResponse(
+            request, "admin/experiments/experiment/lifecycle_confirm.html", context, status=400 if errors else 200
         )
 
     # ------------------------------------------------------------ saving via services
@@ -356,7 +583,12 @@ class ExperimentAdmin(admin.ModelAdmin):
                 "<uuid:pk>/results/",
                 self.admin_site.admin_view(self.results_view),
                 name="experiments_experiment_results",
-            )
+            ),
+            path(
+                "<uuid:pk>/lifecycle/<slug:action>/",
+                self.admin_site.admin_view(self.lifecycle_view),
+                name="experiments_experiment_lifecycle",
+            ),
         ]
         return custom + super().get_urls()
 

@@ -337,7 +337,9 @@ def _validate_start(experiment: Experiment) -> None:
         errors.append("An experiment needs at least two variants to start.")
     total = sum((v.weight for v in variants), Decimal(0))
     if total != 1:
-        errors.append(f"Variant weights must sum to 1 (they sum to {total}).")
+        errors.append(
+            f"Variant weights must sum to 1, i.e. 100 % (they sum to {total}, i.e. {float(total * 100):g} %)."
+        )
     if sum(1 for v in variants if v.is_control) != 1:
         errors.append("Exactly one variant must be the control.")
     if errors:
