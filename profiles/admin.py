@@ -7,6 +7,13 @@ are actions, and the version history page can revert to any earlier version (as 
 version). Forms only shape input: the services' rules decide, and their refusals are shown
 next to the fields (``focusedroom.forms.add_service_errors``). Inlines and campaign usages
 are read-only.
+
+The JSON documents (demographics, behaviour, persona, brand guidelines, notes) are edited
+through structured fields (``profiles.document_forms``), validated by the services with the
+same JSON Schemas as the API. A container's profile, guidelines and budget are picked from
+autocompletes that offer only live records of the container's account, and an account with
+no campaign records yet is set up — default container and its three parts — in one guided
+form.
 """
 
 from __future__ import annotations
@@ -15,6 +22,8 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.contrib.postgres.forms import SimpleArrayField
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -23,13 +32,14 @@ from django.forms.models import construct_instance
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import path, resolve, reverse
 from django.utils.html import format_html, format_html_join
 
 from focusedroom.admin_tools import ReadOnlyAdmin, indexed_values_filter
 from focusedroom.errors import ApplicationError
 from focusedroom.forms import add_service_errors, error_message
 from profiles import selectors, services
+from profiles.document_forms import DocumentField
 from profiles.models import (
     BrandGuidelines,
     Budget,
@@ -50,7 +60,9 @@ class PrettyJSONField(forms.JSONField):
         return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=False, cls=self.encoder)
 
 
-JSON_WIDGET = forms.Textarea(attrs={"rows": 14, "cols": 90, "class": "vLargeTextField", "spellcheck": "false"})
+JSON_WIDGET = forms.Textarea(attrs={"rows": 5, "cols": 90, "class": "vLargeTextField fr-code", "spellcheck": "false"})
+NAME_WIDGET = forms.TextInput(attrs={"class": "vTextField", "autocomplete": "off"})
+DOCUMENTS = ("fr-documents",)  # the fieldset class of a structured document
 
 
 class VersionedRecordForm(forms.ModelForm):
@@ -80,6 +92,135 @@ class VersionedRecordForm(forms.ModelForm):
                 )
             services.validate_record(record=self.instance)
         except (ValidationError, ApplicationError) as exc:
+            add_service_errors(self, exc)
+
+
+class TargetCustomerProfileForm(VersionedRecordForm):
+    demographics = DocumentField(name="demographics")
+    behavior = DocumentField(name="behavior", label="Behaviour")
+    persona = DocumentField(name="persona")
+    metadata = DocumentField(name="metadata", label="Notes")
+
+
+class BrandGuidelinesForm(VersionedRecordForm):
+    high_level_guidelines = DocumentField(name="high_level_guidelines", label="High-level guidelines")
+    full_style_guide = DocumentField(name="full_style_guide", nullable=True, label="Full style guide")
+    metadata = DocumentField(name="metadata", label="Notes")
+
+
+class NotesForm(VersionedRecordForm):
+    metadata = DocumentField(name="metadata", label="Notes")
+
+
+class AccountAutocompleteSelect(AutocompleteSelect):
+    """An autocomplete that asks only for records of the account typed in (or shown on) the form
+    (``static/profiles/account-autocomplete.js`` sends it; the records' admins filter by it)."""
+
+    def __init__(self, *args, account_field: str = "id_account_id", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account_field = account_field
+
+    def build_attrs(self, base_attrs, extra_attrs=None):
+        attrs = super().build_attrs(base_attrs, extra_attrs=extra_attrs)
+        attrs["class"] = attrs["class"].replace("admin-autocomplete", "fr-account-autocomplete")
+        attrs["data-account-field"] = self.account_field
+        return attrs
+
+    @property
+    def media(self):
+        # After Django's jQuery namespace (and so after select2), which the script uses.
+        return super().media + forms.Media(js=["admin/js/jquery.init.js", "profiles/account-autocomplete.js"])
+
+
+def may_set_up(user) -> bool:
+    """Setting up an account adds a profile, guidelines, a budget and a container."""
+    return all(
+        user.has_perm(f"profiles.add_{m}")
+        for m in ("targetcustomerprofile", "brandguidelines", "budget", "profilecontainer")
+    )
+
+
+def setup_link(request) -> dict:
+    return {"setup_url": reverse("admin:profiles_profilecontainer_setup")} if may_set_up(request.user) else {}
+
+
+def is_autocomplete(request) -> bool:
+    match = getattr(request, "resolver_match", None) or resolve(request.path_info)
+    return match.url_name == "autocomplete"
+
+
+class FirstSetupForm(forms.Form):
+    """The three parts of an account's first container, and the container, on one page.
+
+    Field names are ``<part>__<field>``; the service's errors, keyed ``<part>.<field>``, come
+    back next to them.
+    """
+
+    PARTS = ("customer_profile", "brand_guidelines", "budget", "container")
+    required_css_class = "required"
+
+    account_id = forms.CharField(
+        label="Account id", max_length=255, help_text="The account being set up, e.g. acme-fitness."
+    )
+    customer_profile__name = forms.CharField(label="Profile name", max_length=255, widget=NAME_WIDGET)
+    customer_profile__description = forms.CharField(
+        label="Who they are", required=False, widget=forms.Textarea(attrs={"rows": 2, "class": "vLargeTextField"})
+    )
+    customer_profile__interests = SimpleArrayField(
+        forms.CharField(max_length=255), label="Interests", required=False, help_text="Separated by commas."
+    )
+    customer_profile__demographics = DocumentField(name="demographics", label="Demographics")
+    customer_profile__persona = DocumentField(name="persona", label="Persona")
+    brand_guidelines__brand_name = forms.CharField(label="Brand name", max_length=255, widget=NAME_WIDGET)
+    brand_guidelines__industry = forms.CharField(label="Industry", max_length=255, required=False)
+    brand_guidelines__brand_values = SimpleArrayField(
+        forms.CharField(max_length=255), label="Brand values", required=False, help_text="Separated by commas."
+    )
+    brand_guidelines__high_level_guidelines = DocumentField(name="high_level_guidelines", label="Guidelines")
+    budget__name = forms.CharField(label="Budget name", max_length=255, widget=NAME_WIDGET)
+    budget__amount = forms.DecimalField(label="Amount", max_digits=15, decimal_places=2)
+    budget__period = forms.ChoiceField(label="Period", choices=Budget.Period.choices, initial=Budget.Period.MONTHLY)
+    budget__delivery_method = forms.ChoiceField(
+        label="Delivery", choices=Budget.DeliveryMethod.choices, initial=Budget.DeliveryMethod.STANDARD
+    )
+    budget__start_date = forms.DateField(label="Starts", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    budget__end_date = forms.DateField(label="Ends", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    container__name = forms.CharField(
+        label="Container name", max_length=255, initial="Default container", widget=NAME_WIDGET
+    )
+
+    # (title, fields) of each step, in order
+    STEPS = (
+        ("1. Who the campaigns are for", ("customer_profile",)),
+        ("2. How the brand looks and speaks", ("brand_guidelines",)),
+        ("3. What can be spent", ("budget",)),
+        ("4. The default container", ("container",)),
+    )
+
+    def steps(self):
+        return [
+            {"title": title, "fields": [self[n] for n in self.fields if n.split("__")[0] in prefixes]}
+            for title, prefixes in self.STEPS
+        ]
+
+    def parts(self) -> dict[str, dict]:
+        found: dict[str, dict] = {part: {} for part in self.PARTS}
+        for name, value in self.cleaned_data.items():
+            part, _, field = name.partition("__")
+            if part in found:
+                found[part][field] = value
+        return found
+
+    def add_service_errors(self, exc: ValidationError | ApplicationError) -> None:
+        """The service keys errors ``<part>.<field>``; the form's fields are ``<part>__<field>``."""
+        if hasattr(exc, "error_dict"):
+            for where, found in exc.message_dict.items():
+                name = where.replace(".", "__", 1)
+                if name in self.fields:
+                    self.add_error(name, found)
+                else:
+                    self.add_error(None, [f"{where.replace('_', ' ')}: {m}" for m in found])
+        else:
             add_service_errors(self, exc)
 
 
@@ -121,10 +262,12 @@ AccountFilter = indexed_values_filter("account_id", title="account")
 
 
 class VersionedRecordAdmin(admin.ModelAdmin):
-    form = VersionedRecordForm
+    form = NotesForm
     show_full_result_count = False
     list_per_page = 50
     formfield_overrides = {models.JSONField: {"form_class": PrettyJSONField, "widget": JSON_WIDGET}}
+    # A record that does not exist yet has no version, history or author to show.
+    hidden_on_add = ("version", "version_history", "created_by", "updated_by", "deleted_at")
     readonly_fields = (
         "version",
         "version_history",
@@ -153,6 +296,24 @@ class VersionedRecordAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return self.model.all_objects.select_related(*self.list_select_related or ())
+
+    def get_search_results(self, request, queryset, search_term):
+        """A container's autocomplete offers only live records of the container's account."""
+        queryset, distinct = super().get_search_results(request, queryset, search_term)
+        if is_autocomplete(request):
+            account = request.GET.get("account_id", "").strip()
+            queryset = queryset.filter(deleted_at__isnull=True, account_id=account) if account else queryset.none()
+        return queryset, distinct
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.CharField | models.TextField) and db_field.name in ("name", "brand_name"):
+            kwargs["widget"] = NAME_WIDGET
+        if db_field.name == "description":
+            kwargs["widget"] = forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"})
+        if db_field.name in ("interests", "brand_values", "campaign_ids"):
+            kwargs["widget"] = forms.TextInput(attrs={"class": "vTextField"})
+            kwargs["help_text"] = "Separated by commas."
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_actions(self, request):
         found = super().get_actions(request)
@@ -286,26 +447,68 @@ class VersionedRecordAdmin(admin.ModelAdmin):
 
 @admin.register(TargetCustomerProfile)
 class TargetCustomerProfileAdmin(VersionedRecordAdmin):
+    form = TargetCustomerProfileForm
     list_display = ("name", "account_id", "is_default", "is_active", "version", "updated_at", "deleted_at")
     list_filter = (DeletedFilter, AccountFilter, "is_active", "is_default")
     search_fields = ("name", "account_id", "=id")
     fieldsets = (
-        (None, {"fields": ("account_id", "name", "description", "is_default", "is_active", "expected_version")}),
-        ("Audience", {"fields": ("demographics", "interests", "behavior", "persona")}),
-        ("Extras", {"fields": ("metadata",)}),
+        (
+            None,
+            {
+                "fields": (
+                    "account_id",
+                    "name",
+                    "description",
+                    "interests",
+                    "is_default",
+                    "is_active",
+                    "expected_version",
+                )
+            },
+        ),
+        ("Demographics", {"fields": ("demographics",), "classes": DOCUMENTS}),
+        ("Behaviour", {"fields": ("behavior",), "classes": DOCUMENTS}),
+        ("Persona", {"fields": ("persona",), "classes": DOCUMENTS}),
+        ("Notes", {"fields": ("metadata",), "classes": DOCUMENTS}),
         VersionedRecordAdmin.audit_fieldset,
     )
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {**setup_link(request), **(extra_context or {})})
 
 
 @admin.register(BrandGuidelines)
 class BrandGuidelinesAdmin(VersionedRecordAdmin):
+    form = BrandGuidelinesForm
     list_display = ("brand_name", "account_id", "industry", "detail_level", "is_active", "version", "updated_at")
     list_filter = (DeletedFilter, AccountFilter, "detail_level", "is_active", indexed_values_filter("industry"))
     search_fields = ("brand_name", "account_id", "industry", "=id")
     fieldsets = (
-        (None, {"fields": ("account_id", "brand_name", "industry", "brand_values", "expected_version")}),
-        ("Guidelines", {"fields": ("detail_level", "high_level_guidelines", "full_style_guide")}),
-        ("Flags", {"fields": ("is_default", "is_active", "metadata")}),
+        (
+            None,
+            {
+                "fields": (
+                    "account_id",
+                    "brand_name",
+                    "industry",
+                    "brand_values",
+                    "detail_level",
+                    "is_default",
+                    "is_active",
+                    "expected_version",
+                )
+            },
+        ),
+        ("High-level guidelines", {"fields": ("high_level_guidelines",), "classes": DOCUMENTS}),
+        (
+            "Full style guide",
+            {
+                "fields": ("full_style_guide",),
+                "classes": DOCUMENTS,
+                "description": "Needed when the detail level is “Full”; leave it empty otherwise.",
+            },
+        ),
+        ("Notes", {"fields": ("metadata",), "classes": DOCUMENTS}),
         VersionedRecordAdmin.audit_fieldset,
     )
 
@@ -338,11 +541,12 @@ class BudgetAdmin(VersionedRecordAdmin):
     search_fields = ("name", "account_id", "=id")
     inlines = [AlertFiringInline]
     readonly_fields = (*VersionedRecordAdmin.readonly_fields, "amount_spent", "amount_remaining", "spend_bar", "pacing")
+    hidden_on_add = (*VersionedRecordAdmin.hidden_on_add, "amount_spent", "spend_bar", "pacing")
     fieldsets = (
         (None, {"fields": ("account_id", "name", "status", "budget_type", "is_default", "expected_version")}),
         ("Money", {"fields": ("amount", "amount_spent", "amount_remaining", "spend_bar", "pacing", "alerts")}),
         ("Delivery", {"fields": ("delivery_method", "period", "start_date", "end_date", "is_shared", "campaign_ids")}),
-        ("Extras", {"fields": ("metadata",)}),
+        ("Notes", {"fields": ("metadata",), "classes": DOCUMENTS}),
         VersionedRecordAdmin.audit_fieldset,
     )
 
@@ -389,33 +593,33 @@ class BudgetAdmin(VersionedRecordAdmin):
 
 @admin.register(ProfileContainer)
 class ProfileContainerAdmin(VersionedRecordAdmin):
-    list_display = (
-        "name",
-        "account_id",
-        "status",
-        "is_default",
-        "is_primary",
-        "complete",
-        "missing",
-        "customer_profile",
-        "brand_guidelines",
-        "budget",
-        "version",
-    )
+    list_display = ("name", "account_id", "status", "is_default", "complete", "contents")
     list_filter = (DeletedFilter, AccountFilter, "status", "is_default", "is_primary", "is_complete")
     list_select_related = ("customer_profile", "brand_guidelines", "budget")
     search_fields = ("name", "account_id", "=id")
     autocomplete_fields = ("customer_profile", "brand_guidelines", "budget")
-    readonly_fields = (*VersionedRecordAdmin.readonly_fields, "is_complete", "missing")
+    readonly_fields = (*VersionedRecordAdmin.readonly_fields, "complete", "missing")
+    hidden_on_add = (*VersionedRecordAdmin.hidden_on_add, "complete", "missing")
     fieldsets = (
         (
             None,
             {"fields": ("account_id", "name", "description", "status", "is_default", "is_primary", "expected_version")},
         ),
-        ("Profiles", {"fields": ("customer_profile", "brand_guidelines", "budget", "is_complete", "missing")}),
-        ("Extras", {"fields": ("metadata",)}),
+        (
+            "Profiles",
+            {
+                "fields": ("customer_profile", "brand_guidelines", "budget", "complete", "missing"),
+                "description": "Each list offers the live records of this container's account only.",
+            },
+        ),
+        ("Notes", {"fields": ("metadata",), "classes": DOCUMENTS}),
         VersionedRecordAdmin.audit_fieldset,
     )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in self.autocomplete_fields:
+            kwargs["widget"] = AccountAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="complete", boolean=True, ordering="is_complete")
     def complete(self, obj):
@@ -426,6 +630,62 @@ class ProfileContainerAdmin(VersionedRecordAdmin):
         if obj._state.adding:
             return "—"
         return ", ".join(obj.missing_profiles or []) or "—"
+
+    @admin.display(description="profile · guidelines · budget")
+    def contents(self, obj):
+        parts = [obj.customer_profile, obj.brand_guidelines, obj.budget]
+        shown = [str(p) if p is not None else "—" for p in parts]
+        missing = ", ".join(m.replace("_", " ") for m in obj.missing_profiles or [])
+        if missing:
+            return format_html('{} <span class="fr-muted">(missing: {})</span>', " · ".join(shown), missing)
+        return " · ".join(shown)
+
+    # ------------------------------------------------------- first set-up of an account
+
+    def get_urls(self):
+        return [
+            path("setup/", self.admin_site.admin_view(self.setup_view), name="profiles_profilecontainer_setup"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {**setup_link(request), **(extra_context or {})})
+
+    def setup_view(self, request):
+        """Seed 003's first-time user: the default container and its three parts in one guided form."""
+        if not may_set_up(request.user):
+            raise DjangoPermissionDenied
+        account = (request.POST.get("account_id") or request.GET.get("account_id") or "").strip()
+        status = None
+        if account and "/" not in account:
+            status = selectors.account_profile_status(account_id=account)
+        form = FirstSetupForm(request.POST or None, initial={"account_id": account})
+        if request.method == "POST" and form.is_valid():
+            try:
+                container = services.account_first_setup(
+                    account_id=form.cleaned_data["account_id"], **form.parts(), actor=request.user
+                )
+            except (ValidationError, ApplicationError) as exc:
+                form.add_service_errors(exc)
+            else:
+                self.message_user(
+                    request,
+                    f"“{container.account_id}” is set up: its default container “{container}” holds the target "
+                    "customer profile, the brand guidelines and the budget.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:profiles_profilecontainer_change", args=[container.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Set up an account",
+            "opts": self.model._meta,
+            "form": form,
+            "account": account,
+            "status": status,
+            "media": self.media + form.media,
+            "existing_url": f"{reverse('admin:profiles_profilecontainer_changelist')}?account_id={account}",
+        }
+        return TemplateResponse(request, "admin/profiles/profilecontainer/setup.html", context)
 
 
 @admin.register(CampaignProfileUsage)

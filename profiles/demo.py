@@ -1,6 +1,9 @@
 """Demo campaign-planning data: a few accounts with profiles, guidelines, budgets, containers and usage.
 
-Idempotent: an account whose demo container exists is left alone.
+Idempotent: an account that has any demo record (``metadata.source == "demo"``), deleted or
+not, is left alone, so seeding again never duplicates a record. Every account has its own
+brand: the agency clients added at large scales copy a named account's audience and budget,
+not its brand name.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from profiles import services
-from profiles.models import ProfileContainer
+from profiles.models import BrandGuidelines, Budget, ProfileContainer, TargetCustomerProfile
 
 ACCOUNTS = [
     {
@@ -92,10 +95,19 @@ ALERTS = [{"threshold": 50}, {"threshold": 80}, {"threshold": 100}]
 META = {"source": "demo", "tags": ["demo"]}
 
 
+def _seeded(account_id: str) -> bool:
+    """Whether the account has a demo record of any kind (soft-deleted ones included)."""
+    return any(
+        model.all_objects.filter(account_id=account_id, metadata__source="demo").exists()
+        for model in (ProfileContainer, TargetCustomerProfile, BrandGuidelines, Budget)
+    )
+
+
 def _account(account_id: str, spec: dict) -> bool:
     """One campaign account's demo profiles; False when it is already there."""
-    if ProfileContainer.all_objects.filter(account_id=account_id, name="Demo container").exists():
+    if _seeded(account_id):
         return False
+    brand = spec["guidelines"]["brand_name"]
     profile = services.customer_profile_create(
         account_id=account_id, data={**spec["profile"], "metadata": META, "is_default": True}, actor=None
     )
@@ -121,7 +133,7 @@ def _account(account_id: str, spec: dict) -> bool:
     container = services.container_create(
         account_id=account_id,
         data={
-            "name": "Demo container",
+            "name": f"{brand}: default container",
             "customer_profile": profile,
             "brand_guidelines": guidelines,
             "budget": budget,
@@ -133,7 +145,12 @@ def _account(account_id: str, spec: dict) -> bool:
     )
     services.container_create(
         account_id=account_id,
-        data={"name": "Draft container", "customer_profile": profile, "status": "DRAFT", "metadata": META},
+        data={
+            "name": f"{brand}: draft container",
+            "customer_profile": profile,
+            "status": "DRAFT",
+            "metadata": META,
+        },
         actor=None,
     )
     if spec["campaign"]:
@@ -156,7 +173,8 @@ def accounts_for(scale: int) -> list[tuple[str, dict]]:
         for k in range(1, scale // 10_000 + 1):
             spec = ACCOUNTS[k % len(ACCOUNTS)]
             campaign = f"{spec['campaign']}-client-{k:04d}" if spec["campaign"] else None  # campaigns are per account
-            accounts.append((f"agency-client-{k:04d}", {**spec, "campaign": campaign}))
+            guidelines = {**spec["guidelines"], "brand_name": f"Agency client {k:04d}"}  # its own brand
+            accounts.append((f"agency-client-{k:04d}", {**spec, "campaign": campaign, "guidelines": guidelines}))
     return accounts
 
 

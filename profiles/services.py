@@ -37,6 +37,7 @@ from profiles.models import (
     VersionedRecord,
 )
 from profiles.schemas import validate_document
+from profiles.selectors import account_profile_status
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -726,6 +727,73 @@ def budget_create(*, account_id: str, data: dict[str, Any], actor: User | None) 
 def container_create(*, account_id: str, data: dict[str, Any], actor: User | None) -> ProfileContainer:
     """Seed example 3."""
     return record_create(model=ProfileContainer, account_id=account_id, data=data, actor=actor)
+
+
+# The parts of a first set-up, in the order they are created: (prefix of their errors, model).
+FIRST_SETUP_PARTS = (
+    ("customer_profile", TargetCustomerProfile),
+    ("brand_guidelines", BrandGuidelines),
+    ("budget", Budget),
+)
+
+
+def _prefixed(exc: ValidationError, prefix: str) -> dict[str, list[str]]:
+    if not hasattr(exc, "error_dict"):
+        return {prefix: exc.messages}
+    return {f"{prefix}.{field}": messages for field, messages in exc.message_dict.items()}
+
+
+@transaction.atomic
+def account_first_setup(
+    *,
+    account_id: str,
+    customer_profile: dict[str, Any],
+    brand_guidelines: dict[str, Any],
+    budget: dict[str, Any],
+    container: dict[str, Any],
+    actor: User | None,
+) -> ProfileContainer:
+    """Seed 003's first-time user: a target customer profile, brand guidelines and a budget, and the
+    account's default (and primary) container holding the three — all or nothing.
+
+    Refused (``Conflict``) when the account already has a profile, guidelines or a budget: its
+    records are then set up one by one. Errors are keyed ``<part>.<field>``
+    (``customer_profile.name``, ``budget.amount``, ``container.name``).
+    """
+    account_id = clean_account_id(account_id)
+    # One set-up per account at a time: the second waits, then finds the account set up.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"profiles:first-setup:{account_id}"])
+    if not account_profile_status(account_id=account_id)["is_first_time_user"]:
+        message = f"The account “{account_id}” already has campaign profiles; add its records one by one."
+        raise Conflict(message, fields={"account_id": [message]}, extra={"account_id": account_id})
+    parts = {"customer_profile": customer_profile, "brand_guidelines": brand_guidelines, "budget": budget}
+    errors: dict[str, list[str]] = {}
+    for prefix, model in FIRST_SETUP_PARTS:
+        data = {**parts[prefix], "is_default": True} if model is not Budget else {**parts[prefix]}
+        try:
+            _unknown_fields(model, data)
+            validate_record(record=model(account_id=account_id, **data))
+        except ValidationError as exc:
+            errors.update(_prefixed(exc, prefix))
+    container_data = {"status": ProfileContainer.Status.ACTIVE, **container, "is_default": True, "is_primary": True}
+    try:
+        _unknown_fields(ProfileContainer, container_data)
+        validate_record(record=ProfileContainer(account_id=account_id, **container_data))
+    except ValidationError as exc:
+        errors.update(_prefixed(exc, "container"))
+    if errors:
+        raise ValidationError(errors)
+    created = {
+        "customer_profile": customer_profile_create(
+            account_id=account_id, data={**customer_profile, "is_default": True}, actor=actor
+        ),
+        "brand_guidelines": brand_guidelines_create(
+            account_id=account_id, data={**brand_guidelines, "is_default": True}, actor=actor
+        ),
+        "budget": budget_create(account_id=account_id, data=budget, actor=actor),
+    }
+    return container_create(account_id=account_id, data={**container_data, **created}, actor=actor)
 
 
 def container_make_default(

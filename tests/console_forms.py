@@ -9,6 +9,8 @@ class _FormReader(HTMLParser):
     def __init__(self, form_id: str | None):
         super().__init__()
         self.form_id, self.inside, self.data = form_id, form_id is None, {}
+        self.checked: list[tuple[str, str]] = []  # every ticked box, in order (lists share a name)
+        self.disabled: set[str] = set()
         self._select: str | None = None
         self._textarea: str | None = None
 
@@ -19,10 +21,13 @@ class _FormReader(HTMLParser):
         if not self.inside:
             return
         name = a.get("name")
+        if name and "disabled" in a:
+            self.disabled.add(name)
         if tag == "input" and name and a.get("type") not in ("submit", "button", "file"):
             if a.get("type") in ("checkbox", "radio"):
                 if "checked" in a:
                     self.data[name] = a.get("value", "on")
+                    self.checked.append((name, a.get("value", "on")))
             else:
                 self.data[name] = a.get("value", "")
         elif tag == "select" and name:
@@ -56,3 +61,21 @@ def form_data(html: str, form_id: str | None = None) -> dict[str, str]:
     data = reader.data
     data.pop("csrfmiddlewaretoken", None)
     return data
+
+
+def form_query(html: str, form_id: str | None = None):
+    """Like ``form_data``, as a ``QueryDict`` with every ticked box of a list (``getlist``) and
+    without disabled fields (browsers do not send them)."""
+    from django.http import QueryDict
+
+    reader = _FormReader(form_id)
+    reader.feed(html)
+    query = QueryDict(mutable=True)
+    lists = {name for name, _ in reader.checked}
+    for name, value in reader.data.items():
+        if name != "csrfmiddlewaretoken" and name not in lists and name not in reader.disabled:
+            query[name] = value
+    for name, value in reader.checked:
+        if name not in reader.disabled:
+            query.appendlist(name, value)
+    return query

@@ -13,7 +13,8 @@ from django.urls import reverse
 from accounts.models import User
 from profiles import services
 from profiles.models import BudgetAlertFiring, ProfileContainer, TargetCustomerProfile
-from profiles.tests.factories import DEMOGRAPHICS, make_budget, make_container, make_guidelines, make_profile
+from profiles.tests.factories import make_budget, make_container, make_guidelines, make_profile
+from tests.console_forms import form_query
 
 pytestmark = pytest.mark.django_db
 
@@ -30,20 +31,13 @@ def change_url(record) -> str:
     return reverse(f"admin:profiles_{record._meta.model_name}_change", args=[record.pk])
 
 
-def form_data(record, **overrides) -> dict:
-    data = {
-        "account_id": record.account_id,
-        "name": record.name,
-        "description": record.description,
-        "demographics": json.dumps(record.demographics),
-        "interests": ",".join(record.interests),
-        "behavior": json.dumps(record.behavior),
-        "persona": json.dumps(record.persona),
-        "metadata": json.dumps(record.metadata),
-        "is_active": "on",
-        "expected_version": record.version,
-    }
-    data.update(overrides)
+def form_data(record, client, **overrides) -> dict[str, list[str]]:
+    """The record's change form as the browser posts it (every structured input), with ``overrides``
+    (a list for a list of boxes)."""
+    html = client.get(change_url(record)).content.decode()
+    data = dict(form_query(html, form_id=f"{record._meta.model_name}_form").lists())
+    for name, value in overrides.items():
+        data[name] = value if isinstance(value, list) else [value]
     return data
 
 
@@ -80,32 +74,69 @@ def test_changelist_query_count_does_not_grow(admin_client, django_assert_max_nu
     assert response.status_code == 200
 
 
-def test_change_form_shows_pretty_json_and_saves_a_new_version(admin_client):
+def test_change_form_shows_the_documents_field_by_field_and_saves_a_new_version(admin_client):
     profile = make_profile()
     page = admin_client.get(change_url(profile))
     assert page.status_code == 200
-    assert "&quot;ageRange&quot;: {\n" in page.content.decode()  # indented JSON
-    response = admin_client.post(change_url(profile), form_data(profile, name="Renamed"))
+    html = page.content.decode()
+    assert 'name="demographics.ageRange.min" id="id_demographics_ageRange_min" value="25"' in html
+    assert 'name="persona.painPoints"' in html and "lack of time\ninformation overload</textarea>" in html
+    response = admin_client.post(change_url(profile), form_data(profile, admin_client, name="Renamed"))
     assert response.status_code == 302
     profile.refresh_from_db()
     assert (profile.name, profile.version, profile.updated_by) == ("Renamed", 2, admin_client.admin)
+    assert profile.demographics["location"]["radius"]["latitude"] == 37.7749  # untouched documents kept
 
 
-def test_invalid_json_is_shown_next_to_the_field_with_its_path(admin_client):
+def test_saving_without_a_change_makes_no_new_version(admin_client):
     profile = make_profile()
-    bad = dict(DEMOGRAPHICS, ageRange={"min": 30, "max": 200})
-    response = admin_client.post(change_url(profile), form_data(profile, demographics=json.dumps(bad)))
+    response = admin_client.post(change_url(profile), form_data(profile, admin_client))
+    assert response.status_code == 302
+    profile.refresh_from_db()
+    assert profile.version == 1
+
+
+def test_structured_input_is_saved_as_the_document(admin_client):
+    profile = make_profile()
+    data = form_data(
+        profile,
+        admin_client,
+        **{
+            "demographics.ageRange.min": "30",
+            "demographics.location.cities": "Lisbon\nPorto",
+            "persona.motivations": "growth\nmeaning",
+            "demographics__json": '{"householdSize": 2}',
+            "behavior.devicePreferences": ["mobile", "tablet"],
+        },
+    )
+    response = admin_client.post(change_url(profile), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    profile.refresh_from_db()
+    assert profile.demographics["ageRange"] == {"min": 30, "max": 40}
+    assert profile.demographics["location"]["cities"] == ["Lisbon", "Porto"]
+    assert profile.demographics["householdSize"] == 2
+    assert profile.behavior["devicePreferences"] == ["mobile", "tablet"]
+    assert profile.persona["motivations"] == ["growth", "meaning"]
+    assert profile.version == 2
+
+
+def test_a_document_refused_by_its_json_schema_is_shown_next_to_it_with_its_path(admin_client):
+    profile = make_profile()
+    data = form_data(profile, admin_client, **{"demographics.ageRange.max": "200"})
+    response = admin_client.post(change_url(profile), data)
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
-    assert errors["demographics"][0].startswith("demographics.ageRange.max:")
+    assert errors["demographics"][0].startswith("demographics.ageRange.max: 200 is greater than the maximum of 120")
+    assert 'name="demographics.ageRange.max" id="id_demographics_ageRange_max" value="200"' in response.content.decode()
     profile.refresh_from_db()
     assert profile.version == 1
 
 
 def test_a_stale_form_is_refused(admin_client):
     profile = make_profile()
+    data = form_data(profile, admin_client, name="Mine")
     services.record_update(record=profile, changes={"name": "Someone else"}, expected_version=1, actor=None)
-    response = admin_client.post(change_url(profile), form_data(profile, name="Mine", expected_version=1))
+    response = admin_client.post(change_url(profile), data)
     assert response.status_code == 200
     assert "Someone else changed this record" in response.content.decode()
     profile.refresh_from_db()
@@ -179,7 +210,7 @@ def test_budget_bar_alerts_and_container_completeness(admin_client):
     assert "expected" in detail and "spent 75.00" in detail
     make_container(complete=False, name="Half")
     containers = admin_client.get(reverse("admin:profiles_profilecontainer_changelist")).content.decode()
-    assert "customer_profile, brand_guidelines, budget" in containers
+    assert "(missing: customer profile, brand guidelines, budget)" in containers
     assert ProfileContainer.objects.count() == 1
 
 
@@ -249,3 +280,147 @@ def test_campaign_usage_pages_are_read_only_but_usages_can_be_ended(admin_client
     admin_client.post(changelist, {"action": "deactivate_selected", "_selected_action": [str(usage.pk)]})
     usage.refresh_from_db()
     assert (usage.campaign_id, usage.is_active, usage.updated_by) == ("spring", False, admin_client.admin)
+
+
+def autocomplete(client, field: str, **params):
+    query = {"app_label": "profiles", "model_name": "profilecontainer", "field_name": field, "term": "", **params}
+    response = client.get(reverse("admin:autocomplete"), query)
+    assert response.status_code == 200
+    return [row["text"] for row in response.json()["results"]]
+
+
+def test_container_autocompletes_offer_only_live_records_of_the_account(admin_client):
+    make_guidelines(account_id="acct-1", brand_name="Mine")
+    make_guidelines(account_id="acct-2", brand_name="Theirs")
+    gone = make_guidelines(account_id="acct-1", brand_name="Deleted")
+    services.record_soft_delete(record=gone, actor=None)
+    assert autocomplete(admin_client, "brand_guidelines", account_id="acct-1") == ["Mine"]
+    assert autocomplete(admin_client, "brand_guidelines", account_id="acct-2") == ["Theirs"]
+    assert autocomplete(admin_client, "brand_guidelines") == []  # no account, nothing to offer
+    make_profile(account_id="acct-2", name="Runners")
+    assert autocomplete(admin_client, "customer_profile", account_id="acct-1", term="Run") == []
+    assert autocomplete(admin_client, "customer_profile", account_id="acct-2", term="Run") == ["Runners"]
+    # The records' own lists still show every account and the deleted ones on request.
+    listing = admin_client.get(reverse("admin:profiles_brandguidelines_changelist") + "?deleted=all")
+    assert listing.context["cl"].result_count == 3
+
+
+def test_the_container_form_asks_the_autocompletes_for_its_account(admin_client):
+    html = admin_client.get(reverse("admin:profiles_profilecontainer_add")).content.decode()
+    for field in ("customer_profile", "brand_guidelines", "budget"):
+        assert f'name="{field}"' in html
+    assert html.count('class="fr-account-autocomplete"') == 3
+    assert html.count('data-account-field="id_account_id"') == 3
+    assert "profiles/account-autocomplete.js" in html
+    assert html.index("admin/js/jquery.init.js") < html.index("profiles/account-autocomplete.js")
+
+
+def test_a_reference_from_another_account_is_refused_next_to_it(admin_client):
+    container = make_container(complete=False, name="Mine", account_id="acct-1")
+    other = make_guidelines(account_id="acct-2")
+    data = form_data(container, admin_client, brand_guidelines=str(other.pk))
+    response = admin_client.post(change_url(container), data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["brand_guidelines"] == ["This record belongs to another account."]
+
+
+@pytest.mark.parametrize("model", ["targetcustomerprofile", "brandguidelines", "budget", "profilecontainer"])
+def test_add_forms_show_nothing_the_database_fills(admin_client, model):
+    html = admin_client.get(reverse(f"admin:profiles_{model}_add")).content.decode()
+    assert "object at 0x" not in html and "DatabaseDefault" not in html
+    for audit in ("Created at", "Updated at", "Version history", "Deleted at"):
+        assert audit not in html
+
+
+SETUP = {
+    "account_id": "new-account",
+    "customer_profile__name": "Weekend runners",
+    "customer_profile__description": "Amateur runners",
+    "customer_profile__interests": "running, nutrition",
+    "customer_profile__demographics.ageRange.min": "25",
+    "customer_profile__demographics.ageRange.max": "45",
+    "customer_profile__demographics.location.countries": "pt, es",
+    "customer_profile__persona.name": "Marathon Maya",
+    "customer_profile__persona.motivations": "health\nachievement",
+    "brand_guidelines__brand_name": "Acme Running",
+    "brand_guidelines__industry": "Retail",
+    "brand_guidelines__brand_values": "energy",
+    "brand_guidelines__high_level_guidelines.colors.primary.0.name": "Acme Red",
+    "brand_guidelines__high_level_guidelines.colors.primary.0.hex": "#D62828",
+    "brand_guidelines__high_level_guidelines.typography.primaryFont": "Inter",
+    "budget__name": "Spring season",
+    "budget__amount": "1200.00",
+    "budget__period": "MONTHLY",
+    "budget__delivery_method": "STANDARD",
+    "container__name": "Default container",
+}
+SETUP_URL = "/admin/profiles/profilecontainer/setup/"
+
+
+def test_a_first_time_account_is_set_up_in_one_guided_form(admin_client):
+    page = admin_client.get(SETUP_URL + "?account_id=new-account")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "1. Who the campaigns are for" in html and "4. The default container" in html
+    assert 'name="customer_profile__demographics.ageRange.min"' in html  # structured, no JSON to type
+    assert "already set up" not in html
+
+    response = admin_client.post(SETUP_URL, SETUP)
+    container = ProfileContainer.objects.get(account_id="new-account")
+    assert response.status_code == 302 and response["Location"] == change_url(container)
+    assert (container.name, container.is_default, container.is_primary, container.is_complete) == (
+        "Default container",
+        True,
+        True,
+        True,
+    )
+    profile, guidelines, budget = container.customer_profile, container.brand_guidelines, container.budget
+    assert profile.demographics == {"ageRange": {"min": 25, "max": 45}, "location": {"countries": ["PT", "ES"]}}
+    assert profile.persona == {"name": "Marathon Maya", "motivations": ["health", "achievement"]}
+    assert profile.interests == ["running", "nutrition"] and profile.is_default
+    assert guidelines.high_level_guidelines == {
+        "colors": {"primary": [{"name": "Acme Red", "hex": "#D62828"}]},
+        "typography": {"primaryFont": "Inter"},
+    }
+    assert budget.amount == Decimal("1200.00")
+    assert {r.created_by for r in (container, profile, guidelines, budget)} == {admin_client.admin}
+    assert "is set up" in admin_client.get(response["Location"]).content.decode()
+
+
+def test_the_guided_form_says_what_is_wrong_where_and_creates_nothing(admin_client):
+    data = {**SETUP, "budget__amount": "-5", "customer_profile__demographics.ageRange.max": "300"}
+    response = admin_client.post(SETUP_URL, data)
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert "greater than or equal to 0" in errors["budget__amount"][0]
+    assert errors["customer_profile__demographics"][0].startswith("demographics.ageRange.max: 300 is greater")
+    assert not ProfileContainer.all_objects.exists() and not TargetCustomerProfile.all_objects.exists()
+
+
+def test_an_account_already_set_up_is_not_offered_the_guided_form_again(admin_client):
+    make_profile(account_id="old-account")
+    page = admin_client.get(SETUP_URL + "?account_id=old-account").content.decode()
+    assert "“old-account” is already set up: 1 target customer profile(s)" in page
+    response = admin_client.post(SETUP_URL, {**SETUP, "account_id": "old-account"})
+    assert response.status_code == 200
+    assert "already has campaign profiles" in response.context["form"].errors["account_id"][0]
+    assert not ProfileContainer.all_objects.filter(account_id="old-account").exists()
+
+
+def test_the_guided_form_is_offered_on_the_lists_to_who_may_add_the_four_records(admin_client, client):
+    for model in ("profilecontainer", "targetcustomerprofile"):
+        html = admin_client.get(reverse(f"admin:profiles_{model}_changelist")).content.decode()
+        assert f'href="{SETUP_URL}"' in html and "Set up a new account" in html
+    viewer = User.objects.create_user("viewer@focusedroom.local", "pw-viewer-42", is_staff=True)
+    from django.contrib.auth.models import Permission
+
+    viewer.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="profiles", codename__startswith="view_")
+    )
+    client.force_login(viewer)
+    assert (
+        "Set up a new account" not in client.get(reverse("admin:profiles_profilecontainer_changelist")).content.decode()
+    )
+    assert client.get(SETUP_URL).status_code == 403
+    assert client.post(SETUP_URL, SETUP).status_code == 403
+    assert not ProfileContainer.all_objects.exists()

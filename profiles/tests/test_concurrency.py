@@ -88,3 +88,19 @@ def test_soft_delete_racing_a_new_container_never_leaves_a_dangling_reference():
         profile.refresh_from_db()
         dangling = ProfileContainer.objects.filter(customer_profile=profile).exists() and profile.deleted_at is not None
         assert not dangling
+
+
+def test_parallel_first_setups_of_one_account_make_one_default_container():
+    parts = {
+        "customer_profile": {"name": "Audience"},
+        "brand_guidelines": {"brand_name": "Brand"},
+        "budget": {"name": "Budget", "amount": Decimal("10.00")},
+        "container": {"name": "Default container"},
+    }
+    results, errors = run_in_parallel(
+        4, lambda i: services.account_first_setup(account_id="fresh", **parts, actor=None)
+    )
+    assert len(results) == 1 and isinstance(results[0], ProfileContainer), errors
+    assert len(errors) == 3 and all(isinstance(e, Conflict) for e in errors), errors
+    assert ProfileContainer.objects.filter(account_id="fresh").count() == 1
+    assert TargetCustomerProfile.objects.filter(account_id="fresh").count() == 1

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from accounts.tests.factories import StaffFactory
 from profiles import demo, selectors
-from profiles.models import BudgetAlertFiring, CampaignProfileUsage, ProfileContainer
+from profiles.models import BrandGuidelines, BudgetAlertFiring, CampaignProfileUsage, ProfileContainer
 from profiles.tests.factories import make_budget
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +24,30 @@ def test_demo_seed_is_idempotent():
     summary = selectors.account_profile_summary(account_id="acme-fitness")
     assert summary["total_containers"] == 2 and summary["complete_containers"] == 1
     assert BudgetAlertFiring.objects.filter(budget__account_id="acme-fitness").count() == 2  # 50 and 80 %
+
+
+def test_seeding_again_after_renaming_or_deleting_demo_records_duplicates_nothing():
+    demo.seed(scale=10)
+    from profiles import services
+
+    container = ProfileContainer.objects.get(account_id="focusedroom", is_default=True)
+    services.record_update(
+        record=container, changes={"name": "Renamed"}, expected_version=container.version, actor=None
+    )
+    services.record_soft_delete(
+        record=ProfileContainer.objects.get(account_id="acme-fitness", status="DRAFT"), actor=None
+    )
+    assert demo.seed(scale=10) == "0 campaign accounts created, 3 already there"
+    assert BrandGuidelines.all_objects.filter(brand_name="FocusedRoom").count() == 1
+
+
+def test_every_demo_account_has_its_own_brand():
+    """The agency clients of large scales copy a named account's audience, not its brand."""
+    accounts = demo.accounts_for(40_000)
+    assert len(accounts) == 7
+    brands = [spec["guidelines"]["brand_name"] for _, spec in accounts]
+    assert len(set(brands)) == len(brands)
+    assert brands.count("FocusedRoom") == 1
 
 
 def test_budget_spend_command_records_the_actor():

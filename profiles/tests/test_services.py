@@ -501,3 +501,43 @@ def test_a_version_check_before_saving_says_what_the_update_would_say():
     with pytest.raises(Conflict, match="Someone else changed this record") as info:
         services.record_check_version(record=profile, expected_version=1)
     assert info.value.extra == {"current_version": 2}
+
+
+FIRST_SETUP = {
+    "customer_profile": {"name": "First audience", "demographics": {"ageRange": {"min": 20, "max": 30}}},
+    "brand_guidelines": {"brand_name": "First brand"},
+    "budget": {"name": "First budget", "amount": Decimal("500.00")},
+    "container": {"name": "Default container"},
+}
+
+
+def test_first_setup_creates_the_three_parts_and_the_default_container():
+    container = services.account_first_setup(account_id="fresh", **FIRST_SETUP, actor=None)
+    assert (container.is_default, container.is_primary, container.is_complete, container.status) == (
+        True,
+        True,
+        True,
+        "ACTIVE",
+    )
+    assert container.customer_profile.is_default and container.brand_guidelines.is_default
+    assert container.budget.amount == Decimal("500.00")
+    status = selectors.account_profile_status(account_id="fresh")
+    assert not status["is_first_time_user"]
+
+
+def test_first_setup_is_all_or_nothing_with_errors_keyed_by_part():
+    bad = {**FIRST_SETUP, "budget": {"name": "", "amount": Decimal("-1")}, "container": {"name": "x" * 300}}
+    with pytest.raises(ValidationError) as caught:
+        services.account_first_setup(account_id="fresh", **bad, actor=None)
+    errors = caught.value.message_dict
+    assert {"budget.name", "budget.amount", "container.name"} <= set(errors)
+    assert not TargetCustomerProfile.all_objects.filter(account_id="fresh").exists()
+    assert not ProfileContainer.all_objects.filter(account_id="fresh").exists()
+
+
+def test_first_setup_is_refused_once_the_account_has_records():
+    make_budget(account_id="used")
+    with pytest.raises(Conflict) as caught:
+        services.account_first_setup(account_id="used", **FIRST_SETUP, actor=None)
+    assert caught.value.fields == {"account_id": [caught.value.message]}
+    assert not ProfileContainer.all_objects.filter(account_id="used").exists()
