@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import date
 
@@ -11,46 +12,80 @@ from django.utils.safestring import SafeString, mark_safe
 PALETTE = ["#4338ca", "#0f766e", "#b45309", "#be123c", "#6d28d9", "#0369a1"]
 
 
+def nice_ticks(top: float, *, count: int = 4) -> list[float]:
+    """Round axis values from 0 to at least ``top``: steps of 1, 2 or 5 times a power of ten."""
+    if top <= 0:
+        return [0, 1]
+    raw = top / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    if step < 1:
+        step = 1  # counts: whole numbers
+    ticks = [0.0]
+    while ticks[-1] < top:
+        ticks.append(ticks[-1] + step)
+    return ticks
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
+
+
 def stacked_columns_svg(
-    *, days: Sequence[date], series: Sequence[tuple[str, Sequence[float]]], title: str, height: int = 160
+    *, days: Sequence[date], series: Sequence[tuple[str, Sequence[float]]], title: str, height: int = 200
 ) -> SafeString:
-    """One stacked column per day; each series a colour. Every value is escaped or numeric."""
+    """One stacked column per day, each series a colour; a value axis with round ticks and grid lines,
+    and a date axis with a tick per day and a date every week (Mondays). Every value is escaped or numeric."""
     n = len(days)
     if not n:
         return mark_safe("")
     totals = [sum(values[i] for _, values in series) for i in range(n)]
-    top = max(max(totals), 1)
-    width, left, bottom = 640, 34, 22
-    step = (width - left) / n
+    ticks = nice_ticks(max(totals))
+    top = ticks[-1]
+    width, left, right, upper, bottom = 640, 44, 8, 10, 34
+    plot_h = height - upper - bottom
+    base = height - bottom
+    step = (width - left - right) / n
     bar = max(step * 0.7, 1)
-    parts = [
-        f'<text x="0" y="12" class="fr-axis">{int(top)}</text>',
-        f'<line x1="{left}" y1="{height - bottom}" x2="{width}" y2="{height - bottom}" class="fr-axis-line"/>',
-    ]
-    plot = height - bottom - 8
+    parts = []
+    for tick in ticks:
+        y = base - plot_h * tick / top
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" class="fr-grid-line"/>')
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="fr-axis">{_number(tick)}</text>')
+    parts.append(f'<line x1="{left}" y1="{base}" x2="{width - right}" y2="{base}" class="fr-axis-line"/>')
+    weekly = n > 10
     for i, day in enumerate(days):
-        y = height - bottom
         x = left + i * step
+        middle = x + bar / 2
+        y = base
         for s, (label, values) in enumerate(series):
             value = values[i]
             if not value:
                 continue
-            h = plot * value / top
+            h = plot_h * value / top
             y -= h
             parts.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="{PALETTE[s % len(PALETTE)]}">'
-                f"<title>{escape(label)} {day:%d %b}: {value:g}</title></rect>"
+                f"<title>{escape(label)}, {day:%a %d %b}: {value:g}</title></rect>"
             )
-        if i % max(n // 6, 1) == 0:
-            parts.append(f'<text x="{x:.1f}" y="{height - 6}" class="fr-axis">{day:%d %b}</text>')
+        labelled = (day.weekday() == 0) if weekly else True
+        parts.append(
+            f'<line x1="{middle:.1f}" y1="{base}" x2="{middle:.1f}" y2="{base + (6 if labelled else 3)}" '
+            'class="fr-axis-line"/>'
+        )
+        if labelled:
+            parts.append(
+                f'<text x="{middle:.1f}" y="{base + 18}" text-anchor="middle" class="fr-axis">{day:%d %b}</text>'
+            )
     legend = "".join(
         f'<span class="fr-legend"><span class="fr-swatch" style="background:{PALETTE[s % len(PALETTE)]}"></span>'
         f"{escape(label)}</span>"
-        for s, (label, _) in enumerate(series)
+        for s, (label, values) in enumerate(series)
     )
+    caption = f"{escape(title)}: {_number(sum(totals))} in all, from {days[0]:%d %b} to {days[-1]:%d %b %Y}."
     svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
-        f'aria-label="{escape(title)}" class="fr-chart"><title>{escape(title)}</title>{"".join(parts)}</svg>'
+        f'aria-label="{caption}" class="fr-chart"><title>{escape(title)}</title>{"".join(parts)}</svg>'
     )
     return mark_safe(f'<figure class="fr-figure">{svg}<figcaption>{legend}</figcaption></figure>')  # noqa: S308
 

@@ -109,3 +109,14 @@ def test_dashboard_sections_are_cached_for_the_configured_time(admin_client, set
     assert "Dash cached" in html  # served from the cache, same content
     assert len(second.captured_queries) < len(first.captured_queries)
     cache.clear()
+
+
+@pytest.mark.django_db
+def test_dashboard_is_a_grid_of_cards_then_every_record_type(admin_client):
+    add_data(2, "grid")
+    html = admin_client.get("/admin/").content.decode()
+    assert 'class="fr-dashboard"' in html and 'class="fr-apps"' in html and "All records" in html
+    assert html.index('class="fr-dashboard"') < html.index('class="fr-apps"')
+    assert 'id="content-related"' not in html  # no fixed-width column beside the cards
+    assert 'class="fr-grid-line"' in html and 'text-anchor="end" class="fr-axis"' in html  # value ticks
+    assert "Your recent changes" in html
