@@ -184,6 +184,11 @@ class VariantForm(ShapeOnlyForm):
         ]
         if self.instance.pk is not None:
             self.fields["weight_percent"].initial = percent(self.instance.weight)
+        # A table row's inputs are named by their column and row (the table's headers are not labels).
+        index = (self.prefix or "").rsplit("-", 1)[-1]
+        row = f"variant {int(index) + 1}" if index.isdigit() else "the new variant"
+        for name, field in self.fields.items():
+            field.widget.attrs.setdefault("aria-label", f"{field.label or name} of {row}")
 
     def _post_clean(self) -> None:
         super()._post_clean()
@@ -197,6 +202,12 @@ class VariantForm(ShapeOnlyForm):
 class VariantFormSet(BaseInlineFormSet):
     def validate_unique(self) -> None:
         """Unique names and positions per experiment are the service's rules."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            row = f"variant {index + 1}" if index is not None else "the new variant"
+            form.fields["DELETE"].widget.attrs["aria-label"] = f"Delete {row}"
 
 
 class VariantInline(admin.TabularInline):

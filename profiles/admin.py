@@ -129,7 +129,9 @@ class AccountAutocompleteSelect(AutocompleteSelect):
     @property
     def media(self):
         # After Django's jQuery namespace (and so after select2), which the script uses.
-        return super().media + forms.Media(js=["admin/js/jquery.init.js", "profiles/account-autocomplete.js"])
+        return super().media + forms.Media(
+            js=["admin/js/jquery.init.js", "profiles/account-autocomplete.js"], css={"all": ["profiles/admin.css"]}
+        )
 
 
 def may_set_up(user) -> bool:

@@ -9,6 +9,19 @@
         return field ? field.value.trim() : '';
     }
 
+    function name(element) {
+        // The list's box is a combobox named after the field's label.
+        const label = document.querySelector(`label[for="${element.id}"]`);
+        const container = element.nextElementSibling;
+        if (!label || !container) {
+            return;
+        }
+        const text = label.textContent.replace(/:\s*$/, '').trim();
+        container.querySelectorAll('.select2-selection, .select2-selection__rendered').forEach((box) => {
+            box.setAttribute('aria-label', text);
+        });
+    }
+
     function init(element) {
         $(element).select2({
             ajax: {
@@ -26,7 +39,10 @@
 
     $(function() {
         const selects = document.querySelectorAll('.fr-account-autocomplete');
-        selects.forEach(init);
+        selects.forEach((element) => {
+            init(element);
+            name(element);
+        });
         const fields = new Set(Array.from(selects, (element) => element.dataset.accountField));
         fields.forEach((id) => {
             const field = document.getElementById(id);
