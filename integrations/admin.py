@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from focusedroom.admin_tools import ReadOnlyAdmin, indexed_values_filter
 from integrations import selectors, services
 from integrations.ai_profiles import CHURN_BANDS
-from integrations.models import AIProfile, OutboxMessage, WebhookLog
+from integrations.models import AIProfile, OutboxMessage, WebhookLog, WebhookRefusal
 
 
 @admin.register(OutboxMessage)
@@ -71,7 +71,7 @@ class WebhookLogAdmin(ReadOnlyAdmin):
         "event_id",
         "user",
         "processed_successfully",
-        "is_duplicate",
+        "replay_count",
         "error_message",
     )
     list_filter = ("source", indexed_values_filter("webhook_type"), "processed_successfully", "is_duplicate")
@@ -113,3 +113,26 @@ class AIProfileAdmin(ReadOnlyAdmin):
     list_select_related = ("user",)
     raw_id_fields = ("user",)
     ordering = ("-churn_probability", "user_id")
+
+
+@admin.register(WebhookRefusal)
+class WebhookRefusalAdmin(ReadOnlyAdmin):
+    """Deliveries refused before their body was read: why, from where, when, how many."""
+
+    list_display = (
+        "last_seen_at",
+        "source",
+        "reason",
+        "source_address_shown",
+        "count",
+        "first_seen_at",
+        "last_message",
+    )
+    list_filter = ("source", "reason")
+    search_fields = ("source_address",)
+    date_hierarchy = "hour"
+    ordering = ("-last_seen_at",)
+
+    @admin.display(description="source address", ordering="source_address")
+    def source_address_shown(self, obj: WebhookRefusal) -> str:
+        return obj.source_address or "other addresses"
