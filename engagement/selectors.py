@@ -91,7 +91,7 @@ def bigfive_history_panel(*, user, request=None) -> dict[str, Any]:
     reports = list(
         QuizResult.objects.filter(customer=user, quiz_type=QuizType.BIG_FIVE)
         .order_by("-report_id")
-        .only("public_id", "report_id", "result_type", "created_at")[:20]
+        .only("public_id", "report_id", "created_at")[:20]
     )
     return {"reports": reports}
 

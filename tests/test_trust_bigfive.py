@@ -322,3 +322,26 @@ class TestAccountWhoseAddressNobodyProved:
         response = Client().post(pending_link(mail.outbox[0]))
         assert response.status_code == 409 and b"not confirmed its email" in response.content
         assert QuizResult.objects.get(pk=result.pk).customer is None
+
+
+@pytest.mark.django_db
+def test_a_referral_made_for_an_unproven_address_pays_nothing_until_the_address_is_verified(
+    django_capture_on_commit_callbacks,
+):
+    from rewards.models import Referral
+
+    referrer = CustomerFactory(password=PASSWORD, is_email_verified=True)
+    code = rewards_services.referral_code_ensure(user=referrer)[0].code
+    rewards_services.member_enrol(user=referrer)
+    balance = Wallet.objects.get(user=referrer).balance
+    with django_capture_on_commit_callbacks(execute=True):
+        APIClient().post(
+            "/api/v1/auth/register/",
+            {"email": "squatted@example.com", "password": "attacker-pass-42", "referral_code": code},
+        )
+        # The address's real owner takes the test, not logged in: nothing of it reaches the account.
+        APIClient().post(SUBMIT, {"answers": answers(3), "email": "squatted@example.com"}, format="json")
+    referral = Referral.objects.get(referee__email="squatted@example.com")
+    assert referral.status == Referral.Status.PENDING and referral.points_awarded_to_referrer == 0
+    assert Wallet.objects.get(user=referrer).balance == balance
+    assert not QuizResult.objects.filter(customer__email="squatted@example.com").exists()
