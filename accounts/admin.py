@@ -304,7 +304,7 @@ class PersonLookupAdmin(ReadOnlyAdmin):
     ordering = ("-created_at",)
     show_full_result_count = False
     paginator = EstimatedCountPaginator
-    exclude = ("password", "action_token")
+    exclude = ("password",)
 
     def get_model_perms(self, request):
         return {}

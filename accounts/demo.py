@@ -93,7 +93,7 @@ BULK_CUSTOMERS_SQL = f"""
 INSERT INTO accounts_user (
     password, is_superuser, email, name, first_name, last_name, phone_number, age, profession, career_stage,
     purpose, channel_id, country_code, time_zone, marketing_opt_in, marketing_opt_in_at, is_guest,
-    is_email_verified, email_verified_at, action_token, action_token_issued_at, kit_subscriber_id, kit_state,
+    is_email_verified, email_verified_at, kit_subscriber_id, kit_state,
     is_staff, is_active, created_at, updated_at
 )
 SELECT '!' || md5('demo-unusable-' || g), false,
@@ -108,7 +108,7 @@ SELECT '!' || md5('demo-unusable-' || g), false,
        (ARRAY['US', 'GB', 'DE', 'FR', 'CA', 'BR', 'IN', 'JP', ''])[1 + (h / 17) %% 9], 'UTC',
        h %% 100 < 55, CASE WHEN h %% 100 < 55 THEN joined END, false,
        h %% 100 < 60, CASE WHEN h %% 100 < 60 THEN joined + interval '5 minutes' END,
-       gen_random_uuid(), joined, '', 'unconfirmed', false, true, joined, joined
+       '', 'unconfirmed', false, true, joined, joined
 FROM generate_series(1, %(scale)s) AS g
 CROSS JOIN LATERAL (SELECT (hashtext('demo-customer-' || g) & 2147483647) AS h) AS hashed
 CROSS JOIN LATERAL (

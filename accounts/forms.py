@@ -1,9 +1,14 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.template import loader
 
-from accounts import services
+from accounts import services, throttles
 from accounts.models import CareerStage, CustomFieldType
-from focusedroom.context import RequestContext
+from focusedroom.context import RequestContext, client_ip
+from focusedroom.email import deliver_later
 
 
 class SignupForm(forms.Form):
@@ -16,10 +21,58 @@ class SignupForm(forms.Form):
     referral_code = forms.CharField(max_length=50, required=False, label="Referral code (optional)")
 
 
-class LoginForm(AuthenticationForm):
+class ThrottledLoginMixin:
+    """Says clearly when a log-in is refused because of too many failures (``accounts.backends``)."""
+
+    def get_invalid_login_error(self):
+        wait = getattr(self.request, "login_retry_after", 0)
+        if wait:
+            return ValidationError(
+                throttles.wait_message(wait, "failed log-ins for this account or from your network")
+                + " You can also reset your password.",
+                code="throttled",
+            )
+        return super().get_invalid_login_error()
+
+
+class LoginForm(ThrottledLoginMixin, AuthenticationForm):
     username = forms.EmailField(
         label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
+
+
+class ConsoleLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    """The console's log-in form, with the same limits as the member page."""
+
+
+class BackgroundPasswordResetForm(PasswordResetForm):
+    """Django's password-reset form whose email leaves after the response (``focusedroom.email``),
+    so asking for a known address takes as long as asking for an unknown one."""
+
+    def send_mail(
+        self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None
+    ):
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        body = loader.render_to_string(email_template_name, context)
+        message = EmailMultiAlternatives(subject, body, from_email, [to_email])
+        if html_email_template_name is not None:
+            message.attach_alternative(loader.render_to_string(html_email_template_name, context), "text/html")
+        deliver_later(message)
+
+
+class ThrottledPasswordResetForm(BackgroundPasswordResetForm):
+    """The password-reset page: limited per account and per client address (``accounts.throttles``)."""
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean_email(self):
+        email = self.cleaned_data["email"]
+        wait = throttles.password_reset_retry_after(email=email, ip=client_ip(self.request))
+        if wait:
+            raise ValidationError(throttles.wait_message(wait, "password-reset requests"), code="throttled")
+        return email
 
 
 class ProfileForm(forms.Form):
@@ -34,6 +87,21 @@ class ProfileForm(forms.Form):
 
 class VerificationResendForm(forms.Form):
     email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+
+class VerificationConfirmForm(forms.Form):
+    """The button of an emailed verification link, with consent offered (never pre-ticked)."""
+
+    marketing_opt_in = forms.BooleanField(
+        required=False,
+        label="Also send me FocusedRoom tips, offers and news by email (I can unsubscribe at any time).",
+    )
+
+
+class EmailChangeForm(forms.Form):
+    email = forms.EmailField(
+        label="New email address", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
 
 
 class CustomFieldsForm(forms.Form):

@@ -5,14 +5,14 @@
 ``AccountsConfig.ready``. ``person_erase`` runs in one transaction: every app's ``erase``
 runs in the parts' order (the integrations part queues the Customer.io deletion and the
 Kit unsubscription while the real identifiers are still there), and the accounts part
-runs last: it pseudonymises the person's row, deletes their verification links, pending
-claims and custom field answers and revokes their API tokens. If any part fails, nothing
+runs last: it pseudonymises the person's row, deletes their verification links, email links,
+pending claims and email changes, custom field answers and sessions, and revokes their API
+tokens. If any part fails, nothing
 is erased.
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.contrib.admin.models import LogEntry
@@ -23,16 +23,20 @@ from django.utils import timezone
 
 from accounts.models import (
     AccountClaim,
+    ActionToken,
     ApiToken,
     Customer,
     CustomFieldValue,
+    EmailChange,
     EmailVerificationToken,
     PersonChange,
+    Session,
     StaffUser,
     User,
     normalize_email,
 )
 from accounts.selectors import erased_email
+from accounts.sessions import sessions_end
 from focusedroom import registries
 from focusedroom.errors import NotFound
 
@@ -117,12 +121,31 @@ def accounts_export(*, user: User) -> dict[str, Any]:
         .order_by("created_at", "id")
         .values("created_at", "source", "fields", "marketing_opt_in", "reason")
     ]
+    action_links = [
+        {k: _iso(v) for k, v in row.items()}
+        for row in ActionToken.objects.filter(user=user)
+        .order_by("created_at")
+        .values("purpose", "created_at", "expires_at", "used_at")
+    ]
+    email_changes = [
+        {k: _iso(v) for k, v in row.items()}
+        for row in EmailChange.objects.filter(user=user)
+        .order_by("created_at")
+        .values("new_email", "created_at", "expires_at", "used_at")
+    ]
+    sessions = [
+        {"expires_at": _iso(expire)}
+        for expire in Session.objects.filter(user=user).order_by("expire_date").values_list("expire_date", flat=True)
+    ]
     return {
         "person": person,
         "changes": changes,
         "email_verification_links": tokens,
+        "email_links": action_links,
+        "email_changes": email_changes,
         "custom_fields": custom_fields,
         "api_tokens": api_tokens,
+        "sessions": sessions,
     }
 
 
@@ -144,8 +167,6 @@ def accounts_erase(*, user: User) -> None:
         marketing_opt_in=False,
         marketing_opt_in_at=None,
         kit_subscriber_id="",
-        action_token=uuid.uuid4(),
-        action_token_issued_at=now,
         is_active=False,
         deleted_at=now,
         updated_at=now,
@@ -153,7 +174,10 @@ def accounts_erase(*, user: User) -> None:
     EmailVerificationToken.objects.filter(user=user).delete()
     AccountClaim.objects.filter(user=user).delete()
     CustomFieldValue.objects.filter(user=user).delete()
+    ActionToken.objects.filter(user=user).delete()
+    EmailChange.objects.filter(user=user).delete()
     ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
+    sessions_end(user_id=user.pk)
     # The console's change history names the person by email.
     content_types = ContentType.objects.get_for_models(User, Customer, StaffUser, for_concrete_models=False)
     LogEntry.objects.filter(content_type__in=content_types.values(), object_id=str(user.pk)).update(

@@ -13,6 +13,7 @@ import uuid
 import pgtrigger
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length, Lower, Now, Trim
@@ -26,6 +27,7 @@ BIG_FIVE_TEST_CHANNEL_ID = 1
 EBOOK_CHANNEL_ID = 2
 MOBILE_APP_CHANNEL_ID = 3
 DEFAULT_BRAND_SLUG = "focusedroom"
+SHA256_HEX = r"^[0-9a-f]{64}$"  # the stored form of every token: the SHA-256 of the clear token, in hex
 
 
 def normalize_email(email: str) -> str:
@@ -143,10 +145,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     last_verification_email_sent_at = models.DateTimeField(null=True, blank=True)
     email_bounced_at = models.DateTimeField(null=True, blank=True)
     email_spam_reported_at = models.DateTimeField(null=True, blank=True)
-    action_token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    action_token_issued_at = models.DateTimeField(
-        default=timezone.now, db_default=Now(), editable=False, help_text="When the current action token was issued."
-    )
 
     kit_subscriber_id = models.CharField(max_length=64, blank=True, default="")
     kit_state = models.CharField(max_length=20, choices=KitState.choices, default=KitState.UNCONFIRMED)
@@ -294,6 +292,93 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class ActionToken(models.Model):
+    """A one-click link in an email: log in, or unsubscribe (separate tokens, separate lifetimes).
+
+    Only the SHA-256 of the token is stored; the clear token exists only in the emailed link.
+    A log-in token works once (``used_at``); an unsubscribe token keeps working until it expires
+    (unsubscribing twice changes nothing). Never shown in the console or the API.
+    """
+
+    class Purpose(models.TextChoices):
+        LOGIN = "login", "Log in"
+        UNSUBSCRIBE = "unsubscribe", "Unsubscribe"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="action_tokens")
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "accounts_action_token"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(purpose__in=["login", "unsubscribe"]), name="action_token_purpose_valid"
+            ),
+            models.CheckConstraint(condition=Q(token_hash__regex=SHA256_HEX), name="action_token_hash_sha256"),
+            models.CheckConstraint(condition=Q(expires_at__gt=models.F("created_at")), name="action_token_expiry"),
+            models.CheckConstraint(
+                condition=Q(used_at__isnull=True) | Q(purpose="login"), name="action_token_only_login_is_used_up"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "purpose"], name="action_token_user_purpose")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} link ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class EmailChange(models.Model):
+    """A change of email address waiting for the link sent to the new address.
+
+    The address changes only when that link is followed (proof that the person owns it); the
+    old address is told. Only the SHA-256 of the token is stored.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_changes")
+    new_email = models.CharField(max_length=254)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "accounts_email_change"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(new_email=Lower(Trim("new_email"))) & ~Q(new_email=""), name="email_change_normalised"
+            ),
+            models.CheckConstraint(condition=Q(token_hash__regex=SHA256_HEX), name="email_change_hash_sha256"),
+            models.CheckConstraint(condition=Q(expires_at__gt=models.F("created_at")), name="email_change_expiry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"email change of {self.user_id} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class Session(AbstractBaseSession):
+    """A browser session (Django's database sessions) that knows whose it is.
+
+    ``user`` is set from the session's log-in data when it is saved, so every session of a
+    person can be ended at once: erasure, soft deletion and a password change do.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+
+    class Meta:
+        db_table = "accounts_session"
+        indexes = [models.Index(fields=["user"], name="accounts_session_user")]
+
+    @classmethod
+    def get_session_store_class(cls):
+        from accounts.sessions import SessionStore
+
+        return SessionStore
 
 
 class AccountClaim(models.Model):

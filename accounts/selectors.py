@@ -89,6 +89,16 @@ def channels() -> QuerySet[Channel]:
     return Channel.objects.all()
 
 
+def holds_account(user) -> bool:
+    """The address belongs to someone who has an account: a password of their own or a verified address.
+
+    Nothing is attached to such a person, nor changed about them, without their proven act (logged
+    in, or a link sent to their address). A customer record made by a test submission (no password,
+    never verified) does not hold an account.
+    """
+    return bool(user is not None and (user.is_email_verified or user.has_usable_password()))
+
+
 def is_member(user) -> bool:
     """A loyalty member: an active person who is not staff (staff earn no gems)."""
     return bool(user is not None and getattr(user, "pk", None) and not user.is_staff and user.is_active)

@@ -31,13 +31,16 @@ from accounts.models import (
     Brand,
     CareerStage,
     Channel,
+    EmailChange,
     KitState,
     PersonChange,
     User,
     normalize_email,
 )
+from accounts.selectors import holds_account
+from accounts.sessions import sessions_end
 from focusedroom.context import RequestContext
-from focusedroom.email import send_templated_email
+from focusedroom.email import send_templated_email_later
 from focusedroom.errors import Conflict, NotFound, PermissionDenied
 
 # Demographic fields a person may give (Big Five form, sign-up, profile edit).
@@ -132,6 +135,7 @@ def person_identify(
     channel_id: int = BIG_FIVE_TEST_CHANNEL_ID,
     anonymous_id: str = "",
     context: RequestContext | None = None,
+    protect_account_holders: bool = False,
 ) -> tuple[User, bool]:
     """Find the person with this email (any letter case) or create them.
 
@@ -141,6 +145,12 @@ def person_identify(
     and the loser reads the winner's row. Only the profile values given are written; a
     blank never erases a stored value; consent is only ever granted here (withdrawing
     it is an explicit action).
+
+    ``protect_account_holders`` (an act nobody has proven to be the person's, such as a
+    test submitted without logging in): a person who holds an account
+    (``selectors.holds_account``), a staff member or a deleted person is returned locked
+    and untouched — no profile change, no consent, no ``person_identified`` — and the
+    caller decides what to do.
     """
     email = clean_email(email)
     profile = clean_profile(profile or {})
@@ -161,6 +171,8 @@ def person_identify(
             raise
         user = User.all_objects.select_for_update().get(email=email)
         created = False
+        if protect_account_holders and (user.deleted_at is not None or user.is_staff or holds_account(user)):
+            return user, False
         if user.deleted_at is not None:
             raise ValidationError({"email": ["This email address cannot be used."]}) from None
         changed = [field for field, value in profile.items() if getattr(user, field) != value]
@@ -219,6 +231,42 @@ def person_update_profile(*, user: User, data: dict[str, Any], context: RequestC
         user.save(update_fields=[*changed, "updated_at"])
         _record_change(user=user, fields=changed, context=context)
     return user
+
+
+@transaction.atomic
+def person_fill_empty_profile(
+    *, user: User, profile: dict[str, Any], context: RequestContext | None = None, source: str = ""
+) -> list[str]:
+    """Fill only the profile fields the person has left empty (a report they added to their history
+    brings the demographics given with it); never overwrites, never touches consent. Returns the
+    fields filled."""
+    profile = clean_profile(profile)
+    user_row = User.all_objects.select_for_update().get(pk=user.pk)
+    filled = [f for f, v in profile.items() if getattr(user_row, f) in (None, "") and v not in (None, "")]
+    for field in filled:
+        setattr(user_row, field, profile[field])
+        setattr(user, field, profile[field])
+    if filled:
+        user_row.save(update_fields=[*filled, "updated_at"])
+        _record_change(user=user_row, fields=filled, context=context, source=source)
+    return filled
+
+
+@transaction.atomic
+def person_give_marketing_consent(*, user: User, context: RequestContext | None = None, source: str = "") -> bool:
+    """The person's own explicit act of giving consent (logged in, or a link sent to their verified
+    address). Refused for an address nobody has proven. True if it changed."""
+    user_row = User.all_objects.select_for_update().get(pk=user.pk)
+    if not user_row.is_email_verified:
+        raise ValidationError({"marketing_opt_in": ["Confirm your email address first."]})
+    if context is not None and context.actor_is_staff and context.actor.pk != user_row.pk:
+        raise PermissionDenied("Only the person can give marketing consent.")
+    changed = _consent_fields(user_row, True, timezone.now())
+    if changed:
+        user_row.save(update_fields=[*changed, "updated_at"])
+        user.marketing_opt_in, user.marketing_opt_in_at = user_row.marketing_opt_in, user_row.marketing_opt_in_at
+        _record_change(user=user_row, fields=changed, context=context, source=source)
+    return bool(changed)
 
 
 STAFF_EDITABLE = (
@@ -293,6 +341,7 @@ def person_soft_delete(*, user: User, context: RequestContext, reason: str = "")
     user.deleted_at = now
     user.save(update_fields=[*changed, "updated_at"])
     ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
+    sessions_end(user_id=user.pk)
     _record_change(user=user, fields=changed, context=context, reason=reason)
     return user
 
@@ -323,19 +372,102 @@ def person_set_password(*, user: User, password: str, context: RequestContext) -
         raise ValidationError({"password": exc.messages}) from None
     user.set_password(password)
     user.save(update_fields=["password", "updated_at"])
-    # Sessions carry a hash of the password: every other session ends by itself. API tokens don't.
+    # Every session and API token of the person ends (a page that changes the password of the person
+    # who is logged in keeps them logged in with Django's update_session_auth_hash).
     ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    sessions_end(user_id=user.pk)
     _record_change(user=user, fields=["password"], context=context)
+    return user
+
+
+@transaction.atomic
+def person_email_change_request(*, user: User, new_email: str, context: RequestContext) -> str:
+    """The person asks to use another address: a link goes to the new address, which changes only
+    when that link is followed. Only the person can ask (staff cannot change an address). The answer
+    is the same whether or not the new address is free (no enumeration): a taken address gets no link."""
+    if context.actor is None or context.actor.pk != user.pk:
+        raise PermissionDenied("Only the person can change their email address.")
+    new_email = clean_email(new_email)
+    if new_email == user.email:
+        raise ValidationError({"email": ["This is already your email address."]})
+    if User.all_objects.filter(email=new_email).exists():
+        return new_email
+    raw = secrets.token_urlsafe(32)
+    now = timezone.now()
+    EmailChange.objects.filter(user=user, used_at__isnull=True).update(used_at=now)  # one pending change at a time
+    EmailChange.objects.create(
+        user=user,
+        new_email=new_email,
+        token_hash=hash_token(raw),
+        created_at=now,
+        expires_at=now + timedelta(hours=settings.EMAIL_CHANGE_TTL_HOURS),
+    )
+    send_templated_email_later(
+        to=new_email,
+        subject="Confirm your new FocusedRoom email address",
+        template="email_change",
+        context={
+            "user": user,
+            "new_email": new_email,
+            "link": settings.SITE_URL + reverse("email-change-confirm", args=[raw]),
+            "ttl_hours": settings.EMAIL_CHANGE_TTL_HOURS,
+        },
+    )
+    _record_change(user=user, fields=["email_change_requested"], context=context)
+    return new_email
+
+
+def email_change_get(*, raw_token: str) -> EmailChange:
+    change = (
+        EmailChange.objects.select_related("user")
+        .filter(token_hash=hash_token(raw_token or ""), user__deleted_at__isnull=True)
+        .first()
+    )
+    if change is None or change.used_at is not None:
+        raise NotFound("This link is not valid or has already been used.")
+    if change.expires_at <= timezone.now():
+        raise Conflict("This link has expired. Ask for the change again on your account page.")
+    return change
+
+
+@transaction.atomic
+def person_email_change_confirm(*, raw_token: str, context: RequestContext | None = None) -> User:
+    """Follow the link sent to the new address: the address changes and is verified; the old address is told."""
+    change = email_change_get(raw_token=raw_token)
+    change = EmailChange.objects.select_for_update().get(pk=change.pk)
+    user = User.all_objects.select_for_update().get(pk=change.user_id)
+    if change.used_at is not None:
+        raise NotFound("This link is not valid or has already been used.")
+    if User.all_objects.filter(email=change.new_email).exclude(pk=user.pk).exists():
+        raise Conflict("This address now belongs to another account.")
+    now = timezone.now()
+    old_email = user.email
+    user.email, user.is_email_verified, user.email_verified_at = change.new_email, True, now
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["email", "is_email_verified", "email_verified_at", "updated_at"])
+    except IntegrityError as exc:
+        if _is_email_conflict(exc):
+            raise Conflict("This address now belongs to another account.") from None
+        raise
+    EmailChange.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
+    send_templated_email_later(
+        to=old_email,
+        subject="Your FocusedRoom email address was changed",
+        template="email_changed",
+        context={"user": user, "old_email": old_email, "reset_link": settings.SITE_URL + reverse("password_reset")},
+    )
+    _record_change(user=user, fields=["email", "is_email_verified"], context=context, source="link")
     return user
 
 
 def person_send_password_reset(*, user: User, context: RequestContext) -> bool:
     """Email the person a password-reset link (what support does instead of setting a password)."""
-    from django.contrib.auth.forms import PasswordResetForm
+    from accounts.forms import BackgroundPasswordResetForm
 
     if user.deleted_at is not None or not user.is_active:
         raise ValidationError({"email": ["This person cannot log in."]})
-    form = PasswordResetForm({"email": user.email})
+    form = BackgroundPasswordResetForm({"email": user.email})
     if not form.is_valid():
         raise ValidationError(form.errors)
     site = settings.SITE_URL.split("://", 1)
@@ -449,10 +581,19 @@ def person_set_kit_subscription(*, user: User, state: str | None = None, subscri
             setattr(user, field, value)
 
 
+SIGNUP_ANSWER = "Check your inbox: we sent a link to {email} to finish creating your account."
+
+
 @dataclass(frozen=True)
 class SignupResult:
-    user: User
-    claim_pending: bool  # True: an existing customer record awaits email confirmation
+    """What sign-up may tell the caller: the same for every address (no account enumeration)."""
+
+    email: str
+    user: User | None = None  # the new account, for the caller's own bookkeeping only; never shown
+
+    @property
+    def message(self) -> str:
+        return SIGNUP_ANSWER.format(email=self.email)
 
 
 @transaction.atomic
@@ -464,11 +605,17 @@ def member_signup(
     channel_id: int = BIG_FIVE_TEST_CHANNEL_ID,
     context: RequestContext | None = None,
 ) -> SignupResult:
-    """Create a member account, or start claiming the customer record with this email.
+    """Sign up with an email and a password. The caller answers the same whatever the address:
 
-    A customer who took the test before signing up already has a row (with no usable
-    password). Sign-up never creates a second row: it emails a link to that address and
-    sets the password only when the link is followed (``account_claim_confirm``).
+    - a new address: the account is created (unverified) and a verification link is emailed;
+    - a customer record without a password (they took the test before): nothing changes until
+      the link emailed to that address is followed (``account_claim_confirm`` sets the password);
+    - an address that already has an account: an email tells its owner to log in or reset
+      their password;
+    - a deleted person: nothing happens.
+
+    The password is hashed in every case and every email leaves after the response, so the
+    time taken does not tell the cases apart either.
     """
     email = clean_email(email)
     try:
@@ -476,48 +623,57 @@ def member_signup(
     except ValidationError as exc:
         raise ValidationError({"password": exc.messages}) from None
     referral_code = (referral_code or "").strip()[:50]
+    password_hash = make_password(password)  # in every case: the same work whatever the address
 
     existing = User.all_objects.select_for_update().filter(email=email).first()
     if existing is None:
         try:
             with transaction.atomic():
-                user = User.objects.create_user(email, password, channel_id=channel_id)
+                user = User.objects.create_user(email, None, channel_id=channel_id)
+                user.password = password_hash
+                user.save(update_fields=["password"])
         except IntegrityError as exc:
             if not _is_email_conflict(exc):
                 raise
             existing = User.all_objects.select_for_update().get(email=email)
         else:
             signals.person_signed_up.send(sender=User, user=user, referral_code=referral_code, context=context)
-            return SignupResult(user=user, claim_pending=False)
+            return SignupResult(email=email, user=user)
 
     if existing.deleted_at is not None:
-        raise ValidationError({"email": ["This email address cannot be used."]})
+        return SignupResult(email=email)
     if existing.has_usable_password():
-        raise ValidationError({"email": ["An account with this email already exists. Log in or reset your password."]})
+        send_templated_email_later(
+            to=existing.email,
+            subject="Someone tried to create a FocusedRoom account with your address",
+            template="account_exists",
+            context={
+                "user": existing,
+                "login_link": settings.SITE_URL + reverse("login"),
+                "reset_link": settings.SITE_URL + reverse("password_reset"),
+            },
+        )
+        return SignupResult(email=email)
 
     raw = secrets.token_urlsafe(32)
     AccountClaim.objects.create(
         user=existing,
         token_hash=hash_token(raw),
-        password_hash=make_password(password),
+        password_hash=password_hash,
         referral_code=referral_code,
         expires_at=timezone.now() + timedelta(hours=settings.ACCOUNT_CLAIM_TTL_HOURS),
     )
-    context = {
-        "user": existing,
-        "link": settings.SITE_URL + reverse("account-claim", args=[raw]),
-        "ttl_hours": settings.ACCOUNT_CLAIM_TTL_HOURS,
-    }
-    # Sent once the claim is committed: no mail for a rolled-back claim, no SMTP under the row lock.
-    transaction.on_commit(
-        lambda: send_templated_email(
-            to=existing.email,
-            subject="Finish creating your FocusedRoom account",
-            template="account_claim",
-            context=context,
-        )
+    send_templated_email_later(
+        to=existing.email,
+        subject="Finish creating your FocusedRoom account",
+        template="account_claim",
+        context={
+            "user": existing,
+            "link": settings.SITE_URL + reverse("account-claim", args=[raw]),
+            "ttl_hours": settings.ACCOUNT_CLAIM_TTL_HOURS,
+        },
     )
-    return SignupResult(user=existing, claim_pending=True)
+    return SignupResult(email=email)
 
 
 def account_claim_get(*, raw_token: str) -> AccountClaim:

@@ -21,9 +21,10 @@ from django.utils import timezone
 
 from accounts import signals
 from accounts.models import EmailVerificationToken, User, normalize_email
-from accounts.services import hash_token
+from accounts.services import hash_token, person_give_marketing_consent
+from focusedroom.background import after_response
 from focusedroom.context import RequestContext
-from focusedroom.email import send_templated_email
+from focusedroom.email import send_templated_email_later
 from focusedroom.errors import ApplicationError, Conflict, NotFound
 
 logger = logging.getLogger(__name__)
@@ -90,12 +91,8 @@ def verification_send(
         "link": verification_link(raw),
         "ttl_hours": settings.EMAIL_VERIFICATION_TTL_HOURS,
     }
-    email = user.email
-    transaction.on_commit(
-        lambda: send_templated_email(
-            to=email, subject="Confirm your FocusedRoom email address", template="verify_email", context=context
-        ),
-        robust=True,
+    send_templated_email_later(
+        to=user.email, subject="Confirm your FocusedRoom email address", template="verify_email", context=context
     )
     return True
 
@@ -103,11 +100,18 @@ def verification_send(
 def verification_request(*, email: str, context: RequestContext | None = None) -> None:
     """Resend a link to this address if it belongs to an unverified person; silent otherwise.
 
-    The caller answers the same thing whatever happens here (no account enumeration).
+    The caller answers the same thing whatever happens here (no account enumeration): the
+    lookup and the sending run after the response, so the answer takes as long for an unknown
+    address as for a known one.
     """
-    user = User.objects.filter(email=normalize_email(email)).first()
-    if user is not None and not user.is_email_verified:
-        verification_send(user=user, context=context)
+    email = normalize_email(email)
+
+    def resend() -> None:
+        user = User.objects.filter(email=email).first()
+        if user is not None and not user.is_email_verified:
+            verification_send(user=user, context=context)
+
+    after_response(resend)
 
 
 def verification_token_get(*, raw_token: str) -> EmailVerificationToken:
@@ -132,11 +136,15 @@ def verification_token_get(*, raw_token: str) -> EmailVerificationToken:
 
 
 @transaction.atomic
-def verification_confirm(*, raw_token: str, context: RequestContext | None = None) -> User:
+def verification_confirm(
+    *, raw_token: str, marketing_opt_in: bool = False, context: RequestContext | None = None
+) -> User:
     """Follow a verification link: the person's email is verified (once per link).
 
     Sends ``accounts.signals.email_verified`` (with ``verification=<token>``) when the
     person was not verified before, so receivers count conversions and referrals once.
+    ``marketing_opt_in``: the person ticked the consent box next to the button (their own
+    explicit act, on a link sent to the address just proven); never pre-ticked.
     """
     token = verification_token_get(raw_token=raw_token)
     token = EmailVerificationToken.objects.select_for_update().get(pk=token.pk)
@@ -157,6 +165,8 @@ def verification_confirm(*, raw_token: str, context: RequestContext | None = Non
         user.is_email_verified, user.email_verified_at = True, now
         user.save(update_fields=["is_email_verified", "email_verified_at", "updated_at"])
         signals.email_verified.send(sender=User, user=user, context=context, verification=token)
+    if marketing_opt_in:
+        person_give_marketing_consent(user=user, context=context, source="link")
     return user
 
 

@@ -14,11 +14,22 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import action_links, custom_fields, services, verification
-from accounts.forms import CustomFieldsForm, LoginForm, ProfileForm, SignupForm, VerificationResendForm
+from accounts.forms import (
+    CustomFieldsForm,
+    EmailChangeForm,
+    LoginForm,
+    ProfileForm,
+    SignupForm,
+    ThrottledPasswordResetForm,
+    VerificationConfirmForm,
+    VerificationResendForm,
+)
 from focusedroom import registries
 from focusedroom.context import REFERRAL_COOKIE, RequestContext
 from focusedroom.errors import ApplicationError
 from focusedroom.forms import add_service_errors
+
+LOGIN_BACKEND = "accounts.backends.ThrottledModelBackend"
 
 
 def _profile_initial(user) -> dict:
@@ -42,11 +53,8 @@ def signup(request):
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            if result.claim_pending:
-                return render(request, "accounts/signup_check_email.html", {"email": result.user.email})
-            login(request, result.user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, "Welcome to FocusedRoom! Your account is ready.")
-            return redirect("account")
+            # The same page whatever the address: sign-up never tells who has an account.
+            return render(request, "accounts/signup_check_email.html", {"email": result.email})
     return render(request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -56,7 +64,7 @@ def account_claim(request, token: str):
     try:
         if request.method == "POST":
             user = services.account_claim_confirm(raw_token=token, context=RequestContext.from_request(request))
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend=LOGIN_BACKEND)
             messages.success(request, "Your email is confirmed and your account is ready.")
             return redirect("account")
         claim = services.account_claim_get(raw_token=token)
@@ -68,6 +76,15 @@ def account_claim(request, token: str):
 class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Limited per account and per address; the email leaves after the response."""
+
+    form_class = ThrottledPasswordResetForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
 
 
 @login_required
@@ -85,8 +102,42 @@ def account(request):
         else:
             messages.success(request, "Your profile is saved.")
             return redirect("account")
-    context = {"form": form, "panels": _panels(user=user, request=request)}
+    context = {"form": form, "email_form": EmailChangeForm(), "panels": _panels(user=user, request=request)}
     return render(request, "accounts/account.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def account_email_change(request):
+    """Ask to use another address: a link goes to the new address; nothing changes until it is followed."""
+    form = EmailChangeForm(request.POST)
+    if form.is_valid():
+        try:
+            new_email = services.person_email_change_request(
+                user=request.user, new_email=form.cleaned_data["email"], context=RequestContext.from_request(request)
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"We sent a link to {new_email}. Your address changes when you follow it.")
+            return redirect("account")
+    profile_form = ProfileForm(initial=_profile_initial(request.user))
+    context = {"form": profile_form, "email_form": form, "panels": _panels(user=request.user, request=request)}
+    return render(request, "accounts/account.html", context, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+def email_change_confirm(request, token: str):
+    """The link sent to the new address: GET shows a button, POST changes the address."""
+    try:
+        if request.method == "POST":
+            user = services.person_email_change_confirm(raw_token=token, context=RequestContext.from_request(request))
+            return render(request, "accounts/email_change_done.html", {"email": user.email})
+        change = services.email_change_get(raw_token=token)
+    except ApplicationError as exc:
+        context = {"message": exc.message, "title": "Change your email address"}
+        return render(request, "accounts/action_invalid.html", context, status=exc.status_code)
+    return render(request, "accounts/email_change_confirm.html", {"email": change.new_email})
 
 
 # ------------------------------------------------------------------ email verification
@@ -99,8 +150,13 @@ def verify_email(request, token: str):
     try:
         if request.method == "GET":
             token_row = verification.verification_token_get(raw_token=token)
-            return render(request, "accounts/verify_email_confirm.html", {"email": token_row.email})
-        user = verification.verification_confirm(raw_token=token, context=RequestContext.from_request(request))
+            context = {"email": token_row.email, "form": VerificationConfirmForm(), "user_row": token_row.user}
+            return render(request, "accounts/verify_email_confirm.html", context)
+        form = VerificationConfirmForm(request.POST)
+        opt_in = bool(form.is_valid() and form.cleaned_data["marketing_opt_in"])
+        user = verification.verification_confirm(
+            raw_token=token, marketing_opt_in=opt_in, context=RequestContext.from_request(request)
+        )
     except ApplicationError as exc:
         initial = {"email": request.user.email} if request.user.is_authenticated else {}
         context = {"message": exc.message, "code": exc.code, "form": VerificationResendForm(initial=initial)}
@@ -134,7 +190,7 @@ def _action_page(request, token: str, action: str):
                 token=token, action=action, context=RequestContext.from_request(request)
             )
         else:
-            user = action_links.action_token_get(token=token, action=action)
+            user = action_links.action_token_get(token=token, action=action).user
     except ApplicationError as exc:
         context = {"message": exc.message, "title": ACTION_TITLES[action]}
         return render(request, "accounts/action_invalid.html", context, status=exc.status_code)
@@ -142,7 +198,7 @@ def _action_page(request, token: str, action: str):
         context = {"action": action, "title": ACTION_TITLES[action], "email": user.email}
         return render(request, "accounts/action_confirm.html", context)
     if action == "login":
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend=LOGIN_BACKEND)
         messages.success(request, "You are logged in.")
         return redirect("account")
     return render(request, "accounts/unsubscribed.html", {"email": user.email})
@@ -194,5 +250,5 @@ def account_custom_fields(request):
             return redirect(reverse("account") + "?" + urlencode({"brand": brand.slug}))
     request.custom_fields_form, request.custom_fields_brand = form, brand
     profile_form = ProfileForm(initial=_profile_initial(user))
-    context = {"form": profile_form, "panels": _panels(user=user, request=request)}
+    context = {"form": profile_form, "email_form": EmailChangeForm(), "panels": _panels(user=user, request=request)}
     return render(request, "accounts/account.html", context, status=400)

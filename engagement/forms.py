@@ -65,8 +65,13 @@ class BigFiveForm(forms.Form):
     utm_campaign = forms.CharField(max_length=100, required=False, widget=forms.HiddenInput)
     referrer = forms.CharField(max_length=2000, required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, member=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.member = member
+        if member is not None:  # a logged-in member's test is saved to their account: no email asked
+            del self.fields["email"]
+            if member.marketing_opt_in:
+                del self.fields["opt_in"]
         for item in ITEMS:
             self.fields[item.id] = forms.TypedChoiceField(
                 label=item.text,
@@ -83,7 +88,7 @@ class BigFiveForm(forms.Form):
         return [(item, self[item.id]) for item in ITEMS]
 
     def demographic_fields(self):
-        return [self[name] for name in DEMOGRAPHIC_FIELDS]
+        return [self[name] for name in DEMOGRAPHIC_FIELDS if name in self.fields]
 
     def unanswered_count(self) -> int:
         return sum(1 for item in ITEMS if item.id in self.errors)

@@ -20,6 +20,8 @@ from django.db.models.functions import Length, Now
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
+SHA256_HEX = r"^[0-9a-f]{64}$"  # a stored token: the SHA-256 of the clear token, in hex
+
 
 class Event(models.Model):
     user = models.ForeignKey(
@@ -150,6 +152,39 @@ class QuizResult(models.Model):
     def __str__(self) -> str:
         who = f"customer {self.customer_id} #{self.report_id}" if self.customer_id else "anonymous"
         return f"{self.get_quiz_type_display()} — {who}"
+
+
+class PendingResult(models.Model):
+    """A test submitted without logging in, with the address of someone who holds an account.
+
+    The result itself stays unattached (no customer, no report number) and shows only its own
+    scores; the person gets an email with a link (``token_hash`` holds the SHA-256 of its token)
+    that offers to add it to their history. Following it attaches the result (``attached_at``);
+    until then the person's profile, consent, history and balance are untouched. ``profile``
+    keeps the demographics given with the test: they fill only the fields the person left empty.
+    """
+
+    result = models.OneToOneField(QuizResult, on_delete=models.CASCADE, related_name="pending")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pending_quiz_results")
+    token_hash = models.CharField(max_length=64, unique=True)
+    profile = models.JSONField(default=dict, blank=True, help_text="Demographics given with the test.")
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+    expires_at = models.DateTimeField()
+    attached_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "quiz_result_pending"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(token_hash__regex=SHA256_HEX), name="quiz_result_pending_hash_sha256"),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")), name="quiz_result_pending_expiry"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "-created_at"], name="quiz_result_pending_user")]
+
+    def __str__(self) -> str:
+        return f"pending result for {self.user_id} ({self.created_at:%Y-%m-%d %H:%M})"
 
 
 class BlogEngagementType(models.TextChoices):

@@ -49,10 +49,66 @@ def quiz_result_latest_of_person(*, user, quiz_type: str = QuizType.BIG_FIVE) ->
 
 
 def quiz_result_get(*, public_id: str) -> QuizResult | None:
-    """A result by its public id (the unguessable id of its URL), or None."""
+    """A result by its public id (the unguessable id of its URL), or None — also for a deleted
+    or erased person's results (erasure gives them new ids too, so an old link stays dead)."""
     if not public_id or len(public_id) > 32:
         return None
-    return QuizResult.objects.select_related("customer").filter(public_id=public_id).first()
+    return (
+        QuizResult.objects.select_related("customer")
+        .filter(Q(customer__isnull=True) | Q(customer__deleted_at__isnull=True), public_id=public_id)
+        .first()
+    )
+
+
+def quiz_result_is_owner(*, result: QuizResult, user) -> bool:
+    """The viewer is the logged-in person the result belongs to: they see its number and their history.
+
+    Anyone else holding the link (the report URL is shareable) sees the scores only."""
+    return bool(
+        result.customer_id is not None
+        and user is not None
+        and getattr(user, "is_authenticated", False)
+        and user.pk == result.customer_id
+    )
+
+
+def bigfive_prefill(*, user) -> dict[str, Any]:
+    """A logged-in member's demographics for the test form: their profile, and the sex of their latest test."""
+    initial = {f: getattr(user, f) for f in ("name", "age", "profession", "career_stage", "purpose")}
+    initial["sex"] = (
+        QuizResult.objects.filter(customer=user, quiz_type=QuizType.BIG_FIVE)
+        .exclude(sex="")
+        .order_by("-report_id")
+        .values_list("sex", flat=True)
+        .first()
+        or ""
+    )
+    return {k: v for k, v in initial.items() if v not in (None, "")}
+
+
+def bigfive_history_panel(*, user, request=None) -> dict[str, Any]:
+    """The member's Big Five reports for ``/account/`` (newest first)."""
+    reports = list(
+        QuizResult.objects.filter(customer=user, quiz_type=QuizType.BIG_FIVE)
+        .order_by("-report_id")
+        .only("public_id", "report_id", "created_at")[:20]
+    )
+    return {"reports": reports}
+
+
+def visitor_ids_of_person(*, user) -> set[str]:
+    """The anonymous visitor ids a person's browsers used (their tests and events): GDPR erasure
+    reaches what those browsers recorded before the person identified."""
+    ids = {
+        value
+        for value in QuizResult.objects.filter(Q(customer=user) | Q(pending__user=user))
+        .values_list("quiz_metadata__anonymous_id", flat=True)
+        .distinct()
+        if value
+    }
+    events = Event.objects.filter(user=user).exclude(anonymous_id="")
+    ids.update(events.values_list("anonymous_id", flat=True).distinct())
+    return ids
 
 
 def quiz_result_previous(*, result: QuizResult) -> QuizResult | None:

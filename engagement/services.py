@@ -9,25 +9,39 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from accounts.selectors import BIG_FIVE_TEST_CHANNEL_ID
-from accounts.services import clean_email, clean_profile, person_identify
+from accounts.selectors import BIG_FIVE_TEST_CHANNEL_ID, holds_account, is_member
+from accounts.services import (
+    clean_email,
+    clean_profile,
+    hash_token,
+    person_fill_empty_profile,
+    person_give_marketing_consent,
+    person_identify,
+    person_update_profile,
+)
 from engagement import signals
 from engagement.bigfive import scoring as bigfive_scoring
 from engagement.bigfive.insights import Insights, InsightsGenerator, PersonContext, default_generator
 from engagement.bigfive.inventory import INVENTORY_ID, INVENTORY_VERSION, ITEMS
 from engagement.bigfive.scoring import AnswersError, clean_answers
-from engagement.models import BlogEngagement, BlogEngagementType, Event, QuizResult, QuizType, Sex
+from engagement.models import BlogEngagement, BlogEngagementType, Event, PendingResult, QuizResult, QuizType, Sex
 from focusedroom.context import RequestContext
-from focusedroom.errors import Conflict
+from focusedroom.email import send_templated_email_later
+from focusedroom.errors import Conflict, NotFound
 
 
 def event_record(
@@ -169,6 +183,82 @@ def _first_name(name: str) -> str:
     return (name or "").strip().split(" ")[0][:100]
 
 
+PENDING_PER_DAY = 3  # emails offering a test to one person in 24 hours; more stay unattached
+
+
+def _latest_sex(user) -> str:
+    """The sex a person gave with their latest test (norms are by sex; people have no sex field)."""
+    return (
+        QuizResult.objects.filter(customer=user, quiz_type=QuizType.BIG_FIVE)
+        .exclude(sex="")
+        .order_by("-report_id")
+        .values_list("sex", flat=True)
+        .first()
+        or ""
+    )
+
+
+def _next_report_id(user) -> int:
+    """The person's next report number; call it with the person's row locked."""
+    latest = QuizResult.objects.filter(customer=user, quiz_type=QuizType.BIG_FIVE).aggregate(latest=Max("report_id"))
+    return (latest["latest"] or 0) + 1
+
+
+@dataclass
+class _Owner:
+    """Whom a submission is for, decided before anything is stored."""
+
+    user: Any = None  # the person the result is attached to now (None: anonymous or pending)
+    pending_for: Any = None  # the account holder who is offered the result by email
+    is_self: bool = False  # the person is logged in: their own act
+
+    @property
+    def kind(self) -> str:
+        if self.is_self:
+            return "self"
+        if self.pending_for is not None:
+            return "pending"
+        return "address" if self.user is not None else "anonymous"
+
+
+def _owner(*, data: BigFiveInput, context: RequestContext, anonymous_id: str) -> _Owner:
+    """Ownership before attachment (see ``bigfive_submit``). Runs inside the submission's transaction."""
+    actor = context.actor if is_member(context.actor) else None
+    if actor is not None:
+        if data.email and data.email != actor.email:
+            raise ValidationError(
+                {
+                    "email": [
+                        f"You are logged in as {actor.email}: your test is saved to your account. "
+                        "Leave the email empty."
+                    ]
+                }
+            )
+        # The person's own act: their profile gets what they gave (a blank never erases), row locked.
+        user = person_update_profile(user=actor, data=data.profile, context=context)
+        if data.opt_in and user.is_email_verified and not user.marketing_opt_in:
+            person_give_marketing_consent(user=user, context=context, source=context.source)
+        return _Owner(user=user, is_self=True)
+    if not data.email:
+        return _Owner()
+    user, _created = person_identify(
+        email=data.email,
+        profile=data.profile,
+        channel_id=BIG_FIVE_TEST_CHANNEL_ID,
+        anonymous_id=anonymous_id,
+        context=context,
+        protect_account_holders=True,
+    )
+    if user.deleted_at is not None or user.is_staff:
+        return _Owner()  # stored anonymously; the answer is the same as for anyone
+    if holds_account(user):
+        recent = PendingResult.objects.filter(
+            user=user, attached_at__isnull=True, created_at__gt=timezone.now() - timedelta(days=1)
+        ).count()
+        return _Owner(pending_for=user if recent < PENDING_PER_DAY else None)
+    return _Owner(user=user)  # a customer record nobody has claimed: seed 000's flow
+
+
 def bigfive_submit(
     *,
     data: BigFiveInput,
@@ -177,14 +267,28 @@ def bigfive_submit(
 ) -> QuizResult:
     """Score and store a Big Five test; the page and the API both call this.
 
-    One transaction: with an email, the customer is found by normalised email or
-    created on channel 1 (``accounts.services.person_identify``: a blank field never
-    erases a stored value; the person's row comes back locked, so the next
-    ``report_id`` computed right after cannot be taken by a concurrent submission — the
-    unique constraint (customer, quiz_type, report_id) is the backstop). Without an
-    email the result is anonymous (no customer, no report_id). After storing, sends
-    ``quiz_completed`` and records a ``quiz_completed`` event. A constant number of
-    queries whatever the customer's history.
+    **Ownership before attachment.** Whose history the result joins is decided by who is
+    proven to act, never by the email typed:
+
+    - a logged-in member (page or API, session or token): the result is theirs at once, numbered
+      in their history; their profile fills the demographics left blank and gets what they gave;
+      the norms use their sex (from their latest test when not given) and age; marketing consent
+      is given only if they ask and their address is verified;
+    - not logged in, with the address of someone who holds an account (a password of their own
+      or a verified address; ``accounts.selectors.holds_account``): the result stays unattached
+      (no customer, no number) and shows its own scores only; the person's profile, consent,
+      history and balance are untouched; an email to that address offers to add the report to
+      their history (``pending_result_confirm``);
+    - not logged in, with a new address or one whose customer record nobody has claimed (seed
+      000's flow): the customer is found or created on channel 1 and the result numbered in
+      their history; demographics as the seed has it (a blank never erases); consent is never
+      switched on by a test of an unverified address — the verification link offers it;
+    - no email: anonymous.
+
+    One transaction; the person's row is locked while the next ``report_id`` is taken (the
+    unique constraint (customer, quiz_type, report_id) is the backstop). After storing, sends
+    ``quiz_completed`` (with the attached person, or None) and records a ``quiz_completed``
+    event. Emails leave after the response, so the answer takes as long whoever the address is.
     """
     generator = generator or default_generator
     anonymous_id = context.visitor_id
@@ -193,31 +297,23 @@ def bigfive_submit(
         tracking["referrer"] = context.referrer[: TRACKING_MAX_LENGTH["referrer"]]
     try:
         with transaction.atomic():
-            user = None
-            report_id = None
-            if data.email:
-                user, _created = person_identify(
-                    email=data.email,
-                    profile=data.profile,
-                    marketing_opt_in=data.opt_in,
-                    channel_id=BIG_FIVE_TEST_CHANNEL_ID,
-                    anonymous_id=anonymous_id,
-                    context=context,
-                )
-                latest = QuizResult.objects.filter(customer=user, quiz_type=QuizType.BIG_FIVE).aggregate(
-                    latest=Max("report_id")
-                )["latest"]
-                report_id = (latest or 0) + 1
-            # Norms and insights use what this submission says, else what we know.
-            age = data.profile.get("age", user.age if user else None)
+            owner = _owner(data=data, context=context, anonymous_id=anonymous_id)
+            user = owner.user
+            report_id = _next_report_id(user) if user is not None else None
+            # Norms and insights use what this submission says; only the person's own act adds what we know.
+            known = user if owner.is_self else None
+            sex = data.sex or (_latest_sex(known) if known is not None else "")
+            age = data.profile.get("age", known.age if known else None)
             person = PersonContext(
-                first_name=_first_name(data.profile.get("name", "") or (user.first_name or user.name if user else "")),
-                career_stage=data.profile.get("career_stage", user.career_stage if user else ""),
-                purpose=data.profile.get("purpose", user.purpose if user else ""),
-                profession=data.profile.get("profession", user.profession if user else ""),
+                first_name=_first_name(
+                    data.profile.get("name", "") or ((known.first_name or known.name) if known else "")
+                ),
+                career_stage=data.profile.get("career_stage", known.career_stage if known else ""),
+                purpose=data.profile.get("purpose", known.purpose if known else ""),
+                profession=data.profile.get("profession", known.profession if known else ""),
                 age=age,
             )
-            scores = bigfive_scoring.score(answers=data.answers, sex=data.sex or None, age=age)
+            scores = bigfive_scoring.score(answers=data.answers, sex=sex or None, age=age)
             insights = _build_insights(generator, scores=scores, person=person)
             result = QuizResult.objects.create(
                 customer=user,
@@ -235,9 +331,10 @@ def bigfive_submit(
                     "channel_id": BIG_FIVE_TEST_CHANNEL_ID,
                     "demographics": dict(data.profile),
                     "marketing_opt_in": data.opt_in,
+                    "attachment": owner.kind,
                 },
                 suggestions=insights.as_text(),
-                sex=data.sex,
+                sex=sex,
                 age=age,
                 norm_group=scores["norm_group"]["id"],
                 first_name=person.first_name,
@@ -254,6 +351,8 @@ def bigfive_submit(
                 session_identifier=data.session_identifier,
                 experiment_data=data.experiment_data,
             )
+            if owner.pending_for is not None:
+                _pending_offer(result=result, user=owner.pending_for, profile=data.profile)
             signals.quiz_completed.send(
                 sender=QuizResult, result=result, user=user, anonymous_id=anonymous_id, context=context
             )
@@ -278,6 +377,92 @@ def bigfive_submit(
         if getattr(diag, "constraint_name", None) == REPORT_UNIQUE_CONSTRAINT:
             raise Conflict("Another test for this email was saved at the same moment. Please submit again.") from exc
         raise
+    return result
+
+
+# ----------------------------------------------------------- results waiting for their owner
+
+
+def _pending_offer(*, result: QuizResult, user, profile: dict[str, Any]) -> PendingResult:
+    """Keep the link between an unattached result and the account holder, and email them the offer."""
+    raw = secrets.token_urlsafe(32)
+    now = timezone.now()
+    pending = PendingResult.objects.create(
+        result=result,
+        user=user,
+        token_hash=hash_token(raw),
+        profile={k: v for k, v in profile.items() if k in PROFILE_INPUT_FIELDS},
+        created_at=now,
+        expires_at=now + timedelta(days=settings.PENDING_RESULT_TTL_DAYS),
+    )
+    send_templated_email_later(
+        to=user.email,
+        subject="Add your Big Five report to your FocusedRoom history?",
+        template="pending_result",
+        context={
+            "name": user.first_name or user.name,
+            "taken_at": result.created_at,
+            "link": settings.SITE_URL + reverse("bigfive-pending", args=[raw]),
+            "ttl_days": settings.PENDING_RESULT_TTL_DAYS,
+        },
+    )
+    return pending
+
+
+def pending_result_get(*, raw_token: str) -> PendingResult:
+    """The offer behind an emailed link, or a clear error: unknown or already added 404, expired 409."""
+    pending = (
+        PendingResult.objects.select_related("result", "user")
+        .filter(token_hash=hash_token(raw_token or ""), user__deleted_at__isnull=True)
+        .first()
+    )
+    if pending is None:
+        raise NotFound("This link is not valid.")
+    if pending.attached_at is not None:
+        raise Conflict("This report is already in your history.", extra={"public_id": pending.result.public_id})
+    if pending.expires_at <= timezone.now():
+        raise Conflict("This link has expired. Log in and take the test again to keep a report in your history.")
+    return pending
+
+
+@transaction.atomic
+def pending_result_confirm(*, raw_token: str, context: RequestContext) -> QuizResult:
+    """The person followed the emailed link and pressed the button: the report joins their history.
+
+    The link proves the address. The account must have a verified address (an account whose
+    address nobody proved receives nothing that belongs to the address). The result gets the
+    next report number and the person's id; the demographics given with the test fill only the
+    fields the person left empty; quiz gems are paid once per result (``quiz_result_attached``);
+    consent never changes here.
+    """
+    pending = pending_result_get(raw_token=raw_token)
+    pending = PendingResult.objects.select_for_update().select_related("result", "user").get(pk=pending.pk)
+    if pending.attached_at is not None:  # a parallel click won
+        raise Conflict("This report is already in your history.", extra={"public_id": pending.result.public_id})
+    user = pending.user
+    if not user.is_email_verified:
+        raise Conflict(
+            "The account with this address has not confirmed its email yet. Confirm it first (we can send a new "
+            "link), then follow this link again.",
+            extra={"reason": "unverified", "email": user.email},
+        )
+    # Locks the person's row (numbering) and fills only the empty fields.
+    person_fill_empty_profile(user=user, profile=pending.profile, context=context, source="link")
+    result = QuizResult.objects.select_for_update().get(pk=pending.result_id)
+    result.customer = user
+    result.report_id = _next_report_id(user)
+    result.is_email_verified = True
+    result.verification_timestamp = user.email_verified_at
+    result.save(update_fields=["customer", "report_id", "is_email_verified", "verification_timestamp"])
+    pending.attached_at = timezone.now()
+    pending.save(update_fields=["attached_at"])
+    signals.quiz_result_attached.send(sender=QuizResult, result=result, user=user, context=context)
+    event_record(
+        event_type="quiz_result_attached",
+        user=user,
+        metadata={"quiz_type": result.quiz_type, "result_id": result.pk, "report_id": result.report_id},
+        context=context,
+    )
     return result
 
 

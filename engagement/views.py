@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.selectors import is_member
 from engagement import selectors, services
 from engagement.blog import POSTS
 from engagement.forms import TRACKING_FIELDS, BigFiveForm, BlogEngagementForm
@@ -20,11 +21,20 @@ from focusedroom.forms import add_service_errors
 RESULT_SUBMITTED_FRAGMENT = "submitted"
 
 
+def _member(request):
+    user = request.user
+    return user if user.is_authenticated and is_member(user) else None
+
+
 @require_http_methods(["GET", "POST"])
 def bigfive(request: HttpRequest) -> HttpResponse:
-    """The test: one long server-rendered form; ``static/engagement/bigfive.js`` pages it."""
+    """The test: one long server-rendered form; ``static/engagement/bigfive.js`` pages it.
+
+    A logged-in member's test is saved to their account: the form is pre-filled from their
+    profile and asks no email."""
+    member = _member(request)
     if request.method == "POST":
-        form = BigFiveForm(request.POST)
+        form = BigFiveForm(request.POST, member=member)
         if form.is_valid():
             try:
                 data = services.bigfive_clean(**form.service_kwargs())
@@ -42,25 +52,50 @@ def bigfive(request: HttpRequest) -> HttpResponse:
     else:
         initial = {k: request.GET.get(k, "")[:100] for k in TRACKING_FIELDS if k != "referrer"}
         initial["referrer"] = request.META.get("HTTP_REFERER", "")[:2000]
-        form = BigFiveForm(initial=initial)
+        if member is not None:
+            initial.update(selectors.bigfive_prefill(user=member))
+        form = BigFiveForm(initial=initial, member=member)
         status = 200
-    return render(request, "engagement/bigfive.html", {"form": form}, status=status)
+    return render(request, "engagement/bigfive.html", {"form": form, "member": member}, status=status)
 
 
 @require_GET
 def bigfive_result(request: HttpRequest, public_id: str) -> HttpResponse:
+    """A report. Its owner (logged in) sees its number and the change since their previous report;
+    anyone else with the link sees the scores only."""
     result = selectors.quiz_result_get(public_id=public_id)
     if result is None:
         raise Http404("No such report.")
-    previous = selectors.quiz_result_previous(result=result)
+    is_owner = selectors.quiz_result_is_owner(result=result, user=request.user)
+    previous = selectors.quiz_result_previous(result=result) if is_owner else None
     context = {
         "result": result,
+        "is_owner": is_owner,
         "report": selectors.bigfive_report(result=result, previous=previous),
         "share_url": request.build_absolute_uri(reverse("bigfive-result", args=[result.public_id])),
     }
     response = render(request, "engagement/bigfive_result.html", context)
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+@require_http_methods(["GET", "POST"])
+def bigfive_pending(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed offer to add a report to one's history: GET shows a button (mail scanners follow
+    links but do not press buttons), POST adds it."""
+    try:
+        if request.method == "POST":
+            result = services.pending_result_confirm(raw_token=token, context=RequestContext.from_request(request))
+            return render(request, "engagement/bigfive_pending_done.html", {"result": result})
+        pending = services.pending_result_get(raw_token=token)
+    except ApplicationError as exc:
+        context = {
+            "message": exc.message,
+            "reason": exc.extra.get("reason", ""),
+            "public_id": exc.extra.get("public_id"),
+        }
+        return render(request, "engagement/bigfive_pending_invalid.html", context, status=exc.status_code)
+    return render(request, "engagement/bigfive_pending.html", {"pending": pending, "result": pending.result})
 
 
 @require_GET

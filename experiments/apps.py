@@ -29,4 +29,5 @@ class ExperimentsConfig(AppConfig):
             post_delete.connect(
                 receivers.on_definition_changed, sender=model, dispatch_uid=uid + f"delete.{model.__name__}"
             )
-        registries.register_gdpr_part(name="experiments", export=gdpr.export, erase=gdpr.erase)
+        # Before engagement's part, which forgets the person's visitor ids this part reads.
+        registries.register_gdpr_part(name="experiments", export=gdpr.export, erase=gdpr.erase, order=50)

@@ -43,7 +43,8 @@ from experiments.models import (
     Variant,
 )
 from experiments.selectors import definition_invalidate, experiment_definition
-from focusedroom.errors import Conflict, NotFound
+from focusedroom.context import visitor_id_from_token
+from focusedroom.errors import Conflict, NotFound, PermissionDenied
 
 if TYPE_CHECKING:
     from focusedroom.context import RequestContext
@@ -51,6 +52,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 ANONYMOUS_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+# Conversions only the services that know them record (receivers of quiz_completed, email_verified and
+# goal_reached, with source="built_in"); no client may post them.
+BUILT_IN_CONVERSIONS = frozenset({"big_five_completed", "email_verified", "referral_converted"})
 CONVERSION_TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
 EDITABLE_FIELDS = {
     "name",
@@ -696,6 +700,51 @@ def exposure_record(
     return Assignment(key, stored["name"], stored["config"], in_experiment, recorded=True, reason=reason)
 
 
+# ------------------------------------------------------------- anonymous participants
+
+
+def anonymous_participant(
+    *,
+    anonymous_id: str = "",
+    visitor_token: str = "",
+    context: RequestContext | None = None,
+    first_exposure: bool = False,
+) -> str:
+    """The anonymous visitor id a client may act for: only the one it holds.
+
+    Held means: the browser's ``fr_aid`` cookie (``context.visitor_id``), or a ``visitor_token``
+    handed out with an exposure. An id nobody has used yet may be named on a first exposure (an SDK
+    makes up its own ids); its token comes back with the answer. Anything else is refused, so
+    nobody can record exposures or conversions for another visitor's id.
+    """
+    anonymous_id = (anonymous_id or "").strip()
+    if visitor_token:
+        proven = visitor_id_from_token(visitor_token)
+        if proven is None:
+            raise PermissionDenied(
+                "This visitor token is not valid.", fields={"participant.visitor_token": ["Invalid."]}
+            )
+        if anonymous_id and anonymous_id != proven:
+            raise PermissionDenied("The visitor token belongs to another anonymous id.")
+        return proven
+    held = context.visitor_id if context is not None else ""
+    if not anonymous_id or anonymous_id == held:
+        return anonymous_id or held
+    if not ANONYMOUS_ID_RE.match(anonymous_id):
+        return anonymous_id  # the service's own check answers with the field message
+    unused = not (
+        Participation.objects.filter(anonymous_id=anonymous_id).exists()
+        or Impression.objects.filter(anonymous_id=anonymous_id).exists()
+    )
+    if first_exposure and unused:
+        return anonymous_id
+    raise PermissionDenied(
+        "Only the visitor who holds this anonymous id can act for it: send the visitor_token of its first "
+        "exposure, or call from the browser that has its fr_aid cookie.",
+        fields={"participant.anonymous_id": ["Not yours."]},
+    )
+
+
 # --------------------------------------------------------------------- conversions
 
 
@@ -751,6 +800,11 @@ def conversion_record(
     if not CONVERSION_TYPE_RE.match(conversion_type):
         raise ValidationError(
             {"conversion_type": ["Use 1 to 100 lower-case letters, digits, '_', '-' or '.', e.g. 'signup'."]}
+        )
+    if conversion_type in BUILT_IN_CONVERSIONS and source != "built_in":
+        raise PermissionDenied(
+            f"'{conversion_type}' is recorded by FocusedRoom itself when it happens; clients cannot post it.",
+            fields={"conversion_type": ["Recorded by FocusedRoom itself."]},
         )
     if conversion_value is not None:
         conversion_value = _decimal(conversion_value, "conversion_value", Decimal(0), Decimal("99999999.99"), 2)

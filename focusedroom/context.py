@@ -23,6 +23,7 @@ from types import MappingProxyType
 from typing import Any
 
 from django.conf import settings
+from django.core import signing
 from django.http import HttpRequest
 from user_agents import parse as parse_user_agent
 
@@ -153,6 +154,24 @@ class RequestContext:
 
 def new_visitor_id() -> str:
     return uuid.uuid4().hex
+
+
+VISITOR_TOKEN_SALT = "focusedroom.visitor-token"  # noqa: S105 - a signing namespace, not a secret
+
+
+def visitor_token(visitor_id: str) -> str:
+    """A signed token that proves its holder holds this anonymous visitor id (handed out with an
+    exposure to clients that keep no cookie, such as apps and SDKs)."""
+    return signing.dumps(visitor_id, salt=VISITOR_TOKEN_SALT, compress=False)
+
+
+def visitor_id_from_token(token: str) -> str | None:
+    """The visitor id a token proves, or None when it is forged or damaged."""
+    try:
+        value = signing.loads(token or "", salt=VISITOR_TOKEN_SALT, max_age=VISITOR_COOKIE_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    return value if isinstance(value, str) and _VISITOR_ID.match(value) else None
 
 
 def valid_visitor_id(value: str) -> bool:

@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "focusedroom.middleware.VisitorIdMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "focusedroom.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 if IS_PRODUCTION:  # static files served by the app itself behind the load balancer
@@ -144,10 +145,18 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="FocusedRoom <hello@focusedroom.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Emails and other after-response work run on a small pool of background threads ("threads"), or at
+# commit time in the request's thread ("inline": the test suite). See focusedroom.background.
+BACKGROUND_MODE = env.str("BACKGROUND_MODE", default="threads")
+if BACKGROUND_MODE not in {"threads", "inline"}:
+    raise ImproperlyConfigured(f"BACKGROUND_MODE must be threads or inline, not {BACKGROUND_MODE!r}.")
+BACKGROUND_THREADS = env.int("BACKGROUND_THREADS", default=2)
 
 # ------------------------------------------------------------------- auth / users
 
 AUTH_USER_MODEL = "accounts.User"
+# Django's model backend behind the failed-log-in limits (accounts.throttles).
+AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "account"
 LOGOUT_REDIRECT_URL = "home"
@@ -192,10 +201,31 @@ STORAGES = {
 # ----------------------------------------------------------------------- security
 
 SESSION_COOKIE_HTTPONLY = True
+# Sessions carry the person's id in a column, so erasure, soft deletion and a password change
+# end every session of the person (accounts.sessions).
+SESSION_ENGINE = "accounts.sessions"
 CSRF_COOKIE_HTTPONLY = False  # the Big Five page's script reads it for fetch()
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy of every response (focusedroom.middleware.ContentSecurityPolicyMiddleware):
+# the pages load nothing from elsewhere and run no inline script or style.
+CONTENT_SECURITY_POLICY = env.str(
+    "CONTENT_SECURITY_POLICY",
+    default="default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'",
+)
+# HTML log-in (members and console) and API tokens: failed attempts allowed per account and per
+# client address in a window, then the log-in is refused with a clear message until it ends.
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=10)
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=30)
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
+# Password-reset emails asked for, per account and per client address, in an hour.
+PASSWORD_RESETS_PER_ACCOUNT = env.int("PASSWORD_RESETS_PER_ACCOUNT", default=3)
+PASSWORD_RESETS_PER_ADDRESS = env.int("PASSWORD_RESETS_PER_ADDRESS", default=10)
+# The interactive API docs (/api/docs/, /api/schema/) are public outside production; in
+# production only staff see them unless API_DOCS_PUBLIC is set.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=not IS_PRODUCTION)
 # How many proxies of ours stand in front of the app (load balancer, ingress). The client
 # address is read from X-Forwarded-For only through them (focusedroom.context.client_ip);
 # 0 (the default) ignores the header.
@@ -226,9 +256,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "focusedroom.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    # The client address of every throttle is focusedroom.context.client_ip (configured proxies only).
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "focusedroom.api.throttling.AnonRateThrottle",
+        "focusedroom.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="120/min"),
@@ -254,6 +285,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI is served from the vendored sidecar package: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
+    "SERVE_PERMISSIONS": [
+        "rest_framework.permissions.AllowAny" if API_DOCS_PUBLIC else "rest_framework.permissions.IsAdminUser"
+    ],
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
@@ -293,8 +327,15 @@ KIT_WEBHOOK_SECRET = env.str("KIT_WEBHOOK_SECRET", default="")
 # Email verification links: validity and the cooldown between two emails to one person.
 EMAIL_VERIFICATION_TTL_HOURS = env.int("EMAIL_VERIFICATION_TTL_HOURS", default=48)
 EMAIL_VERIFICATION_COOLDOWN_SECONDS = env.int("EMAIL_VERIFICATION_COOLDOWN_SECONDS", default=300)
-# One-click log-in links in emails expire this many days after they were issued.
-ACTION_LOGIN_TTL_DAYS = env.int("ACTION_LOGIN_TTL_DAYS", default=7)
+# One-click links in emails: a log-in link works once and for this many hours; an unsubscribe
+# link (a separate token) keeps working for this many days.
+ACTION_LOGIN_TTL_HOURS = env.int("ACTION_LOGIN_TTL_HOURS", default=24)
+ACTION_UNSUBSCRIBE_TTL_DAYS = env.int("ACTION_UNSUBSCRIBE_TTL_DAYS", default=365)
+# A Big Five test submitted with the address of an account waits this many days for the
+# person to add it to their history from the emailed link.
+PENDING_RESULT_TTL_DAYS = env.int("PENDING_RESULT_TTL_DAYS", default=14)
+# A change of email address waits this many hours for the link sent to the new address.
+EMAIL_CHANGE_TTL_HOURS = env.int("EMAIL_CHANGE_TTL_HOURS", default=24)
 # Outbox delivery and inbound webhooks.
 INTEGRATIONS_HTTP_TIMEOUT = env.float("INTEGRATIONS_HTTP_TIMEOUT", default=10.0)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)

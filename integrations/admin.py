@@ -17,7 +17,7 @@ from django.utils.html import format_html
 from focusedroom.admin_tools import ReadOnlyAdmin, humanize_age, indexed_values_filter
 from integrations import selectors, services
 from integrations.ai_profiles import CHURN_BANDS
-from integrations.models import AIProfile, OutboxMessage, WebhookLog
+from integrations.models import AIProfile, OutboxMessage, WebhookLog, WebhookRefusal
 
 
 def age(moment: datetime | None) -> str:
@@ -92,7 +92,7 @@ class WebhookLogAdmin(ReadOnlyAdmin):
         "webhook_type",
         "user",
         "processed_successfully",
-        "is_duplicate",
+        "replay_count",
         "short_error",
     )
     list_filter = ("source", indexed_values_filter("webhook_type"), "processed_successfully", "is_duplicate")
@@ -151,3 +151,25 @@ class AIProfileAdmin(ReadOnlyAdmin):
     @admin.display(description="synced", ordering="last_synced_at")
     def synced(self, obj: AIProfile) -> str:
         return age(obj.last_synced_at)
+
+@admin.register(WebhookRefusal)
+class WebhookRefusalAdmin(ReadOnlyAdmin):
+    """Deliveries refused before their body was read: why, from where, when, how many."""
+
+    list_display = (
+        "last_seen_at",
+        "source",
+        "reason",
+        "source_address_shown",
+        "count",
+        "first_seen_at",
+        "last_message",
+    )
+    list_filter = ("source", "reason")
+    search_fields = ("source_address",)
+    date_hierarchy = "hour"
+    ordering = ("-last_seen_at",)
+
+    @admin.display(description="source address", ordering="source_address")
+    def source_address_shown(self, obj: WebhookRefusal) -> str:
+        return obj.source_address or "other addresses"

@@ -6,9 +6,10 @@ written in the same transaction as the change they announce (only by
 
 ``WebhookLog`` (table ``customer_io_webhook_log``) records every authenticated webhook
 delivery from Customer.io and Kit, with whether it was processed and why not.
-Deliveries are deduplicated by ``(source, event_id)``: the first delivery of an event
-is the only row with ``is_duplicate = false`` (a partial unique index), replays are
-logged as duplicates and have no effect.
+Deliveries are deduplicated by ``(source, event_id)``: one row per event (a partial unique
+index over the rows with ``is_duplicate = false``); a valid replay adds no row, it counts on
+the event's row (``replay_count``) and has no effect. ``WebhookRefusal`` counts the
+deliveries refused before their body was read (reason, source address, hour).
 
 ``AIProfile`` (table ``user_ai_profiles``) holds one row of computed predictions per
 person (``manage.py compute_ai_profiles``) merged with the predictions Customer.io
@@ -93,7 +94,13 @@ class WebhookLog(models.Model):
     source = models.CharField(max_length=20, choices=Source.choices)
     webhook_type = models.CharField(max_length=100, help_text="Metric or event, e.g. unsubscribed, prediction_update.")
     event_id = models.CharField(max_length=255, help_text="Provider's event id (Kit: digest of the signed request).")
-    is_duplicate = models.BooleanField(default=False, help_text="A replay of an event already received; ignored.")
+    is_duplicate = models.BooleanField(
+        default=False, help_text="A replay of an event already received (kept from before replays were counted)."
+    )
+    replay_count = models.PositiveIntegerField(
+        default=0, db_default=0, help_text="Valid deliveries of this same event received again; they changed nothing."
+    )
+    last_replayed_at = models.DateTimeField(null=True, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -128,6 +135,54 @@ class WebhookLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}:{self.webhook_type} {self.event_id}"
+
+
+class WebhookRefusal(models.Model):
+    """Deliveries refused before their body was read (no secret configured, bad or stale signature).
+
+    Counted, not stored one by one: one row per source, reason, source address and hour, whose
+    ``count`` goes up with each refusal. Past ``MAX_ADDRESSES_PER_HOUR`` addresses in an hour, the
+    others share the row with an empty address, so unauthenticated requests cannot fill the table.
+    """
+
+    class Reason(models.TextChoices):
+        NOT_CONFIGURED = "not_configured", "No secret configured"
+        BAD_TIMESTAMP = "bad_timestamp", "Timestamp missing or outside the replay window"
+        BAD_SIGNATURE = "bad_signature", "Signature does not match"
+
+    MAX_ADDRESSES_PER_HOUR = 1000
+
+    source = models.CharField(max_length=20, choices=WebhookLog.Source.choices)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    source_address = models.CharField(
+        max_length=45, blank=True, default="", help_text="Client address (configured proxies only); empty: others."
+    )
+    hour = models.DateTimeField(help_text="The hour the refusals were counted in.")
+    count = models.PositiveIntegerField(default=1)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    last_message = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        db_table = "webhook_refusal"
+        ordering = ["-last_seen_at"]
+        verbose_name = "refused webhook delivery"
+        verbose_name_plural = "refused webhook deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "reason", "source_address", "hour"], name="webhook_refusal_one_row_per_hour"
+            ),
+            models.CheckConstraint(condition=Q(source__in=["customerio", "kit"]), name="webhook_refusal_source_valid"),
+            models.CheckConstraint(
+                condition=Q(reason__in=["not_configured", "bad_timestamp", "bad_signature"]),
+                name="webhook_refusal_reason_valid",
+            ),
+            models.CheckConstraint(condition=Q(count__gte=1), name="webhook_refusal_count_positive"),
+        ]
+        indexes = [models.Index(fields=["hour", "source"], name="webhook_refusal_hour")]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.reason} from {self.source_address or 'other addresses'} ×{self.count}"
 
 
 def _probability(name: str) -> models.CheckConstraint:

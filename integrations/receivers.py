@@ -110,6 +110,7 @@ def connect() -> None:
         (accounts_signals.person_updated, on_person_updated),
         (accounts_signals.email_verified, on_email_verified),
         (engagement_signals.quiz_completed, on_quiz_completed),
+        (engagement_signals.quiz_result_attached, on_quiz_completed),
         (rewards_signals.gems_credited, on_gems_credited),
         (rewards_signals.rank_changed, on_rank_changed),
         (rewards_signals.achievement_unlocked, on_achievement_unlocked),

@@ -8,10 +8,12 @@ each ``v1`` is HMAC-SHA256 of ``<ts>.<raw body>`` with ``KIT_WEBHOOK_SECRET`` (s
 parsed and serialised again does not match), compared in constant time, and refused when
 the timestamp is more than ``WEBHOOK_TOLERANCE_SECONDS`` (300) away from now.
 
-A refused delivery has no effect at all (not even a log row: unauthenticated requests
-must not be able to fill the table); it is logged by the application logger. An
-authenticated delivery is logged in ``customer_io_webhook_log`` and processed in one
-transaction; a replay of an event already received is logged as a duplicate and ignored.
+A refused delivery has no effect on anyone's data; it is counted in ``webhook_refusal``
+(one row per source, reason, source address and hour, capped in addresses, so
+unauthenticated requests cannot fill a table) and shown in the console. An authenticated
+delivery is logged in ``customer_io_webhook_log`` and processed in one transaction; a valid
+replay of an event already received adds no row: it counts on the event's row
+(``replay_count``, ``last_replayed_at``) and changes nothing else.
 """
 
 from __future__ import annotations
@@ -29,13 +31,14 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts import selectors as accounts_selectors
 from accounts import services as accounts_services
 from accounts.selectors import KitState
 from focusedroom.context import RequestContext
-from integrations.models import AIProfile, WebhookLog
+from integrations.models import AIProfile, WebhookLog, WebhookRefusal
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -49,17 +52,22 @@ def tolerance_seconds() -> int:
     return settings.WEBHOOK_TOLERANCE_SECONDS
 
 
+Reason = WebhookRefusal.Reason
+
+
 class SignatureError(Exception):
-    pass
+    def __init__(self, message: str, reason: str = Reason.BAD_SIGNATURE):
+        super().__init__(message)
+        self.reason = reason
 
 
 def _fresh(timestamp: str, now: float | None) -> int:
     try:
         ts = int(timestamp)
     except (TypeError, ValueError):
-        raise SignatureError("The timestamp is missing or not a number.") from None
+        raise SignatureError("The timestamp is missing or not a number.", Reason.BAD_TIMESTAMP) from None
     if abs((now if now is not None else time.time()) - ts) > tolerance_seconds():
-        raise SignatureError("The timestamp is outside the replay window.")
+        raise SignatureError("The timestamp is outside the replay window.", Reason.BAD_TIMESTAMP)
     return ts
 
 
@@ -78,7 +86,7 @@ def kit_sign(*, secret: str, timestamp: int | str, body: bytes) -> str:
 def customerio_verify(*, body: bytes, timestamp: str | None, signature: str | None, now: float | None = None) -> None:
     secret = settings.CUSTOMERIO_WEBHOOK_SIGNING_SECRET
     if not secret:
-        raise SignatureError("No Customer.io webhook signing secret is configured.")
+        raise SignatureError("No Customer.io webhook signing secret is configured.", Reason.NOT_CONFIGURED)
     ts = _fresh(timestamp or "", now)
     expected = customerio_sign(secret=secret, timestamp=ts, body=body)
     if not hmac.compare_digest(expected, (signature or "").strip().lower()):
@@ -88,7 +96,7 @@ def customerio_verify(*, body: bytes, timestamp: str | None, signature: str | No
 def kit_verify(*, body: bytes, header: str | None, now: float | None = None) -> int:
     secret = settings.KIT_WEBHOOK_SECRET
     if not secret:
-        raise SignatureError("No Kit webhook secret is configured.")
+        raise SignatureError("No Kit webhook secret is configured.", Reason.NOT_CONFIGURED)
     timestamp, candidates = None, []
     for part in (header or "").split(","):
         key, _, value = part.strip().partition("=")
@@ -170,6 +178,7 @@ class Outcome:
     status: int
     log: WebhookLog | None
     message: str
+    duplicate: bool = False
 
 
 class PayloadError(Exception):
@@ -189,17 +198,57 @@ def _parse(body: bytes, schema: dict) -> dict[str, Any]:
     return payload
 
 
-def _insert_log(**fields) -> WebhookLog:
-    """Insert a log row; if its event was already received, insert it as a duplicate."""
+def _insert_log(**fields) -> tuple[WebhookLog, bool]:
+    """Insert the event's log row, or — a replay of an event already received — count the replay on
+    the existing row (no new row). Returns ``(row, replayed)``; the row is locked."""
     try:
         with transaction.atomic():
-            return WebhookLog.objects.create(**fields)
+            return WebhookLog.objects.create(**fields), False
     except IntegrityError:
-        return WebhookLog.objects.create(**fields, is_duplicate=True)
+        original = WebhookLog.objects.select_for_update().get(
+            source=fields["source"], event_id=fields["event_id"], is_duplicate=False
+        )
+        now = timezone.now()
+        WebhookLog.objects.filter(pk=original.pk).update(replay_count=F("replay_count") + 1, last_replayed_at=now)
+        original.refresh_from_db(fields=["replay_count", "last_replayed_at"])
+        return original, True
 
 
+@transaction.atomic
+def webhook_refusal_record(*, source: str, reason: str, message: str, source_address: str | None) -> WebhookRefusal:
+    """Count a refused delivery (reason, source address, hour) for the console."""
+    now = timezone.now()
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    address = (source_address or "")[:45]
+    this_hour = WebhookRefusal.objects.filter(hour=hour)
+    if (
+        address
+        and not this_hour.filter(source_address=address).exists()
+        and this_hour.values("source_address").distinct().count() >= WebhookRefusal.MAX_ADDRESSES_PER_HOUR
+    ):
+        address = ""  # the hour's address budget is spent: counted with the other addresses
+    key = {"source": source, "reason": reason, "source_address": address, "hour": hour}
+    changes = {"count": F("count") + 1, "last_seen_at": now, "last_message": message[:255]}
+    if not WebhookRefusal.objects.filter(**key).update(**changes):
+        try:
+            with transaction.atomic():
+                return WebhookRefusal.objects.create(
+                    **key, first_seen_at=now, last_seen_at=now, last_message=message[:255]
+                )
+        except IntegrityError:  # a parallel refusal made the row first
+            WebhookRefusal.objects.filter(**key).update(**changes)
+    return WebhookRefusal.objects.get(**key)
+
+
+def _refused(source: str, exc: SignatureError, source_address: str | None) -> Outcome:
+    logger.warning("%s webhook refused from %s: %s", source, source_address or "unknown address", exc)
+    webhook_refusal_record(source=source, reason=exc.reason, message=str(exc), source_address=source_address)
+    return Outcome(401, None, str(exc))
+
+
+@transaction.atomic
 def _log_rejected(source: str, body: bytes, error: str) -> WebhookLog:
-    """An authenticated delivery whose body we cannot use: logged, nothing else."""
+    """An authenticated delivery whose body we cannot use: logged (a replay counted), nothing else."""
     return _insert_log(
         source=source,
         webhook_type="invalid",
@@ -208,19 +257,17 @@ def _log_rejected(source: str, body: bytes, error: str) -> WebhookLog:
         processed_successfully=False,
         error_message=error,
         processed_at=timezone.now(),
-    )
+    )[0]
 
 
 def _record(*, source: str, webhook_type: str, event_id: str, payload: dict, handler) -> Outcome:
-    """Log the delivery (first one wins, replays are duplicates) and run ``handler`` once."""
+    """Log the delivery (the first one makes the row, replays only count on it) and run ``handler`` once."""
     with transaction.atomic():
-        log = _insert_log(
+        log, replayed = _insert_log(
             source=source, webhook_type=webhook_type, event_id=event_id, payload=payload, processed_successfully=True
         )
-        if log.is_duplicate:
-            log.processed_at = timezone.now()
-            log.save(update_fields=["processed_at"])
-            return Outcome(200, log, "Duplicate delivery: already received, ignored.")
+        if replayed:
+            return Outcome(200, log, "Duplicate delivery: already received, ignored.", duplicate=True)
         try:
             with transaction.atomic():
                 user, message = handler(log)
@@ -255,13 +302,14 @@ def _customerio_person(data: dict) -> User:
     return user
 
 
-def customerio_receive(*, body: bytes, timestamp: str | None, signature: str | None) -> Outcome:
+def customerio_receive(
+    *, body: bytes, timestamp: str | None, signature: str | None, source_address: str | None = None
+) -> Outcome:
     """Verify and process one Customer.io webhook delivery."""
     try:
         customerio_verify(body=body, timestamp=timestamp, signature=signature)
     except SignatureError as exc:
-        logger.warning("Customer.io webhook refused: %s", exc)
-        return Outcome(401, None, str(exc))
+        return _refused(Source.CUSTOMERIO, exc, source_address)
     try:
         payload = _parse(body, CUSTOMERIO_SCHEMA)
     except PayloadError as exc:
@@ -321,13 +369,12 @@ def ai_profile_apply_predictions(*, user: User, payload: dict) -> AIProfile:
 # ------------------------------------------------------------------------ Kit
 
 
-def kit_receive(*, body: bytes, header: str | None) -> Outcome:
+def kit_receive(*, body: bytes, header: str | None, source_address: str | None = None) -> Outcome:
     """Verify and process one Kit webhook delivery."""
     try:
         ts = kit_verify(body=body, header=header)
     except SignatureError as exc:
-        logger.warning("Kit webhook refused: %s", exc)
-        return Outcome(401, None, str(exc))
+        return _refused(Source.KIT, exc, source_address)
     try:
         payload = _parse(body, KIT_SCHEMA)
     except PayloadError as exc:

@@ -18,6 +18,9 @@ class RewardsConfig(AppConfig):
         accounts_signals.person_identified.connect(receivers.on_person_identified, dispatch_uid="rewards.identified")
         accounts_signals.email_verified.connect(receivers.on_email_verified, dispatch_uid="rewards.email_verified")
         engagement_signals.quiz_completed.connect(receivers.on_quiz_completed, dispatch_uid="rewards.quiz_completed")
+        engagement_signals.quiz_result_attached.connect(
+            receivers.on_quiz_completed, dispatch_uid="rewards.quiz_attached"
+        )
         user_logged_in.connect(receivers.on_user_logged_in, dispatch_uid="rewards.daily_login")
         registries.brand_settings.register("rewards", validate_brand_settings)  # run by Brand.clean()
         registries.register_account_panel(template="rewards/panel.html", context=selectors.dashboard_context, order=10)

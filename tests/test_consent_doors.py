@@ -4,12 +4,15 @@ identify carrying the new consent, a Kit unsubscription) and records who did it.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import Client
 from rest_framework.test import APIClient
 
+from accounts import action_links
 from accounts.models import PersonChange, User
 from accounts.roles import sync_roles
 from accounts.tests.factories import CustomerFactory, StaffFactory
@@ -52,7 +55,7 @@ def _by_page(person, support):
 
 def _by_link(person, support):
     client = Client()
-    url = f"/a/{person.action_token}/unsubscribe/"
+    url = urlsplit(action_links.action_link_issue(user=person, action="unsubscribe")).path
     assert client.get(url).status_code == 200
     assert client.post(url).status_code == 200
 

@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -9,11 +10,11 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts import custom_fields, gdpr_services, services
+from accounts import action_links, custom_fields, gdpr_services, services
 from accounts.models import (
     AccountClaim,
     ApiToken,
@@ -26,6 +27,7 @@ from accounts.models import (
 from accounts.tests.factories import CustomerFactory, StaffFactory
 from engagement.models import Event
 from engagement.services import event_record
+from experiments.models import Experiment
 from focusedroom import registries
 from focusedroom.context import RequestContext
 from integrations.models import OutboxMessage
@@ -61,6 +63,7 @@ def person(db):
     CustomField.objects.create(brand=brand, field_key="city", field_label="City", field_type="text")
     custom_fields.custom_field_values_set(user=user, brand=brand, values={"city": "London, Marylebone"})
     services.api_token_create(user=user, name="phone")
+    action_links.action_link_issue(user=user, action="unsubscribe")
     request = RequestFactory().post(
         "/api/v1/events/", HTTP_USER_AGENT="Mozilla/5.0 (iPhone)", REMOTE_ADDR="203.0.113.9"
     )
@@ -116,7 +119,7 @@ class TestExport:
         ]
         text = response.content.decode()
         assert "b" * 64 not in text and token.key_hash not in text and "password" not in text
-        assert str(person.action_token) not in text
+        assert "token_hash" not in text and person.action_tokens.get().token_hash not in text
 
     def test_command_prints_the_same_data(self, person):
         out = io.StringIO()
@@ -239,3 +242,171 @@ class TestErase:
         assert CustomFieldValue.objects.filter(user=person).exists()
         assert EmailVerificationToken.objects.filter(user=person).exists()
         assert not OutboxMessage.objects.filter(user=person, event_name="person_erased").exists()
+
+
+# ------------------------------------------------------------ erasure reaches every app
+
+MARKER = "Zyxqwmarker"
+
+
+def _pg_dump_text() -> str:
+    """A data-only dump of the whole test database (every table, every app), as PostgreSQL sees it."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    import pgserver
+
+    from focusedroom.embedded_db import database_url_for
+
+    bundled = Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_dump"
+    binary = str(bundled) if bundled.exists() else shutil.which("pg_dump")
+    url = database_url_for(connection.settings_dict).replace("postgres://", "postgresql://", 1)
+    dump = subprocess.run(
+        [binary, "--data-only", "--no-owner", f"--dbname={url}"], capture_output=True, text=True, timeout=120
+    )
+    assert dump.returncode == 0, dump.stderr
+    return dump.stdout
+
+
+def _tables_mentioning(dump: str, *needles: str) -> set[str]:
+    tables, table = set(), ""
+    for line in dump.splitlines():
+        if line.startswith("COPY "):
+            table = line.split()[1].removeprefix("public.")
+        elif any(n.lower() in line.lower() for n in needles):
+            tables.add(table)
+    return tables
+
+
+def _expose(client, **fields):
+    response = client.post("/api/v1/experiments/erasure-test/exposures/", fields, format="json")
+    assert response.status_code == 200, response.content
+    return response
+
+
+@pytest.mark.django_db(transaction=True)
+def test_erasure_leaves_no_trace_of_the_person_anywhere_in_the_database(settings, django_capture_on_commit_callbacks):
+    """A person leaves data through every door (pages, API, experiments, webhooks, providers, the console);
+    after ``DELETE /api/v1/me/`` a dump of the whole database holds nothing of their name, purpose or email,
+    their report URLs answer 404, and aggregates do not move."""
+    import time
+
+    from django.core import mail
+
+    from engagement.models import PendingResult, QuizResult
+    from engagement.tests.helpers import answers
+    from experiments import selectors as experiment_selectors
+    from experiments import services as experiment_services
+    from integrations.webhooks import customerio_sign
+    from rewards.models import LedgerEntry
+
+    settings.CUSTOMERIO_WEBHOOK_SIGNING_SECRET = "whsec-test"
+    email = f"{MARKER.lower()}.person@example.com"
+    name = f"Ada {MARKER}"
+    purpose = f"Find the {MARKER} in me"
+    experiment_services.experiment_start(
+        experiment=experiment_services.experiment_create(
+            data={"name": "Erasure test", "key": "erasure-test"},
+            variants=[{"name": "control", "weight": "0.5"}, {"name": "b", "weight": "0.5"}],
+        )
+    )
+
+    # 1. A browser sees an experiment (the page URL carries the email), takes the test with the email.
+    _expose(APIClient())  # someone else, for the aggregates
+    first_browser = APIClient()
+    _expose(first_browser, page_url=f"https://focusedroom.example/?email={email}&name={MARKER}", utm_campaign=MARKER)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = first_browser.post(
+            "/big-five/",
+            {**{k: str(v) for k, v in answers(4).items()}, "email": email, "name": name, "purpose": purpose,
+             "age": "36", "sex": "F", "utm_source": MARKER},
+            format="multipart",
+            HTTP_USER_AGENT=f"Mozilla/5.0 {MARKER}",
+            HTTP_REFERER=f"https://search.example/?q={MARKER}",
+        )  # fmt: skip
+    assert response.status_code == 302
+    person = User.objects.get(email=email)
+    first_report = QuizResult.objects.get(customer=person)
+
+    # 2. They verify the address and sign up; they log in and fill their profile and custom fields.
+    verify = re.search(r"/verify-email/([^/\s]+)/", mail.outbox[0].body).group(1)
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post(f"/verify-email/{verify}/", {"marketing_opt_in": "on"})
+        APIClient().post("/api/v1/auth/register/", {"email": email, "password": PASSWORD})
+    claim = re.search(r"/accounts/claim/([^/\s]+)/", mail.outbox[-1].body).group(1)
+    browser = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert browser.post(f"/accounts/claim/{claim}/").status_code == 302
+        browser.post("/account/", {"name": name, "purpose": purpose, "profession": f"{MARKER} analyst",
+                                   "time_zone": "UTC", "marketing_opt_in": "on"})  # fmt: skip
+    brand = Brand.objects.get(slug="focusedroom")
+    CustomField.objects.create(brand=brand, field_key="motto", field_label="Motto", field_type="text")
+    custom_fields.custom_field_values_set(user=person, brand=brand, values={"motto": f"{MARKER} forever"})
+
+    # 3. Logged in, a second test (numbered 2); a conversion with details; an event with the email in its URL.
+    with django_capture_on_commit_callbacks(execute=True):
+        browser.post("/big-five/", {**{k: str(v) for k, v in answers(2).items()}, "name": name, "purpose": purpose})
+    api = APIClient()
+    api.force_authenticate(person)
+    api.post("/api/v1/conversions/", {"conversion_type": "purchase", "details": {"note": MARKER}}, format="json")
+    api.post("/api/v1/events/", {"event_type": "page_view", "page_url": f"/r?email={email}"}, format="json")
+
+    # 4. Another browser, not logged in: an exposure, then a test with their email (waits for them).
+    other_browser = APIClient()
+    _expose(other_browser, page_url=f"https://focusedroom.example/?who={MARKER}")
+    with django_capture_on_commit_callbacks(execute=True):
+        waiting = other_browser.post(
+            "/api/v1/assessments/big-five/",
+            {"answers": answers(3), "email": email, "name": name, "purpose": purpose},
+            format="json",
+        ).json()
+    assert PendingResult.objects.filter(user=person).exists()
+
+    # 5. A provider's webhook about them; support looks them up in the console.
+    body = json.dumps({"event_id": "wh-1", "metric": "bounced",
+                       "data": {"customer_id": str(person.pk), "email_address": email}}).encode()  # fmt: skip
+    ts = int(time.time())
+    Client().post("/api/v1/webhooks/customerio/", data=body, content_type="application/json",
+                  HTTP_X_CIO_TIMESTAMP=str(ts), HTTP_X_CIO_SIGNATURE=customerio_sign(
+                      secret="whsec-test", timestamp=ts, body=body))  # fmt: skip
+    support = StaffFactory(is_superuser=True)
+    console = Client()
+    console.force_login(support)
+    assert console.get(f"/admin/accounts/customer/{person.pk}/change/").status_code == 200
+
+    dump = _pg_dump_text()
+    # The marker really went everywhere: these tables hold it before the erasure.
+    assert {
+        "accounts_user",
+        "user_custom_field_values",
+        "engagement_quizresult",
+        "quiz_result_pending",
+        "engagement_event",
+        "impressions",
+        "conversions",
+        "customer_io_webhook_log",
+    } <= _tables_mentioning(dump, MARKER, email)
+    export = browser.get("/api/v1/me/export/").json()["parts"]
+    assert export["engagement"]["quiz_results"] and export["engagement"]["quiz_results_waiting"]
+    assert export["experiments"]["before_identifying"]["impressions"]
+    results_before = experiment_selectors.experiment_results(experiment=Experiment.objects.get(key="erasure-test"))
+    ledger_before = LedgerEntry.objects.filter(wallet__user=person).values_list("amount", flat=True)
+    ledger_before = sorted(ledger_before)
+
+    assert browser.delete("/api/v1/me/").status_code == 204
+
+    dump = _pg_dump_text()
+    assert _tables_mentioning(dump, MARKER, email) == set()
+    for public_id in (first_report.public_id, waiting["id"]):
+        assert Client().get(f"/big-five/results/{public_id}/").status_code == 404
+        assert APIClient().get(f"/api/v1/assessments/big-five/{public_id}/").status_code == 404
+    results_after = experiment_selectors.experiment_results(experiment=Experiment.objects.get(key="erasure-test"))
+    assert results_after["participants"] == results_before["participants"]
+    assert [v["participants"] for v in results_after["variants"]] == [
+        v["participants"] for v in results_before["variants"]
+    ]
+    assert sorted(LedgerEntry.objects.filter(wallet__user_id=person.pk).values_list("amount", flat=True)) == (
+        ledger_before
+    )
+    assert QuizResult.objects.filter(customer_id=person.pk).count() == 2

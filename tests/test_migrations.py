@@ -71,3 +71,47 @@ def test_integrations_move_and_plain_reference_columns_keep_every_row():
             assert cursor.fetchone()[0] == 0
     finally:
         _migrate(_head())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_open_sessions_move_with_their_person_and_earlier_replays_are_counted():
+    from django.contrib.auth import SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.utils import timezone
+
+    old = _migrate([("accounts", "0005_person_change_log"), ("integrations", "0001_initial")])
+    try:
+        User = old.get_model("accounts", "User")
+        WebhookLog = old.get_model("integrations", "WebhookLog")
+        person = User.objects.create(email="logged.in@example.com", password="!")
+        encoder = SessionStore()
+        later = timezone.now() + timezone.timedelta(days=1)
+        with connection.cursor() as cursor:
+            for key, data, expire in (
+                ("k" * 32, encoder.encode({SESSION_KEY: str(person.pk), "other": 1}), later),
+                ("a" * 32, encoder.encode({"cart": [1]}), later),
+                ("x" * 32, encoder.encode({SESSION_KEY: str(person.pk)}), timezone.now() - timezone.timedelta(days=1)),
+            ):
+                cursor.execute(
+                    "INSERT INTO django_session (session_key, session_data, expire_date) VALUES (%s, %s, %s)",
+                    [key, data, expire],
+                )
+        WebhookLog.objects.create(source="kit", webhook_type="t", event_id="e", processed_successfully=True)
+        for _ in range(2):
+            WebhookLog.objects.create(
+                source="kit", webhook_type="t", event_id="e", is_duplicate=True, processed_successfully=True
+            )
+
+        new = _migrate(_head())
+        Session = new.get_model("accounts", "Session")
+        WebhookLog = new.get_model("integrations", "WebhookLog")
+        moved = {s.session_key: s.user_id for s in Session.objects.all()}
+        assert moved == {"k" * 32: person.pk, "a" * 32: None}  # open sessions only, with their person
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM django_session")
+            assert cursor.fetchone()[0] == 3  # the old rows stay
+        first = WebhookLog.objects.get(is_duplicate=False)
+        assert first.replay_count == 2 and first.last_replayed_at is not None
+        assert WebhookLog.objects.count() == 3
+    finally:
+        _migrate(_head())

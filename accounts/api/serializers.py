@@ -19,12 +19,12 @@ class RegisterSerializer(CredentialsSerializer):
 
 
 class RegisterResultSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
     email = serializers.EmailField()
-    claim_pending = serializers.BooleanField(
-        help_text="True when the email belonged to an existing customer: a link was sent to finish sign-up."
-    )
-    detail = serializers.CharField()
+    detail = serializers.CharField(help_text="The same answer for every address: check the inbox for a link.")
+
+
+class EmailChangeSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254, help_text="The new address; a link is sent to it.")
 
 
 class PersonSerializer(serializers.ModelSerializer):

@@ -14,6 +14,7 @@ urlpatterns = [
     path("auth/verification/", views.VerificationRequestView.as_view(), name="api-auth-verification"),
     path("me/", views.MeView.as_view(), name="api-me"),
     path("me/custom-fields/", views.MeCustomFieldsView.as_view(), name="api-me-custom-fields"),
+    path("me/email/", views.MeEmailView.as_view(), name="api-me-email"),
     path("me/export/", views.MeExportView.as_view(), name="api-me-export"),
     *router.urls,
 ]

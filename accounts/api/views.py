@@ -2,10 +2,9 @@ from django.contrib.auth import authenticate
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from accounts import custom_fields, gdpr_services, services, verification
+from accounts import custom_fields, gdpr_services, services, throttles, verification
 from accounts.api.filters import CustomerFilter
 from accounts.api.serializers import (
     BrandSerializer,
@@ -14,6 +13,7 @@ from accounts.api.serializers import (
     CustomerSerializer,
     CustomFieldsSerializer,
     DetailSerializer,
+    EmailChangeSerializer,
     PersonSerializer,
     ProfileUpdateSerializer,
     RegisterResultSerializer,
@@ -24,8 +24,14 @@ from accounts.api.serializers import (
 from accounts.models import ApiToken, Brand, Channel, Customer
 from focusedroom.api.pagination import CursorPagination
 from focusedroom.api.permissions import StaffModelPermissions
+from focusedroom.api.throttling import ScopedRateThrottle
 from focusedroom.context import RequestContext
 from focusedroom.errors import ApplicationError
+
+
+class TooManyAttempts(ApplicationError):
+    status_code = 429
+    code = "throttled"
 
 
 class AuthThrottleMixin:
@@ -48,6 +54,12 @@ class TokenView(AuthThrottleMixin, APIView):
         data = CredentialsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = authenticate(request, email=data.validated_data["email"], password=data.validated_data["password"])
+        wait = getattr(request, "login_retry_after", 0)
+        if wait:
+            raise TooManyAttempts(
+                throttles.wait_message(wait, "failed log-ins for this account or from your network"),
+                extra={"retry_after": wait},
+            )
         if user is None:
             raise ApplicationError(
                 "Email or password is incorrect.", fields={"non_field_errors": ["Email or password is incorrect."]}
@@ -64,27 +76,22 @@ class TokenView(AuthThrottleMixin, APIView):
 
 
 class RegisterView(AuthThrottleMixin, APIView):
-    """Create a member account (or start claiming the customer record with that email)."""
+    """Sign up with an email and a password: always 202 with the same body, whatever the address.
+
+    A new address gets an account and a verification link; an address that already has a
+    customer record or an account gets an email saying what to do. The answer never tells which.
+    """
 
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(request=RegisterSerializer, responses={201: RegisterResultSerializer, 202: RegisterResultSerializer})
+    @extend_schema(request=RegisterSerializer, responses={202: RegisterResultSerializer}, auth=[])
     def post(self, request):
         data = RegisterSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = services.member_signup(
             **data.validated_data, context=RequestContext.from_request(request, source="api")
         )
-        if result.claim_pending:
-            body = {
-                "id": result.user.pk,
-                "email": result.user.email,
-                "claim_pending": True,
-                "detail": "This email already has a customer record. We sent a link to finish creating the account.",
-            }
-            return Response(body, status=status.HTTP_202_ACCEPTED)
-        body = {"id": result.user.pk, "email": result.user.email, "claim_pending": False, "detail": "Account created."}
-        return Response(body, status=status.HTTP_201_CREATED)
+        return Response({"email": result.email, "detail": result.message}, status=status.HTTP_202_ACCEPTED)
 
 
 class MeView(APIView):
@@ -191,6 +198,24 @@ class MeCustomFieldsView(APIView):
         brand = custom_fields.brand_for_custom_fields(slug=request.query_params.get("brand"))
         answers = custom_fields.custom_field_values_set(user=request.user, brand=brand, values=request.data)
         return Response(CustomFieldsSerializer({"brand": brand.slug, "fields": answers}).data)
+
+
+class MeEmailView(APIView):
+    """Ask to change my email address: a link goes to the new address (202); it changes when the link is followed."""
+
+    @extend_schema(request=EmailChangeSerializer, responses={202: DetailSerializer})
+    def post(self, request):
+        data = EmailChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        new_email = services.person_email_change_request(
+            user=request.user,
+            new_email=data.validated_data["email"],
+            context=RequestContext.from_request(request, source="api"),
+        )
+        return Response(
+            {"detail": f"We sent a link to {new_email}. Your address changes when you follow it."},
+            status=status.HTTP_202_ACCEPTED,
+        )
 
 
 class MeExportView(APIView):

@@ -75,9 +75,13 @@ class TestMe:
 class TestRegister:
     def test_register_creates_a_member(self):
         response = APIClient().post("/api/v1/auth/register/", {"email": "New@Example.com", "password": PASSWORD})
-        assert response.status_code == 201
+        assert response.status_code == 202
+        assert response.json() == {
+            "email": "new@example.com",
+            "detail": "Check your inbox: we sent a link to new@example.com to finish creating your account.",
+        }
         user = User.objects.get(email="new@example.com")
-        assert user.check_password(PASSWORD)
+        assert user.check_password(PASSWORD) and not user.is_email_verified
 
     def test_register_rejects_weak_password_and_bad_email(self):
         response = APIClient().post("/api/v1/auth/register/", {"email": "not-an-email", "password": "123"})
@@ -85,10 +89,15 @@ class TestRegister:
         assert "password" in response.json()["error"]["fields"] or "email" in response.json()["error"]["fields"]
         assert not User.objects.exists()
 
-    def test_existing_member_cannot_register_again(self, member):
-        response = APIClient().post("/api/v1/auth/register/", {"email": member.email, "password": PASSWORD})
-        assert response.status_code == 400
-        assert "email" in response.json()["error"]["fields"]
+    def test_existing_member_cannot_register_again_and_the_answer_does_not_say_so(
+        self, member, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = APIClient().post("/api/v1/auth/register/", {"email": member.email, "password": "other-horse-42"})
+        assert response.status_code == 202 and set(response.json()) == {"email", "detail"}
+        member.refresh_from_db()
+        assert member.check_password(PASSWORD)  # nothing changed
+        assert len(mail.outbox) == 1 and "already has an account" in mail.outbox[0].body
 
     def test_existing_customer_claims_their_record_after_proving_the_email(
         self, client, settings, django_capture_on_commit_callbacks
@@ -101,7 +110,7 @@ class TestRegister:
         assert mail.outbox == []  # the link leaves only once the claim is committed
         for callback in callbacks:
             callback()
-        assert response.json()["claim_pending"] is True
+        assert set(response.json()) == {"email", "detail"}
         customer.refresh_from_db()
         assert not customer.has_usable_password()  # nothing changes before the email is proven
         assert User.all_objects.filter(email="taker@example.com").count() == 1

@@ -31,9 +31,9 @@ class TestUserModel:
             cursor.execute(
                 "INSERT INTO accounts_user (email, password, name, first_name, last_name, phone_number, profession,"
                 " career_stage, purpose, country_code, time_zone, marketing_opt_in, is_guest, is_email_verified,"
-                " action_token, kit_subscriber_id, kit_state, is_staff, is_active, is_superuser)"
+                " kit_subscriber_id, kit_state, is_staff, is_active, is_superuser)"
                 " VALUES ('SAME@example.com', '!', '', '', '', '', '', '', '', '', 'UTC', false, false, false,"
-                " gen_random_uuid(), '', 'unconfirmed', false, true, false)"
+                " '', 'unconfirmed', false, true, false)"
             )
 
     def test_database_refuses_an_unnormalised_email(self):

@@ -70,6 +70,9 @@ class BigFiveSubmitSerializer(serializers.Serializer):
 
 
 class BigFiveResultSerializer(serializers.ModelSerializer):
+    """A result as anyone holding its link sees it: its own scores only (no person, no number, no gems),
+    the same shape whoever the email given belongs to."""
+
     id = serializers.CharField(source="public_id", read_only=True, help_text="Public id (use it in URLs).")
     url = serializers.SerializerMethodField()
     insights = serializers.SerializerMethodField()
@@ -78,8 +81,6 @@ class BigFiveResultSerializer(serializers.ModelSerializer):
         model = QuizResult
         fields = [
             "id",
-            "report_id",
-            "customer_id",
             "quiz_type",
             "quiz_version",
             "result_type",
@@ -87,7 +88,6 @@ class BigFiveResultSerializer(serializers.ModelSerializer):
             "scores",
             "suggestions",
             "insights",
-            "earned_gems",
             "created_at",
             "url",
         ]
@@ -102,6 +102,15 @@ class BigFiveResultSerializer(serializers.ModelSerializer):
         return (obj.result_details or {}).get("insights") or {}
 
 
+class OwnBigFiveResultSerializer(BigFiveResultSerializer):
+    """A result as the logged-in person it belongs to sees it: with its number in their history
+    and the gems it earned."""
+
+    class Meta(BigFiveResultSerializer.Meta):
+        fields = [*BigFiveResultSerializer.Meta.fields, "report_id", "earned_gems"]
+        read_only_fields = fields
+
+
 class StaffQuizResultSerializer(BigFiveResultSerializer):
     customer_email = serializers.CharField(source="customer.email", read_only=True, default=None)
     channel = serializers.IntegerField(source="customer.channel_id", read_only=True, default=None)
@@ -109,6 +118,9 @@ class StaffQuizResultSerializer(BigFiveResultSerializer):
     class Meta(BigFiveResultSerializer.Meta):
         fields = [
             *BigFiveResultSerializer.Meta.fields,
+            "report_id",
+            "customer_id",
+            "earned_gems",
             "customer_email",
             "channel",
             "sex",

@@ -1,5 +1,5 @@
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import permissions, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,6 +13,7 @@ from engagement.api.serializers import (
     BlogEngagementSerializer,
     BlogEngagementSummarySerializer,
     InventorySerializer,
+    OwnBigFiveResultSerializer,
     StaffQuizResultSerializer,
     inventory_payload,
 )
@@ -31,12 +32,32 @@ class BigFiveInventoryView(APIView):
         return Response(inventory_payload())
 
 
+def _result_body(request, result) -> dict:
+    """The owner (logged in) gets the report number and gems; anyone else the scores only."""
+    own = selectors.quiz_result_is_owner(result=result, user=request.user)
+    serializer = OwnBigFiveResultSerializer if own else BigFiveResultSerializer
+    return serializer(result, context={"request": request}).data
+
+
 class BigFiveSubmitView(APIView):
-    """Submit a Big Five test (anonymous access allowed, throttled). 201 with the scored result."""
+    """Submit a Big Five test (anonymous access allowed, throttled). 201 with the scored result.
+
+    Logged in (session or token), the test joins your history at once and the answer carries its
+    ``report_id`` and ``earned_gems``. Without logging in, the answer is the scores only, the same
+    whatever the email: with the address of an account, the report waits for its owner to add it
+    from an emailed link.
+    """
 
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(request=BigFiveSubmitSerializer, responses={201: BigFiveResultSerializer})
+    @extend_schema(
+        request=BigFiveSubmitSerializer,
+        responses={
+            201: PolymorphicProxySerializer(
+                "BigFiveSubmitted", [OwnBigFiveResultSerializer, BigFiveResultSerializer], None
+            )
+        },
+    )
     def post(self, request):
         data = BigFiveSubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -44,21 +65,24 @@ class BigFiveSubmitView(APIView):
         result = services.bigfive_submit(
             data=cleaned, context=RequestContext.from_request(request, source="api", issue_visitor_id=True)
         )
-        body = BigFiveResultSerializer(result, context={"request": request}).data
-        return Response(body, status=status.HTTP_201_CREATED)
+        return Response(_result_body(request, result), status=status.HTTP_201_CREATED)
 
 
 class BigFiveResultView(APIView):
-    """A result by its public id (the unguessable id of its report URL)."""
+    """A result by its public id (the unguessable id of its report URL); its owner sees its number."""
 
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(responses=BigFiveResultSerializer, auth=[])
+    @extend_schema(
+        responses=PolymorphicProxySerializer(
+            "BigFiveResultAsSeen", [OwnBigFiveResultSerializer, BigFiveResultSerializer], None
+        )
+    )
     def get(self, request, public_id: str):
         result = selectors.quiz_result_get(public_id=public_id)
         if result is None:
             raise Http404
-        return Response(BigFiveResultSerializer(result, context={"request": request}).data)
+        return Response(_result_body(request, result))
 
 
 class QuizResultViewSet(viewsets.ReadOnlyModelViewSet):

@@ -37,12 +37,12 @@ def test_submit_anonymous_returns_201_with_scores(api_client):
     response = api_client.post(SUBMIT, {"answers": random_answers(5), "sex": "F", "age": 44}, format="json")
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert body["customer_id"] is None and body["report_id"] is None
+    assert "customer_id" not in body and "report_id" not in body and "earned_gems" not in body
     assert body["scores"]["norm_group"]["id"] == "F_41_60"
     assert set(body["scores"]["percentiles"]) == set("NEOAC")
     assert body["suggestions"] and body["insights"]["suggestions"]
     assert body["url"].endswith(f"/big-five/results/{body['id']}/")
-    assert {"id", "report_id", "customer_id", "scores", "suggestions", "created_at"} <= set(body)
+    assert {"id", "scores", "suggestions", "created_at"} <= set(body)
 
 
 def test_submit_with_email_numbers_reports(api_client):
@@ -58,9 +58,11 @@ def test_submit_with_email_numbers_reports(api_client):
     first = api_client.post(SUBMIT, payload, format="json").json()
     second = api_client.post(SUBMIT, {**payload, "email": "api.user@example.com"}, format="json").json()
     user = User.objects.get(email="api.user@example.com")
-    assert (first["customer_id"], first["report_id"]) == (user.pk, 1)
-    assert (second["customer_id"], second["report_id"]) == (user.pk, 2)
-    assert user.channel_id == 1 and user.marketing_opt_in
+    reports = QuizResult.objects.filter(customer=user).order_by("report_id")
+    assert [(r.public_id, r.report_id) for r in reports] == [(first["id"], 1), (second["id"], 2)]
+    # The public answer names nobody and numbers nothing; consent waits for the verified address.
+    assert first.keys() == second.keys() and not {"customer_id", "report_id"} & set(first)
+    assert user.channel_id == 1 and not user.marketing_opt_in
 
 
 @pytest.mark.parametrize(
@@ -95,7 +97,10 @@ def test_result_by_public_id(api_client):
     result = submit(email="read@example.com")
     response = api_client.get(f"/api/v1/assessments/big-five/{result.public_id}/")
     assert response.status_code == 200
-    assert response.json()["id"] == result.public_id and response.json()["report_id"] == 1
+    assert response.json()["id"] == result.public_id and "report_id" not in response.json()
+    api_client.force_authenticate(result.customer)  # the owner sees its number
+    assert api_client.get(f"/api/v1/assessments/big-five/{result.public_id}/").json()["report_id"] == 1
+    api_client.force_authenticate(None)
     assert api_client.get("/api/v1/assessments/big-five/does-not-exist/").status_code == 404
     assert api_client.get(f"/api/v1/assessments/big-five/{result.pk}/").status_code == 404  # not by numeric id
 

@@ -72,10 +72,15 @@ def test_report_page_shows_chart_facets_suggestions_share_link_and_print_css(cli
     assert response["X-Robots-Tag"] == "noindex"
 
 
-def test_report_shows_change_since_previous_report(client):
+def test_report_shows_change_since_previous_report_to_its_owner_only(client):
     submit(email="twice@example.com", answers=answers(2))
     second = submit(email="twice@example.com", answers=answers(4))
-    html = client.get(reverse("bigfive-result", args=[second.public_id])).content.decode()
+    url = reverse("bigfive-result", args=[second.public_id])
+    public = client.get(url).content.decode()  # anyone with the link: the scores only
+    assert "Since report" not in public and "Report 2" not in public and 'class="bf-prev"' not in public
+    client.force_login(second.customer)
+    html = client.get(url).content.decode()
+    assert "Report 2 ·" in html
     assert "Since report 1" in html and "The thin mark shows report 1" in html
     assert html.count('class="bf-prev"') == 5
 

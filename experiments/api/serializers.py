@@ -75,6 +75,9 @@ class ExperimentInputSerializer(serializers.Serializer):
 class ParticipantSerializer(serializers.Serializer):
     user_id = serializers.IntegerField(required=False)
     anonymous_id = serializers.CharField(required=False)
+    visitor_token = serializers.CharField(
+        required=False, max_length=300, help_text="Proof of the anonymous id, from the answer of its first exposure."
+    )
 
     def validate(self, attrs):
         if "user_id" in attrs and "anonymous_id" in attrs:
@@ -115,6 +118,9 @@ class AssignmentSerializer(serializers.Serializer):
     variant = serializers.CharField()
     config = serializers.JSONField()
     in_experiment = serializers.BooleanField()
+    visitor_token = serializers.CharField(
+        required=False, help_text="Anonymous visitors: proof of their id, to send with later calls."
+    )
 
 
 class ConversionInputSerializer(TrackingFieldsMixin):

@@ -26,7 +26,7 @@ from experiments.api.serializers import (
 from experiments.models import Experiment, Variant
 from experiments.selectors import active_definitions, experiment_results
 from focusedroom.api.permissions import StaffModelPermissions
-from focusedroom.context import RequestContext
+from focusedroom.context import RequestContext, visitor_token
 from focusedroom.errors import PermissionDenied
 
 
@@ -44,9 +44,12 @@ class HasPerm(permissions.BasePermission):
         return bool(user and user.is_authenticated and user.is_staff and user.has_perm(self.perm))
 
 
-def resolve_participant(request, participant: dict | None, *, tracking_perm: str) -> tuple[Any, str]:
-    """Who the call is about: members act for themselves, visitors for their anonymous id;
-    staff with the tracking permission may name any participant (server-side tracking)."""
+def resolve_participant(
+    request, participant: dict | None, *, tracking_perm: str, first_exposure: bool = False
+) -> tuple[Any, str]:
+    """Who the call is about: members act for themselves, visitors for the anonymous id they hold
+    (``services.anonymous_participant``: the ``fr_aid`` cookie or a visitor token); staff with the
+    tracking permission may name any participant (server-side tracking)."""
     participant = participant or {}
     user_id, anonymous_id = participant.get("user_id"), participant.get("anonymous_id", "")
     me = request.user if request.user and request.user.is_authenticated else None
@@ -63,7 +66,12 @@ def resolve_participant(request, participant: dict | None, *, tracking_perm: str
         return me, ""
     if user_id:
         raise PermissionDenied("Log in to act as a person; anonymous clients send an anonymous_id.")
-    return None, anonymous_id or RequestContext.from_request(request, issue_visitor_id=True).visitor_id
+    token = participant.get("visitor_token", "")
+    # A browser that names no id acts for its fr_aid cookie (issued now when it has none).
+    context = RequestContext.from_request(request, issue_visitor_id=not (anonymous_id or token))
+    return None, services.anonymous_participant(
+        anonymous_id=anonymous_id, visitor_token=token, context=context, first_exposure=first_exposure
+    )
 
 
 def _context(request) -> RequestContext:
@@ -194,15 +202,25 @@ class ExperimentViewSet(viewsets.ModelViewSet):
             assignment = services.forced_assignment(key=key, variant_name=forced)
             if assignment is not None:
                 return Response(assignment.as_dict())
-        user, anonymous_id = resolve_participant(request, participant, tracking_perm="experiments.add_impression")
+        user, anonymous_id = resolve_participant(
+            request, participant, tracking_perm="experiments.add_impression", first_exposure=True
+        )
         assignment = services.exposure_record(
             key=key, user=user, anonymous_id=anonymous_id, tracking=fields, context=_context(request)
         )
-        return Response(assignment.as_dict())
+        body = assignment.as_dict()
+        if user is None and anonymous_id:
+            # Proof that this client holds the id: send it back with later exposures and conversions.
+            body["visitor_token"] = visitor_token(anonymous_id)
+        return Response(body)
 
 
 class ConversionView(APIView):
-    """Record a conversion; attributed by first exposure to the participant's experiments."""
+    """Record a conversion; attributed by first exposure to the participant's experiments.
+
+    An anonymous visitor converts only for the id it holds (its ``fr_aid`` cookie, or the
+    ``visitor_token`` of its first exposure). Test completed, email verified and referral
+    converted are recorded by FocusedRoom itself and refused here."""
 
     permission_classes = [permissions.AllowAny]
 

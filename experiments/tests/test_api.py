@@ -113,7 +113,7 @@ def test_anonymous_exposure_uses_given_id_or_visitor_cookie(make_experiment):
         HTTP_USER_AGENT="Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
     )
     assert r.status_code == 200, r.json()
-    assert set(r.json()) == {"variant", "config", "in_experiment"} and r.json()["in_experiment"]
+    assert set(r.json()) == {"variant", "config", "in_experiment", "visitor_token"} and r.json()["in_experiment"]
     imp = Impression.objects.get()
     assert (imp.device_type, imp.scroll_depth_percent, imp.connection_type, imp.metadata) == (
         "mobile",
@@ -153,13 +153,13 @@ def test_forced_variant_via_query_is_not_recorded(make_experiment):
 def test_conversions_endpoint(make_experiment):
     make_experiment(key="bigfive-headline")
     client = APIClient()
-    client.post(
+    token = client.post(
         "/api/v1/experiments/bigfive-headline/exposures/",
         {"participant": {"anonymous_id": "conv-visitor-1"}},
         format="json",
-    )
+    ).json()["visitor_token"]
     body = {
-        "participant": {"anonymous_id": "conv-visitor-1"},
+        "participant": {"anonymous_id": "conv-visitor-1", "visitor_token": token},
         "conversion_type": "ebook_download",
         "conversion_value": "9.99",
         "idempotency_key": "abc",
@@ -220,6 +220,7 @@ def test_exposure_and_conversion_default_to_the_requests_user_agent(make_experim
         HTTP_USER_AGENT=UA_PHONE,
     )
     assert r.status_code == 200
+    body["participant"]["visitor_token"] = r.json()["visitor_token"]
     imp = Impression.objects.get()
     assert (imp.user_agent, imp.device_type, imp.country_code) == (UA_PHONE, "mobile", "FR")
     assert (imp.page_url, imp.utm_source) == (None, None)  # the API request is not the page the visitor saw

@@ -14,6 +14,12 @@ class FocusedRoomAdminSite(admin.AdminSite):
     enable_nav_sidebar = False
 
     @property
+    def login_form(self):  # the failed-log-in limits say so clearly on the console's log-in page
+        from accounts.forms import ConsoleLoginForm
+
+        return ConsoleLoginForm
+
+    @property
     def password_change_form(self):  # a staff member's own password, through the service
         from accounts.forms import ChangePasswordForm
 

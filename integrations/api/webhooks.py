@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from focusedroom.api.errors import error_body
+from focusedroom.context import client_ip
 from integrations import webhooks
 
 MAX_BODY = 1_000_000
@@ -24,7 +25,7 @@ def _answer(outcome: webhooks.Outcome) -> JsonResponse:
     log = outcome.log
     return JsonResponse(
         {
-            "status": "duplicate" if log.is_duplicate else ("processed" if log.processed_successfully else "ignored"),
+            "status": "duplicate" if outcome.duplicate else ("processed" if log.processed_successfully else "ignored"),
             "message": outcome.message,
         }
     )
@@ -46,6 +47,7 @@ def customerio_webhook(request: HttpRequest) -> JsonResponse:
         body=request.body,
         timestamp=request.headers.get("X-CIO-Timestamp"),
         signature=request.headers.get("X-CIO-Signature"),
+        source_address=client_ip(request),
     )
     return _answer(outcome)
 
@@ -56,5 +58,7 @@ def kit_webhook(request: HttpRequest) -> JsonResponse:
     refused = _too_big(request)
     if refused:
         return refused
-    outcome = webhooks.kit_receive(body=request.body, header=request.headers.get("X-Kit-Signature"))
+    outcome = webhooks.kit_receive(
+        body=request.body, header=request.headers.get("X-Kit-Signature"), source_address=client_ip(request)
+    )
     return _answer(outcome)

@@ -1,6 +1,10 @@
 """Sign-up, log-out and log-in in a real browser; accessibility of the public pages."""
 
+import re
+from urllib.parse import urlsplit
+
 import pytest
+from django.core import mail
 
 from accounts.models import User
 from tests.e2e.conftest import screenshot, serious_accessibility_violations
@@ -20,8 +24,21 @@ def test_visitor_signs_up_logs_out_and_logs_in_again(page):
 
     page.get_by_label("Password").fill("correct-horse-42")
     page.get_by_role("button", name="Create my account").click()
-    page.wait_for_url("**/account/")
+    # The same answer whatever the address: check the inbox (no log-in that would tell the address was new).
+    assert page.get_by_role("heading", level=1).inner_text() == "Check your inbox"
     assert User.objects.filter(email="browser.member@example.com").exists()
+    link = re.search(r"http\S+/verify-email/\S+/", mail.outbox[-1].body).group(0)
+    page.goto(urlsplit(link).path)
+    page.get_by_role("button", name="Confirm my email address").click()
+    assert "Your email is confirmed" in page.content()
+    assert User.objects.get(email="browser.member@example.com").is_email_verified
+
+    page.goto("/")
+    page.get_by_role("link", name="Log in").click()
+    page.get_by_label("Email").fill("browser.member@example.com")
+    page.get_by_label("Password").fill("correct-horse-42")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/account/")
 
     page.get_by_role("button", name="Log out").click()
     page.get_by_role("link", name="Log in").click()
