@@ -6,7 +6,8 @@
     function swatch(input) {
         const shown = input.parentElement.querySelector('.fr-color-swatch');
         if (shown) {
-            shown.style.background = HEX.test(input.value.trim()) ? input.value.trim() : '';
+            // An SVG attribute, not an inline style: the Content-Security-Policy allows no inline style.
+            shown.querySelector('rect').setAttribute('fill', HEX.test(input.value.trim()) ? input.value.trim() : 'none');
         }
     }
 
@@ -24,7 +25,7 @@
         row.querySelectorAll('label').forEach((label) => {
             label.htmlFor = label.htmlFor.replace(/_\d+_(\w+)$/, `_${index}_$1`);
         });
-        row.querySelectorAll('.fr-color-swatch').forEach((shown) => { shown.style.background = ''; });
+        row.querySelectorAll('.fr-color-swatch rect').forEach((shown) => { shown.setAttribute('fill', 'none'); });
         last.after(row);
         row.querySelector('input').focus();
     }

@@ -17,7 +17,7 @@ from accounts.tests.factories import StaffFactory
 from experiments.models import Experiment
 from profiles.models import ProfileContainer, TargetCustomerProfile
 from profiles.tests.factories import make_budget, make_guidelines, make_profile
-from tests.e2e.conftest import screenshot, serious_accessibility_violations
+from tests.e2e.conftest import BYPASS_CSP, screenshot, serious_accessibility_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "correct-horse-42"
@@ -41,7 +41,9 @@ OVERFLOW_JS = """() => {
 
 @pytest.fixture
 def console(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": WIDTH, "height": 900})
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": WIDTH, "height": 900}, bypass_csp=BYPASS_CSP
+    )
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
@@ -233,9 +235,9 @@ def test_a_first_time_account_is_set_up_in_the_guided_form(console, marketer):
     page.locator("#id_brand_guidelines__high_level_guidelines_colors_primary_0_name").fill("Ink")
     page.locator("#id_brand_guidelines__high_level_guidelines_colors_primary_0_hex").fill("#1F2937")
     swatch = page.locator(
-        "#id_brand_guidelines__high_level_guidelines_colors_primary_0_hex >> xpath=preceding-sibling::span"
+        "#id_brand_guidelines__high_level_guidelines_colors_primary_0_hex >> xpath=preceding-sibling::*[1]"
     )
-    assert "rgb(31, 41, 55)" in swatch.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert swatch.locator("rect").get_attribute("fill") == "#1F2937"
     page.locator("#id_budget__name").fill("Holiday reads")
     page.locator("#id_budget__amount").fill("2500")
     check(page, "account-setup")

@@ -41,7 +41,22 @@ def test_pages_load_without_a_single_policy_violation(browser, live_server):
     page.locator("#id_password").fill("correct-horse-42")
     page.locator("input[type=submit]").click()
     page.wait_for_url("**/admin/")
-    for path in ("/admin/", "/admin/accounts/customer/", f"/admin/accounts/customer/{member.pk}/change/"):
+    for path in (
+        "/admin/",
+        "/admin/accounts/customer/",
+        f"/admin/accounts/customer/{member.pk}/change/",
+        "/admin/experiments/experiment/add/",
+        "/admin/profiles/targetcustomerprofile/add/",
+        "/admin/profiles/brandguidelines/add/",
+        "/admin/profiles/profilecontainer/add/",
+        "/admin/integrations/outboxmessage/",
+    ):
         visit(path)
+    # The colour swatches of the style guide are drawn without inline style, also as one types.
+    visit("/admin/profiles/brandguidelines/add/")
+    colour = page.locator("input.fr-color").first
+    if colour.count():
+        colour.fill("#336699")
+        assert page.locator(".fr-color-swatch rect").first.get_attribute("fill") == "#336699"
     context.close()
     assert violations == []
