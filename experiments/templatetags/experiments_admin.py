@@ -24,3 +24,15 @@ def signed_percent(value, digits=1):
 @register.filter
 def interval(row):
     return interval_svg(row)
+
+
+@register.filter
+def covariate_names(names) -> str:
+    """The covariates of a regression adjustment, in words."""
+    names = list(names or [])
+    words = []
+    if "pre_exposure" in names:
+        words.append("the same metric before exposure")
+    if any(n.startswith("trait_") or n == "took_big_five" for n in names):
+        words.append("the Big Five domain percentiles of those who took the test before")
+    return " and ".join(words) or "pre-exposure data"
