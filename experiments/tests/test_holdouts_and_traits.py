@@ -21,7 +21,6 @@ from focusedroom import registries
 from focusedroom.context import RequestContext
 from focusedroom.errors import Conflict
 
-
 # ----------------------------------------------------------------------------- holdouts
 
 
