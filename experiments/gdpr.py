@@ -5,7 +5,10 @@ Erasure keeps every row that counts in results — participations, impressions a
 conversions still belong to their variant, so experiment results and their sample sizes do
 not move — but removes what describes the person: page URLs (which may carry an email),
 user agents, places, screen and language, UTM values, session ids, metadata and contexts,
-and the anonymous ids that were merged into them.
+and the anonymous ids that were merged into them. What a participation recorded at its first
+exposure for the analysis — the device type, the acquisition channel and the Big Five domain
+percentiles measured before it — stays, like the Big Five results themselves: they are covariates
+and segments of results that must not move, held against a pseudonymised person.
 """
 
 from __future__ import annotations
@@ -60,7 +63,15 @@ def export(*, user) -> dict[str, Any]:
     return {
         "participations": _rows(
             Participation.objects.filter(user=user).order_by("first_exposure_date"),
-            ["experiment__key", "variant__name", "first_exposure_date", "eligibility_criteria"],
+            [
+                "experiment__key",
+                "variant__name",
+                "first_exposure_date",
+                "eligibility_criteria",
+                "device_type",
+                "acquisition_channel",
+                "pre_exposure_traits",
+            ],
         ),
         "impressions": _rows(
             Impression.objects.filter(user=user).order_by("impression_at"),

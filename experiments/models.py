@@ -358,6 +358,10 @@ class Participation(models.Model):
             models.Index(fields=["user"], condition=Q(user__isnull=False), name="participation_user"),
             models.Index(fields=["-first_exposure_date"], name="participation_exposed"),
             models.Index(fields=["experiment", "-first_exposure_date"], name="participation_exp_exposed"),
+            # Whether an experiment has participants with pre-exposure traits (regression adjustment).
+            models.Index(
+                fields=["experiment"], condition=Q(pre_exposure_traits__isnull=False), name="participation_exp_traits"
+            ),
         ]
 
 
@@ -498,6 +502,8 @@ class Conversion(models.Model):
             models.Index(fields=["user"], condition=Q(user__isnull=False), name="conversions_user"),
             models.Index(fields=["-created_at"], name="conversions_time"),
             models.Index(fields=["experiment", "-created_at"], name="conversions_exp_time"),
+            # The same metric before exposure: a type's conversions in a time range (regression adjustment).
+            models.Index(fields=["conversion_type", "created_at"], name="conversions_type_time"),
         ]
 
 

@@ -72,74 +72,50 @@ def _float(value) -> float:
 
 # ----------------------------------------------------------------------------- SQL
 
-PARTICIPANTS_SQL = """
-SELECT variant_id,
-       count(*) FILTER (WHERE was_eligible_at_exposure AND NOT has_multiple_exposures) AS participants,
-       count(*) FILTER (WHERE has_multiple_exposures) AS multiple_exposures,
-       count(*) FILTER (WHERE NOT was_eligible_at_exposure AND NOT has_multiple_exposures) AS excluded,
-       coalesce(sum(total_impressions), 0) AS impressions,
-       count(*) FILTER (WHERE was_eligible_at_exposure AND NOT has_multiple_exposures
-                          AND pre_exposure_traits IS NOT NULL) AS with_traits
-  FROM user_experiment_participation
- WHERE experiment_id = %s
- GROUP BY variant_id
-"""
-
 COUNTED = "p.was_eligible_at_exposure AND NOT p.has_multiple_exposures"
 
-# A trait coordinate: the domain percentile centred on the norm's median, on a 0–1 scale.
-TRAIT_COLUMNS = ", ".join(
-    f"((p.pre_exposure_traits->'percentiles'->>'{d}')::float8 - 50) / 100 AS t_{d.lower()}" for d in DOMAINS
+# Segment keys of a participation, known at its first exposure: the device and the channel are
+# columns; the norm group and the five levels travel together as one text (``TRAITS_SEGMENT``: unit
+# separators between them, NULL without a pre-exposure test). The pass groups by the variant and
+# these three; migration 0005 creates PostgreSQL statistics of their distinct combinations (with this
+# very text), so it plans a hash aggregate over about as many groups as there are cells.
+SEGMENT_NAMES = ["device", "channel", "norm_group", *(f"level_{d}" for d in DOMAINS)]
+SEGMENT_SEPARATOR = "\x1f"
+TRAITS_SEGMENT = (
+    "CASE WHEN pre_exposure_traits IS NOT NULL THEN "
+    "coalesce(pre_exposure_traits ->> 'norm_group', '')"
+    + "".join(f" || chr(31) || coalesce(pre_exposure_traits -> 'levels' ->> '{d}', '')" for d in DOMAINS)
+    + " END"
 )
+
+# A trait coordinate: the domain percentile centred on the norm's median, on a 0–1 scale; only for
+# counted participants who took the test before their exposure (NULL otherwise, which sums skip).
+_HAS_TRAITS = f"{COUNTED} AND p.pre_exposure_traits IS NOT NULL"
 TRAIT_NAMES = [f"t_{d.lower()}" for d in DOMAINS]
+_TRAIT_COLUMNS = ", ".join(
+    [f"CASE WHEN {_HAS_TRAITS} THEN 1.0::float8 END AS k"]
+    + [
+        f"CASE WHEN {_HAS_TRAITS} THEN ((p.pre_exposure_traits->'percentiles'->>'{d}')::float8 - 50) / 100 END"
+        f" AS t_{d.lower()}"
+        for d in DOMAINS
+    ]
+)
 
-PERSONALITY_SQL = f"""
-SELECT variant_id, count(*) AS n,
-       {", ".join(f"sum({a})" for a in TRAIT_NAMES)},
-       {", ".join(f"sum({a} * {b})" for i, a in enumerate(TRAIT_NAMES) for b in TRAIT_NAMES[i:])}
-  FROM (SELECT p.variant_id, {TRAIT_COLUMNS}
-          FROM user_experiment_participation p
-         WHERE p.experiment_id = %(experiment)s AND {COUNTED} AND p.pre_exposure_traits IS NOT NULL) x
- GROUP BY variant_id
-"""  # noqa: S608 (built from constants)
+TRAITS_EXIST_SQL = """
+SELECT EXISTS (SELECT 1 FROM user_experiment_participation
+                WHERE experiment_id = %s AND pre_exposure_traits IS NOT NULL)
+"""
 
-# Segment keys of a participation, known at its first exposure.
-SEGMENT_KEYS = {
-    "device": "p.device_type",
-    "channel": "p.acquisition_channel::text",
-    "norm_group": "p.pre_exposure_traits->>'norm_group'",
-    **{f"level_{d}": f"p.pre_exposure_traits->'levels'->>'{d}'" for d in DOMAINS},
-}
-_SEGMENT_COLUMNS = ", ".join(f"{expr} AS {name}" for name, expr in SEGMENT_KEYS.items())
-_GROUPING = ", ".join(f"(variant_id, {name})" for name in SEGMENT_KEYS)
-_SEGMENT_SELECT = f"variant_id, GROUPING({', '.join(SEGMENT_KEYS)}) AS grouping_mask, {', '.join(SEGMENT_KEYS)}"
+# Whether any participant may have converted in the pre-exposure window (else the adjustment by the
+# same metric before exposure is skipped): one range of the ``conversions_type_time`` index.
+PRE_EXIST_SQL = """
+SELECT EXISTS (SELECT 1 FROM conversions
+                WHERE conversion_type = ANY(%(types)s) AND created_at >= %(since)s
+                  AND experiment_id <> %(experiment)s)
+"""
 
-SEGMENT_SIZES_SQL = f"""
-SELECT {_SEGMENT_SELECT}, count(*)
-  FROM (SELECT p.variant_id, {_SEGMENT_COLUMNS}
-          FROM user_experiment_participation p
-         WHERE p.experiment_id = %(experiment)s AND {COUNTED}) s
- GROUP BY GROUPING SETS ({_GROUPING})
-"""  # noqa: S608 (built from constants)
-
-# Converters per segment: the conversions alone, joined to their participations.
-SEGMENT_CONVERTERS_SQL = f"""
-SELECT {_SEGMENT_SELECT}, count(*)
-  FROM (SELECT p.variant_id, {_SEGMENT_COLUMNS}
-          FROM (SELECT DISTINCT participation_id FROM conversions
-                 WHERE experiment_id = %(experiment)s AND conversion_type = %(type)s
-                   AND conversion_within_window AND conversion_eligibility_verified) c
-          JOIN user_experiment_participation p ON p.id = c.participation_id) s
- GROUP BY GROUPING SETS ({_GROUPING})
-"""  # noqa: S608 (built from constants)
-
-# Per converting participant (this experiment, this type, within the window, counted): 1 and the value.
-_POST = """
-SELECT participation_id, variant_id, 1.0::float8 AS y, sum(coalesce(conversion_value, 0))::float8 AS yv
-  FROM conversions
- WHERE experiment_id = %(experiment)s AND conversion_type = %(type)s
-   AND conversion_within_window AND conversion_eligibility_verified
- GROUP BY participation_id, variant_id
+TYPES_SQL = """
+SELECT DISTINCT conversion_type FROM conversions WHERE experiment_id = %s ORDER BY conversion_type
 """
 
 # The same metric in the pre-exposure window: conversions of the same type the participant made
@@ -147,10 +123,10 @@ SELECT participation_id, variant_id, 1.0::float8 AS y, sum(coalesce(conversion_v
 # (this one records nothing before an exposure). One conversion recorded for several experiments
 # counts once (same participant, type and time).
 _PRE_BRANCH = """
-SELECT DISTINCT p.id AS participation_id, p.variant_id, c.created_at, coalesce(c.conversion_value, 0) AS value
+SELECT DISTINCT p.id AS participation_id, c.conversion_type, c.created_at, coalesce(c.conversion_value, 0) AS value
   FROM conversions c
   JOIN user_experiment_participation p ON p.experiment_id = %(experiment)s AND {match}
- WHERE c.conversion_type = %(type)s AND c.experiment_id <> %(experiment)s AND c.created_at >= %(since)s
+ WHERE c.conversion_type = ANY(%(types)s) AND c.experiment_id <> %(experiment)s AND c.created_at >= %(since)s
    AND c.created_at < p.first_exposure_date AND c.created_at >= p.first_exposure_date - %(window)s
    AND {counted}
 """
@@ -158,43 +134,81 @@ _PRE_BY_PERSON = _PRE_BRANCH.format(match="p.user_id = c.user_id", counted=COUNT
 _PRE_BY_VISITOR = _PRE_BRANCH.format(
     match="p.user_id IS NULL AND c.user_id IS NULL AND p.anonymous_id = c.anonymous_id", counted=COUNTED
 )
-_PRE = f"""
-SELECT participation_id, variant_id, 1.0::float8 AS x, sum(value)::float8 AS xv
-  FROM ({_PRE_BY_PERSON} UNION {_PRE_BY_VISITOR}) x
- GROUP BY participation_id, variant_id
-"""  # noqa: S608 (built from constants)
 
 
-def metric_sql(*, adjusted: bool, traits: bool) -> str:
-    """Sums and cross products of one conversion type per variant: ``y`` (converted), ``yv`` (value),
-    ``x``/``xv`` (the same before exposure) and the traits (``k`` = took the test, ``t_*``)."""
-    if not adjusted:
-        return f"""
-SELECT variant_id, sum(y), sum(yv), sum(yv * yv) FROM ({_POST}) r GROUP BY variant_id
-"""  # noqa: S608 (built from constants)
-    products = ["sum(y)", "sum(yv)", "sum(yv * yv)", "sum(x)", "sum(xv)", "sum(xv * xv)", "sum(y * x)", "sum(yv * xv)"]
-    join = ""
+def _per_type(n_types: int, flag: str, value: str, source: str) -> str:
+    """Per conversion type ``i``: whether the participant has one (``{flag}{i}``) and its value (``{value}{i}``)."""
+    columns = []
+    for i in range(n_types):
+        columns.append(f"max(CASE WHEN conversion_type = %(type_{i})s THEN 1.0 ELSE 0.0 END)::float8 AS {flag}{i}")
+        columns.append(f"sum(CASE WHEN conversion_type = %(type_{i})s THEN {source} ELSE 0 END)::float8 AS {value}{i}")
+    return ", ".join(columns)
+
+
+def metric_columns(i: int, *, adjusted: bool, traits: bool, pre: bool = True) -> list[str]:
+    """The sums of conversion type ``i`` in a cell: ``y`` (converted), ``yv`` (value), ``x``/``xv`` (the
+    same before exposure; 0 when nobody converted in the pre-exposure window) and, with traits, their
+    products with ``k`` (took the test) and ``t_*``."""
+    y, yv, x, xv = f"c.y{i}", f"c.yv{i}", f"x.x{i}", f"x.xv{i}"
+    zero = "0::float8"
+    columns = [f"sum({y})", f"sum({yv})", f"sum({yv} * {yv})"]
+    if adjusted:
+        if pre:
+            columns += [f"sum({x})", f"sum({xv})", f"sum({xv} * {xv})", f"sum({y} * {x})", f"sum({yv} * {xv})"]
+        else:
+            columns += [zero] * 5
+        if traits:
+            for left in (y, yv, x, xv):
+                if left in (x, xv) and not pre:
+                    columns += [zero] * 6
+                else:
+                    columns += [f"sum({left} * p.k)"] + [f"sum({left} * p.{t})" for t in TRAIT_NAMES]
+    return columns
+
+
+PARTICIPANT_COLUMNS = [
+    f"count(*) FILTER (WHERE {COUNTED})",
+    "count(*) FILTER (WHERE p.has_multiple_exposures)",
+    "count(*) FILTER (WHERE NOT p.was_eligible_at_exposure AND NOT p.has_multiple_exposures)",
+    "coalesce(sum(p.total_impressions), 0)",
+    "count(p.k)",
+]
+PERSONALITY_COLUMNS = [f"sum(p.{t})" for t in TRAIT_NAMES] + [
+    f"sum(p.{a} * p.{b})" for i, a in enumerate(TRAIT_NAMES) for b in TRAIT_NAMES[i:]
+]
+
+
+def pass_sql(n_types: int, *, adjusted: bool, traits: bool, pre: bool = True) -> str:
+    """The participants pass: one scan of the experiment's participations joined to their conversions
+    (and to the pre-exposure window's), grouped by variant and segment keys. Every count and sum the
+    results need is additive over these cells: per variant, per segment, per conversion type."""
+    columns = list(PARTICIPANT_COLUMNS)
     if traits:
-        for left in ("y", "yv", "x", "xv"):
-            products += [f"sum({left} * k)"] + [f"sum({left} * {t})" for t in TRAIT_NAMES]
-        join = f"""
-  LEFT JOIN (SELECT p.id, 1.0::float8 AS k, {TRAIT_COLUMNS}
-               FROM user_experiment_participation p
-              WHERE p.experiment_id = %(experiment)s AND p.pre_exposure_traits IS NOT NULL) t
-         ON t.id = r.participation_id"""  # noqa: S608 (built from constants)
-    rows = f"""
-SELECT coalesce(post.participation_id, pre.participation_id) AS participation_id,
-       coalesce(post.variant_id, pre.variant_id) AS variant_id,
-       coalesce(post.y, 0) AS y, coalesce(post.yv, 0) AS yv, coalesce(pre.x, 0) AS x, coalesce(pre.xv, 0) AS xv
-  FROM ({_POST}) post FULL JOIN ({_PRE}) pre ON pre.participation_id = post.participation_id
-"""  # noqa: S608 (built from constants)
-    columns = ", ".join(f"coalesce({p}, 0)" if "* k" in p or "* t_" in p else p for p in products)
-    return f"SELECT r.variant_id, {columns}\n  FROM ({rows}) r{join}\n GROUP BY r.variant_id"  # noqa: S608
-
-
-TYPES_SQL = """
-SELECT DISTINCT conversion_type FROM conversions WHERE experiment_id = %s ORDER BY conversion_type
-"""
+        columns += PERSONALITY_COLUMNS
+    for i in range(n_types):
+        columns += metric_columns(i, adjusted=adjusted, traits=traits, pre=pre)
+    joins = ""
+    if n_types:
+        joins += f"""
+  LEFT JOIN (SELECT participation_id, {_per_type(n_types, "y", "yv", "coalesce(conversion_value, 0)")}
+               FROM conversions
+              WHERE experiment_id = %(experiment)s AND conversion_type = ANY(%(types)s)
+                AND conversion_within_window AND conversion_eligibility_verified
+              GROUP BY participation_id) c ON c.participation_id = p.id"""  # noqa: S608
+        if adjusted and pre:
+            joins += f"""
+  LEFT JOIN (SELECT participation_id, {_per_type(n_types, "x", "xv", "value")}
+               FROM ({_PRE_BY_PERSON} UNION {_PRE_BY_VISITOR}) z
+              GROUP BY participation_id) x ON x.participation_id = p.id"""  # noqa: S608
+    trait_columns = _TRAIT_COLUMNS if traits else "NULL::float8 AS k"
+    return f"""
+SELECT p.variant_id, p.device_type, p.acquisition_channel, p.traits_segment, {", ".join(columns)}
+  FROM (SELECT p.variant_id, p.id, p.was_eligible_at_exposure, p.has_multiple_exposures, p.total_impressions,
+               p.device_type, p.acquisition_channel, {TRAITS_SEGMENT} AS traits_segment, {trait_columns}
+          FROM user_experiment_participation p
+         WHERE p.experiment_id = %(experiment)s) p{joins}
+ GROUP BY p.variant_id, p.device_type, p.acquisition_channel, p.traits_segment
+"""  # noqa: S608 (built from constants; values are parameters)
 
 
 def guardrails_sql(metrics: list[registries.GuardrailMetric]) -> str:
@@ -223,47 +237,41 @@ SELECT variant_id, metric, count(*) AS participants, sum(value), sum(value * val
 # -------------------------------------------------------------------------- counts
 
 
+def _add(target: list[float], values, offset: int = 0) -> None:
+    for i, v in enumerate(values):
+        target[offset + i] += _float(v)
+
+
 def results_counts(*, experiment: Experiment, conversion_types: list[str] | None = None) -> dict[str, Any]:
     """Per-variant sufficient statistics: participants, segments, personality moments and, per
     conversion type, converters, value sums and their cross products with the covariates."""
     adjusted = bool(experiment.regression_adjustment)
     window = timedelta(days=experiment.pre_exposure_window_days or 14)
     start = experiment.started_at or experiment.created_at or timezone.now()
-    params = {"experiment": experiment.id, "window": window, "since": start - window}
     with connections[analytics_alias()].cursor() as cursor:
-        cursor.execute(PARTICIPANTS_SQL, [experiment.id])
-        participants = {
-            str(row[0]): {
-                "participants": row[1],
-                "multiple_exposures": row[2],
-                "excluded": row[3],
-                "impressions": row[4],
-                "with_traits": row[5],
-            }
-            for row in cursor.fetchall()
-        }
-        traits = any(p["with_traits"] for p in participants.values())
-        personality: dict[str, list[float]] = {}
-        if adjusted and traits:
-            cursor.execute(PERSONALITY_SQL, params)
-            personality = {str(row[0]): [_float(v) for v in row[1:]] for row in cursor.fetchall()}
-        segment_sizes = []
-        if participants:
-            cursor.execute(SEGMENT_SIZES_SQL, params)
-            segment_sizes = cursor.fetchall()
         if conversion_types is None:
             cursor.execute(TYPES_SQL, [experiment.id])
             conversion_types = [row[0] for row in cursor.fetchall()]
-        metrics: dict[str, dict[str, Any]] = {}
-        sql = metric_sql(adjusted=adjusted, traits=traits)
-        for conversion_type in conversion_types:
-            cursor.execute(sql, {**params, "type": conversion_type})
-            sums = {str(row[0]): [_float(v) for v in row[1:]] for row in cursor.fetchall()}
-            cursor.execute(SEGMENT_CONVERTERS_SQL, {**params, "type": conversion_type})
-            metrics[conversion_type] = {"sums": sums, "segments": cursor.fetchall()}
+        traits = False
+        if adjusted:
+            cursor.execute(TRAITS_EXIST_SQL, [experiment.id])
+            traits = bool(cursor.fetchone()[0])
+        params: dict[str, Any] = {
+            "experiment": experiment.id,
+            "window": window,
+            "since": start - window,
+            "types": list(conversion_types),
+            **{f"type_{i}": t for i, t in enumerate(conversion_types)},
+        }
+        pre = False
+        if adjusted and conversion_types:
+            cursor.execute(PRE_EXIST_SQL, params)
+            pre = bool(cursor.fetchone()[0])
+        cursor.execute(pass_sql(len(conversion_types), adjusted=adjusted, traits=traits, pre=pre), params)
+        cells = cursor.fetchall()
         guardrail_metrics = sorted(registries.guardrail_metrics.entries(), key=lambda m: (m.order, m.name))
         guardrails: dict[str, dict[str, list[float]]] = {}
-        if guardrail_metrics and participants:
+        if guardrail_metrics and cells:
             cursor.execute(
                 guardrails_sql(guardrail_metrics),
                 {**params, "since": start, "window": timedelta(days=experiment.conversion_window_days)},
@@ -271,14 +279,67 @@ def results_counts(*, experiment: Experiment, conversion_types: list[str] | None
             for variant_id, metric, *values in cursor.fetchall():
                 guardrails.setdefault(guardrail_metrics[metric].name, {})[str(variant_id)] = [_float(v) for v in values]
     return {
-        "participants": participants,
-        "personality": personality,
-        "segment_sizes": segment_sizes,
-        "metrics": metrics,
+        **_roll_up(cells, conversion_types, adjusted=adjusted, traits=traits),
         "guardrail_metrics": guardrail_metrics,
         "guardrails": guardrails,
         "adjusted": adjusted,
         "traits": traits,
+    }
+
+
+def _roll_up(cells: list[tuple], conversion_types: list[str], *, adjusted: bool, traits: bool) -> dict[str, Any]:
+    """The pass's cells summed per variant, per segment and per conversion type."""
+    width = len(metric_columns(0, adjusted=adjusted, traits=traits))
+    personality_width = len(PERSONALITY_COLUMNS) if traits else 0
+    participants: dict[str, dict[str, int]] = {}
+    personality: dict[str, list[float]] = {}
+    sums: list[dict[str, list[float]]] = [{} for _ in conversion_types]
+    segment_sizes: dict[tuple[str, str], dict[str, int]] = {}
+    segment_converters: list[dict[tuple[str, str], dict[str, int]]] = [{} for _ in conversion_types]
+    for variant, device, channel, traits_segment, *rest in cells:
+        variant_id = str(variant)
+        traits_keys = traits_segment.split(SEGMENT_SEPARATOR) if traits_segment is not None else [""] * 6
+        keys = [device or "", "" if channel is None else str(channel), *traits_keys]
+        counted, multiple, excluded, impressions, with_traits = (int(v or 0) for v in rest[:5])
+        rest = rest[5:]
+        row = participants.setdefault(
+            variant_id, {"participants": 0, "multiple_exposures": 0, "excluded": 0, "impressions": 0, "with_traits": 0}
+        )
+        for name, value in (
+            ("participants", counted),
+            ("multiple_exposures", multiple),
+            ("excluded", excluded),
+            ("impressions", impressions),
+            ("with_traits", with_traits),
+        ):
+            row[name] += value
+        if traits:
+            moments = personality.setdefault(variant_id, [0.0] * (1 + personality_width))
+            moments[0] += with_traits
+            _add(moments, rest[:personality_width], offset=1)
+            rest = rest[personality_width:]
+        blocks = [rest[i * width : (i + 1) * width] for i in range(len(conversion_types))]
+        for i, block in enumerate(blocks):
+            _add(sums[i].setdefault(variant_id, [0.0] * width), block)
+        if not counted:
+            continue
+        for name, value in zip(SEGMENT_NAMES, keys, strict=True):
+            segment = (name, value)
+            cell = segment_sizes.setdefault(segment, {})
+            cell[variant_id] = cell.get(variant_id, 0) + counted
+            for i, block in enumerate(blocks):
+                converted = int(_float(block[0]))
+                if converted:
+                    cell = segment_converters[i].setdefault(segment, {})
+                    cell[variant_id] = cell.get(variant_id, 0) + converted
+    return {
+        "participants": participants,
+        "personality": personality,
+        "segment_sizes": segment_sizes,
+        "metrics": {
+            conversion_type: {"sums": sums[i], "segments": segment_converters[i]}
+            for i, conversion_type in enumerate(conversion_types)
+        },
     }
 
 
@@ -469,8 +530,9 @@ class _Context:
 def _moments(context: _Context, variant_id: str, sums: list[float], *, value: bool) -> stats.Moments:
     """An arm's ``Moments`` for ``(y, pre, took, N, E, O, A, C)`` from the SQL sums.
 
-    ``sums`` is one row of ``metric_sql``: ``[Σy, Σyv, Σyv², Σx, Σxv, Σxv², Σyx, Σyv·xv]`` then, with
-    traits, for each of ``y, yv, x, xv``: ``Σ·k`` and ``Σ·t_d``. ``value`` picks ``(yv, xv)`` over ``(y, x)``.
+    ``sums`` is a conversion type's ``metric_columns`` summed over the variant's cells:
+    ``[Σy, Σyv, Σyv², Σx, Σxv, Σxv², Σyx, Σyv·xv]`` then, with traits, for each of ``y, yv, x, xv``:
+    ``Σ·k`` and ``Σ·t_d``. ``value`` picks ``(yv, xv)`` over ``(y, x)``.
     """
     n = context.by_id[variant_id]["participants"]
     sy, syv, syv2, sx, sxv, sxv2, syx, syvxv = (sums + [0.0] * 8)[:8]
@@ -645,21 +707,6 @@ SEGMENT_DIMENSIONS = [
     ("norm_group", "Big Five norm group"),
     *((f"level_{d}", f"{DOMAIN_NAMES[d]} (before exposure)") for d in DOMAINS),
 ]
-_NAMES = list(SEGMENT_KEYS)
-
-
-def _segment_rows(raw: list[tuple]) -> dict[tuple[str, str], dict[str, int]]:
-    """``{(dimension, value): {variant_id: count}}`` from a ``GROUPING SETS`` result."""
-    out: dict[tuple[str, str], dict[str, int]] = {}
-    for variant_id, mask, *rest in raw:
-        keys, count = rest[: len(_NAMES)], rest[len(_NAMES)]
-        for i, name in enumerate(_NAMES):
-            bit = 1 << (len(_NAMES) - 1 - i)
-            if not mask & bit:  # grouped by this column
-                value = keys[i]
-                out.setdefault((name, "" if value is None else str(value)), {})[str(variant_id)] = count
-                break
-    return out
 
 
 def _segment_label(dimension: str, value: str, channels: dict[str, str]) -> str | None:
@@ -675,9 +722,9 @@ def _segment_label(dimension: str, value: str, channels: dict[str, str]) -> str 
     return value.capitalize()
 
 
-def _segments(context: _Context, converters_raw: list[tuple], plan: verdicts.Plan) -> dict[str, Any]:
-    sizes = _segment_rows(context.counts["segment_sizes"])
-    converters = _segment_rows(converters_raw)
+def _segments(context: _Context, converters_raw: dict, plan: verdicts.Plan) -> dict[str, Any]:
+    sizes = context.counts["segment_sizes"]
+    converters = converters_raw
     channels = (
         {str(c.pk): c.name for c in accounts_selectors.channels()} if any(d == "channel" for d, _ in sizes) else {}
     )
