@@ -25,8 +25,9 @@ from decimal import Decimal
 import pgtrigger
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Now
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Concat, Now
 from django.utils import timezone
 
 from experiments.stats import DEFAULT_SEQUENTIAL_TUNING
@@ -67,6 +68,19 @@ class ConnectionType(models.TextChoices):
     OFFLINE = "offline", "Offline"
     OTHER = "other", "Other"
     UNKNOWN = "unknown", "Unknown"
+
+
+BIG_FIVE_DOMAINS = ("N", "E", "O", "A", "C")
+TRAITS_SEPARATOR = "|"
+
+
+def _trait_percentile(domain: str) -> models.GeneratedField:
+    """A Big Five domain percentile measured before the first exposure (from ``pre_exposure_traits``)."""
+    return models.GeneratedField(
+        expression=Cast(KT(f"pre_exposure_traits__percentiles__{domain}"), models.FloatField()),
+        output_field=models.FloatField(null=True),
+        db_persist=True,
+    )
 
 
 def _uuid_pk():
@@ -322,6 +336,33 @@ class Participation(models.Model):
         help_text="Big Five domain percentiles, levels and norm group of the latest test taken before the first "
         "exposure (empty when none was).",
     )
+    # Derived by the database from ``pre_exposure_traits`` (stored, never written): what the results group
+    # by and adjust with, without reading JSON for every participation.
+    traits_segment = models.GeneratedField(
+        expression=Case(
+            When(
+                pre_exposure_traits__isnull=False,
+                then=Concat(
+                    KT("pre_exposure_traits__norm_group"),
+                    *(
+                        part
+                        for d in BIG_FIVE_DOMAINS
+                        for part in (Value(TRAITS_SEPARATOR), KT(f"pre_exposure_traits__levels__{d}"))
+                    ),
+                    output_field=models.TextField(),
+                ),
+            ),
+            default=None,
+            output_field=models.TextField(),
+        ),
+        output_field=models.TextField(null=True),
+        db_persist=True,
+    )
+    trait_n = _trait_percentile("N")
+    trait_e = _trait_percentile("E")
+    trait_o = _trait_percentile("O")
+    trait_a = _trait_percentile("A")
+    trait_c = _trait_percentile("C")
 
     class Meta:
         db_table = "user_experiment_participation"

@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from accounts import selectors as accounts_selectors
 from experiments import stats, verdicts
-from experiments.models import DeviceType, Experiment, ExperimentStatus
+from experiments.models import TRAITS_SEPARATOR, DeviceType, Experiment, ExperimentStatus
 from focusedroom import registries
 from focusedroom.db import analytics_alias
 
@@ -74,32 +74,17 @@ def _float(value) -> float:
 
 COUNTED = "p.was_eligible_at_exposure AND NOT p.has_multiple_exposures"
 
-# Segment keys of a participation, known at its first exposure: the device and the channel are
-# columns; the norm group and the five levels travel together as one text (``TRAITS_SEGMENT``: unit
-# separators between them, NULL without a pre-exposure test). The pass groups by the variant and
-# these three; migration 0005 creates PostgreSQL statistics of their distinct combinations (with this
-# very text), so it plans a hash aggregate over about as many groups as there are cells.
+# Segment keys of a participation, known at its first exposure: the device and the channel, and the
+# norm group and five levels together in ``traits_segment`` (a stored column the database derives
+# from ``pre_exposure_traits``; NULL without a pre-exposure test). The pass groups by the variant and
+# these three; migration 0005 creates PostgreSQL statistics of their distinct combinations, so it
+# plans a hash aggregate over about as many groups as there are cells.
 SEGMENT_NAMES = ["device", "channel", "norm_group", *(f"level_{d}" for d in DOMAINS)]
-SEGMENT_SEPARATOR = "\x1f"
-TRAITS_SEGMENT = (
-    "CASE WHEN pre_exposure_traits IS NOT NULL THEN "
-    "coalesce(pre_exposure_traits ->> 'norm_group', '')"
-    + "".join(f" || chr(31) || coalesce(pre_exposure_traits -> 'levels' ->> '{d}', '')" for d in DOMAINS)
-    + " END"
-)
+SEGMENT_SEPARATOR = TRAITS_SEPARATOR
 
-# A trait coordinate: the domain percentile centred on the norm's median, on a 0–1 scale; only for
-# counted participants who took the test before their exposure (NULL otherwise, which sums skip).
-_HAS_TRAITS = f"{COUNTED} AND p.pre_exposure_traits IS NOT NULL"
+# A trait coordinate: the domain percentile centred on the norm's median, on a 0–1 scale.
 TRAIT_NAMES = [f"t_{d.lower()}" for d in DOMAINS]
-_TRAIT_COLUMNS = ", ".join(
-    [f"CASE WHEN {_HAS_TRAITS} THEN 1.0::float8 END AS k"]
-    + [
-        f"CASE WHEN {_HAS_TRAITS} THEN ((p.pre_exposure_traits->'percentiles'->>'{d}')::float8 - 50) / 100 END"
-        f" AS t_{d.lower()}"
-        for d in DOMAINS
-    ]
-)
+_TRAIT_COLUMNS = ", ".join(f"(p.trait_{d.lower()} - 50) / 100 AS t_{d.lower()}" for d in DOMAINS)
 
 TRAITS_EXIST_SQL = """
 SELECT EXISTS (SELECT 1 FROM user_experiment_participation
@@ -145,24 +130,47 @@ def _per_type(n_types: int, flag: str, value: str, source: str) -> str:
     return ", ".join(columns)
 
 
-def metric_columns(i: int, *, adjusted: bool, traits: bool, pre: bool = True) -> list[str]:
-    """The sums of conversion type ``i`` in a cell: ``y`` (converted), ``yv`` (value), ``x``/``xv`` (the
-    same before exposure; 0 when nobody converted in the pre-exposure window) and, with traits, their
-    products with ``k`` (took the test) and ``t_*``."""
+def _joins(n_types: int, *, pre: bool) -> str:
+    """Each participation's conversions of every type (converted, value) and, with ``pre``, the same in
+    its pre-exposure window."""
+    joins = f"""
+  LEFT JOIN (SELECT participation_id, {_per_type(n_types, "y", "yv", "coalesce(conversion_value, 0)")}
+               FROM conversions
+              WHERE experiment_id = %(experiment)s AND conversion_type = ANY(%(types)s)
+                AND conversion_within_window AND conversion_eligibility_verified
+              GROUP BY participation_id) c ON c.participation_id = p.id"""  # noqa: S608
+    if pre:
+        joins += f"""
+  LEFT JOIN (SELECT participation_id, {_per_type(n_types, "x", "xv", "value")}
+               FROM ({_PRE_BY_PERSON} UNION {_PRE_BY_VISITOR}) z
+              GROUP BY participation_id) x ON x.participation_id = p.id"""  # noqa: S608
+    return joins
+
+
+def metric_columns(i: int, *, pre: bool) -> list[str]:
+    """The sums of conversion type ``i`` in a cell: ``y`` (converted), ``yv`` (value) and, with ``pre``,
+    ``x``/``xv`` (the same before exposure) with their products — 0 without."""
     y, yv, x, xv = f"c.y{i}", f"c.yv{i}", f"x.x{i}", f"x.xv{i}"
-    zero = "0::float8"
     columns = [f"sum({y})", f"sum({yv})", f"sum({yv} * {yv})"]
-    if adjusted:
-        if pre:
-            columns += [f"sum({x})", f"sum({xv})", f"sum({xv} * {xv})", f"sum({y} * {x})", f"sum({yv} * {xv})"]
-        else:
-            columns += [zero] * 5
-        if traits:
-            for left in (y, yv, x, xv):
-                if left in (x, xv) and not pre:
-                    columns += [zero] * 6
-                else:
-                    columns += [f"sum({left} * p.k)"] + [f"sum({left} * p.{t})" for t in TRAIT_NAMES]
+    if pre:
+        return columns + [f"sum({x})", f"sum({xv})", f"sum({xv} * {xv})", f"sum({y} * {x})", f"sum({yv} * {xv})"]
+    return columns + ["0::float8"] * 5
+
+
+METRIC_WIDTH = 8
+TRAIT_BLOCK = ("y", "yv", "x", "xv")
+TRAIT_WIDTH = len(TRAIT_BLOCK) * (1 + len(TRAIT_NAMES))
+
+
+def trait_columns(i: int, *, pre: bool) -> list[str]:
+    """Products of conversion type ``i``'s ``y, yv, x, xv`` with ``k`` (took the test) and the traits."""
+    columns = []
+    for left in TRAIT_BLOCK:
+        if left.startswith("x") and not pre:
+            columns += ["0::float8"] * (1 + len(TRAIT_NAMES))
+            continue
+        value = f"{'x' if left.startswith('x') else 'c'}.{left}{i}"
+        columns += [f"sum({value})"] + [f"sum({value} * p.{t})" for t in TRAIT_NAMES]
     return columns
 
 
@@ -171,43 +179,45 @@ PARTICIPANT_COLUMNS = [
     "count(*) FILTER (WHERE p.has_multiple_exposures)",
     "count(*) FILTER (WHERE NOT p.was_eligible_at_exposure AND NOT p.has_multiple_exposures)",
     "coalesce(sum(p.total_impressions), 0)",
-    "count(p.k)",
+    f"count(*) FILTER (WHERE {COUNTED} AND p.traits_segment IS NOT NULL)",
 ]
 PERSONALITY_COLUMNS = [f"sum(p.{t})" for t in TRAIT_NAMES] + [
     f"sum(p.{a} * p.{b})" for i, a in enumerate(TRAIT_NAMES) for b in TRAIT_NAMES[i:]
 ]
 
 
-def pass_sql(n_types: int, *, adjusted: bool, traits: bool, pre: bool = True) -> str:
+def pass_sql(n_types: int, *, adjusted: bool = True, pre: bool = True) -> str:
     """The participants pass: one scan of the experiment's participations joined to their conversions
-    (and to the pre-exposure window's), grouped by variant and segment keys. Every count and sum the
-    results need is additive over these cells: per variant, per segment, per conversion type."""
+    (and to the pre-exposure window's), grouped by variant and segment keys. Every count and sum is
+    additive over these cells: per variant, per segment, per conversion type."""
+    pre = adjusted and pre
     columns = list(PARTICIPANT_COLUMNS)
-    if traits:
-        columns += PERSONALITY_COLUMNS
     for i in range(n_types):
-        columns += metric_columns(i, adjusted=adjusted, traits=traits, pre=pre)
-    joins = ""
-    if n_types:
-        joins += f"""
-  LEFT JOIN (SELECT participation_id, {_per_type(n_types, "y", "yv", "coalesce(conversion_value, 0)")}
-               FROM conversions
-              WHERE experiment_id = %(experiment)s AND conversion_type = ANY(%(types)s)
-                AND conversion_within_window AND conversion_eligibility_verified
-              GROUP BY participation_id) c ON c.participation_id = p.id"""  # noqa: S608
-        if adjusted and pre:
-            joins += f"""
-  LEFT JOIN (SELECT participation_id, {_per_type(n_types, "x", "xv", "value")}
-               FROM ({_PRE_BY_PERSON} UNION {_PRE_BY_VISITOR}) z
-              GROUP BY participation_id) x ON x.participation_id = p.id"""  # noqa: S608
-    trait_columns = _TRAIT_COLUMNS if traits else "NULL::float8 AS k"
+        columns += metric_columns(i, pre=pre)
     return f"""
 SELECT p.variant_id, p.device_type, p.acquisition_channel, p.traits_segment, {", ".join(columns)}
   FROM (SELECT p.variant_id, p.id, p.was_eligible_at_exposure, p.has_multiple_exposures, p.total_impressions,
-               p.device_type, p.acquisition_channel, {TRAITS_SEGMENT} AS traits_segment, {trait_columns}
+               p.device_type, p.acquisition_channel, p.traits_segment
           FROM user_experiment_participation p
-         WHERE p.experiment_id = %(experiment)s) p{joins}
+         WHERE p.experiment_id = %(experiment)s) p{_joins(n_types, pre=pre) if n_types else ""}
  GROUP BY p.variant_id, p.device_type, p.acquisition_channel, p.traits_segment
+"""  # noqa: S608 (built from constants; values are parameters)
+
+
+def traits_sql(n_types: int, *, pre: bool = True) -> str:
+    """The participants who took the Big Five before their exposure (``participation_exp_traits`` index):
+    per variant, the traits' sums and products, and their products with every conversion type's sums.
+    (``OFFSET 0`` keeps each coordinate computed once per row, not once per product that uses it.)"""
+    columns = ["count(*)", *PERSONALITY_COLUMNS]
+    for i in range(n_types):
+        columns += trait_columns(i, pre=pre)
+    return f"""
+SELECT p.variant_id, {", ".join(columns)}
+  FROM (SELECT p.variant_id, p.id, {_TRAIT_COLUMNS}
+          FROM user_experiment_participation p
+         WHERE p.experiment_id = %(experiment)s AND p.pre_exposure_traits IS NOT NULL AND {COUNTED}
+        OFFSET 0) p{_joins(n_types, pre=pre) if n_types else ""}
+ GROUP BY p.variant_id
 """  # noqa: S608 (built from constants; values are parameters)
 
 
@@ -252,10 +262,7 @@ def results_counts(*, experiment: Experiment, conversion_types: list[str] | None
         if conversion_types is None:
             cursor.execute(TYPES_SQL, [experiment.id])
             conversion_types = [row[0] for row in cursor.fetchall()]
-        traits = False
-        if adjusted:
-            cursor.execute(TRAITS_EXIST_SQL, [experiment.id])
-            traits = bool(cursor.fetchone()[0])
+        n_types = len(conversion_types)
         params: dict[str, Any] = {
             "experiment": experiment.id,
             "window": window,
@@ -263,12 +270,19 @@ def results_counts(*, experiment: Experiment, conversion_types: list[str] | None
             "types": list(conversion_types),
             **{f"type_{i}": t for i, t in enumerate(conversion_types)},
         }
-        pre = False
-        if adjusted and conversion_types:
-            cursor.execute(PRE_EXIST_SQL, params)
-            pre = bool(cursor.fetchone()[0])
-        cursor.execute(pass_sql(len(conversion_types), adjusted=adjusted, traits=traits, pre=pre), params)
+        traits = pre = False
+        if adjusted:
+            cursor.execute(TRAITS_EXIST_SQL, [experiment.id])
+            traits = bool(cursor.fetchone()[0])
+            if n_types:
+                cursor.execute(PRE_EXIST_SQL, params)
+                pre = bool(cursor.fetchone()[0])
+        cursor.execute(pass_sql(n_types, adjusted=adjusted, pre=pre), params)
         cells = cursor.fetchall()
+        trait_rows = []
+        if traits:
+            cursor.execute(traits_sql(n_types, pre=pre), params)
+            trait_rows = cursor.fetchall()
         guardrail_metrics = sorted(registries.guardrail_metrics.entries(), key=lambda m: (m.order, m.name))
         guardrails: dict[str, dict[str, list[float]]] = {}
         if guardrail_metrics and cells:
@@ -278,8 +292,17 @@ def results_counts(*, experiment: Experiment, conversion_types: list[str] | None
             )
             for variant_id, metric, *values in cursor.fetchall():
                 guardrails.setdefault(guardrail_metrics[metric].name, {})[str(variant_id)] = [_float(v) for v in values]
+    counts = _roll_up(cells, conversion_types)
+    for variant, count, *rest in trait_rows:
+        variant_id = str(variant)
+        personality_width = len(PERSONALITY_COLUMNS)
+        counts["personality"][variant_id] = [_float(count), *(_float(v) for v in rest[:personality_width])]
+        rest = rest[personality_width:]
+        for i, conversion_type in enumerate(conversion_types):
+            sums = counts["metrics"][conversion_type]["sums"].setdefault(variant_id, [0.0] * METRIC_WIDTH)
+            sums.extend(_float(v) for v in rest[i * TRAIT_WIDTH : (i + 1) * TRAIT_WIDTH])
     return {
-        **_roll_up(cells, conversion_types, adjusted=adjusted, traits=traits),
+        **counts,
         "guardrail_metrics": guardrail_metrics,
         "guardrails": guardrails,
         "adjusted": adjusted,
@@ -287,12 +310,9 @@ def results_counts(*, experiment: Experiment, conversion_types: list[str] | None
     }
 
 
-def _roll_up(cells: list[tuple], conversion_types: list[str], *, adjusted: bool, traits: bool) -> dict[str, Any]:
+def _roll_up(cells: list[tuple], conversion_types: list[str]) -> dict[str, Any]:
     """The pass's cells summed per variant, per segment and per conversion type."""
-    width = len(metric_columns(0, adjusted=adjusted, traits=traits))
-    personality_width = len(PERSONALITY_COLUMNS) if traits else 0
     participants: dict[str, dict[str, int]] = {}
-    personality: dict[str, list[float]] = {}
     sums: list[dict[str, list[float]]] = [{} for _ in conversion_types]
     segment_sizes: dict[tuple[str, str], dict[str, int]] = {}
     segment_converters: list[dict[tuple[str, str], dict[str, int]]] = [{} for _ in conversion_types]
@@ -313,14 +333,9 @@ def _roll_up(cells: list[tuple], conversion_types: list[str], *, adjusted: bool,
             ("with_traits", with_traits),
         ):
             row[name] += value
-        if traits:
-            moments = personality.setdefault(variant_id, [0.0] * (1 + personality_width))
-            moments[0] += with_traits
-            _add(moments, rest[:personality_width], offset=1)
-            rest = rest[personality_width:]
-        blocks = [rest[i * width : (i + 1) * width] for i in range(len(conversion_types))]
+        blocks = [rest[i * METRIC_WIDTH : (i + 1) * METRIC_WIDTH] for i in range(len(conversion_types))]
         for i, block in enumerate(blocks):
-            _add(sums[i].setdefault(variant_id, [0.0] * width), block)
+            _add(sums[i].setdefault(variant_id, [0.0] * METRIC_WIDTH), block)
         if not counted:
             continue
         for name, value in zip(SEGMENT_NAMES, keys, strict=True):
@@ -334,7 +349,7 @@ def _roll_up(cells: list[tuple], conversion_types: list[str], *, adjusted: bool,
                     cell[variant_id] = cell.get(variant_id, 0) + converted
     return {
         "participants": participants,
-        "personality": personality,
+        "personality": {},
         "segment_sizes": segment_sizes,
         "metrics": {
             conversion_type: {"sums": sums[i], "segments": segment_converters[i]}

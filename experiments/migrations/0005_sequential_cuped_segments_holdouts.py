@@ -13,7 +13,10 @@
 from decimal import Decimal
 
 import django.db.models.deletion
+import django.db.models.fields.json
+import django.db.models.functions.comparison
 import django.db.models.functions.datetime
+import django.db.models.functions.text
 import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
@@ -90,19 +93,13 @@ CREATE OR REPLACE FUNCTION experiments_hash_v2(seed text, value text) RETURNS nu
 $$ SELECT (experiments_fnv1a32(experiments_fnv1a32(seed || value)::text) % 10000) / 10000.0 $$;
 """
 
-# How many distinct cells (variant, device, channel, Big Five segment — ``experiments.results.TRAITS_SEGMENT``,
-# the same text) the participations make, as PostgreSQL statistics: the results' participants pass
-# groups by them, and with these PostgreSQL plans a hash aggregate of about that many groups instead of
-# multiplying the columns' counts as if they were independent (and sorting every participation).
-TRAITS_SEGMENT = (
-    "CASE WHEN pre_exposure_traits IS NOT NULL THEN "
-    "coalesce(pre_exposure_traits ->> 'norm_group', '')"
-    + "".join(f" || chr(31) || coalesce(pre_exposure_traits -> 'levels' ->> '{d}', '')" for d in "NEOAC")
-    + " END"
-)
-STATISTICS = f"""
+# How many distinct cells (variant, device, channel, Big Five segment) the participations make, as
+# PostgreSQL statistics: the results' participants pass groups by them, and with these PostgreSQL plans
+# a hash aggregate of about that many groups instead of multiplying the columns' counts as if they
+# were independent (and sorting every participation).
+STATISTICS = """
 CREATE STATISTICS IF NOT EXISTS participation_segment_cells (ndistinct)
-    ON variant_id, device_type, acquisition_channel, ({TRAITS_SEGMENT}) FROM user_experiment_participation;
+    ON variant_id, device_type, acquisition_channel, traits_segment FROM user_experiment_participation;
 """
 DROP_STATISTICS = "DROP STATISTICS IF EXISTS participation_segment_cells;"
 
@@ -244,6 +241,115 @@ class Migration(migrations.Migration):
                 blank=True,
                 help_text="Big Five domain percentiles, levels and norm group of the latest test taken before the first exposure (empty when none was).",
                 null=True,
+            ),
+        ),
+        migrations.AddField(
+            model_name="participation",
+            name="trait_a",
+            field=models.GeneratedField(
+                db_persist=True,
+                expression=django.db.models.functions.comparison.Cast(
+                    django.db.models.fields.json.KeyTextTransform(
+                        "A", django.db.models.fields.json.KeyTextTransform("percentiles", "pre_exposure_traits")
+                    ),
+                    models.FloatField(),
+                ),
+                output_field=models.FloatField(null=True),
+            ),
+        ),
+        migrations.AddField(
+            model_name="participation",
+            name="trait_c",
+            field=models.GeneratedField(
+                db_persist=True,
+                expression=django.db.models.functions.comparison.Cast(
+                    django.db.models.fields.json.KeyTextTransform(
+                        "C", django.db.models.fields.json.KeyTextTransform("percentiles", "pre_exposure_traits")
+                    ),
+                    models.FloatField(),
+                ),
+                output_field=models.FloatField(null=True),
+            ),
+        ),
+        migrations.AddField(
+            model_name="participation",
+            name="trait_e",
+            field=models.GeneratedField(
+                db_persist=True,
+                expression=django.db.models.functions.comparison.Cast(
+                    django.db.models.fields.json.KeyTextTransform(
+                        "E", django.db.models.fields.json.KeyTextTransform("percentiles", "pre_exposure_traits")
+                    ),
+                    models.FloatField(),
+                ),
+                output_field=models.FloatField(null=True),
+            ),
+        ),
+        migrations.AddField(
+            model_name="participation",
+            name="trait_n",
+            field=models.GeneratedField(
+                db_persist=True,
+                expression=django.db.models.functions.comparison.Cast(
+                    django.db.models.fields.json.KeyTextTransform(
+                        "N", django.db.models.fields.json.KeyTextTransform("percentiles", "pre_exposure_traits")
+                    ),
+                    models.FloatField(),
+                ),
+                output_field=models.FloatField(null=True),
+            ),
+        ),
+        migrations.AddField(
+            model_name="participation",
+            name="trait_o",
+            field=models.GeneratedField(
+                db_persist=True,
+                expression=django.db.models.functions.comparison.Cast(
+                    django.db.models.fields.json.KeyTextTransform(
+                        "O", django.db.models.fields.json.KeyTextTransform("percentiles", "pre_exposure_traits")
+                    ),
+                    models.FloatField(),
+                ),
+                output_field=models.FloatField(null=True),
+            ),
+        ),
+        migrations.AddField(
+            model_name="participation",
+            name="traits_segment",
+            field=models.GeneratedField(
+                db_persist=True,
+                expression=models.Case(
+                    models.When(
+                        pre_exposure_traits__isnull=False,
+                        then=django.db.models.functions.text.Concat(
+                            django.db.models.fields.json.KeyTextTransform("norm_group", "pre_exposure_traits"),
+                            models.Value("|"),
+                            django.db.models.fields.json.KeyTextTransform(
+                                "N", django.db.models.fields.json.KeyTextTransform("levels", "pre_exposure_traits")
+                            ),
+                            models.Value("|"),
+                            django.db.models.fields.json.KeyTextTransform(
+                                "E", django.db.models.fields.json.KeyTextTransform("levels", "pre_exposure_traits")
+                            ),
+                            models.Value("|"),
+                            django.db.models.fields.json.KeyTextTransform(
+                                "O", django.db.models.fields.json.KeyTextTransform("levels", "pre_exposure_traits")
+                            ),
+                            models.Value("|"),
+                            django.db.models.fields.json.KeyTextTransform(
+                                "A", django.db.models.fields.json.KeyTextTransform("levels", "pre_exposure_traits")
+                            ),
+                            models.Value("|"),
+                            django.db.models.fields.json.KeyTextTransform(
+                                "C", django.db.models.fields.json.KeyTextTransform("levels", "pre_exposure_traits")
+                            ),
+                            output_field=models.TextField(),
+                        ),
+                    ),
+                    default=None,
+                    output_field=models.TextField(),
+                ),
+                output_field=models.TextField(null=True),
             ),
         ),
         migrations.AddConstraint(

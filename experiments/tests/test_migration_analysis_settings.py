@@ -103,6 +103,9 @@ def test_existing_experiments_and_participations_are_carried_over():
         assert member.pre_exposure_traits["percentiles"] == SCORES["percentiles"]
         assert member.pre_exposure_traits["levels"] == SCORES["levels"]
         assert member.pre_exposure_traits["norm_group"] == "M_21_40"
+        # What the results group by and adjust with, derived by the database.
+        assert member.traits_segment == "M_21_40|high|low|high|average|low"
+        assert (member.trait_n, member.trait_e, member.trait_c) == (61, 12, 7)
         early = Participation.objects.get(pk=early.pk)
         assert (early.device_type, early.acquisition_channel) == (None, None)  # an unknown device is not kept
         assert early.pre_exposure_traits["norm_group"] == "all_all"

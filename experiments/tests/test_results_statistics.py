@@ -351,7 +351,7 @@ def test_the_participants_pass_is_planned_over_its_cells(make_experiment):
         "types": ["signup"],
         "type_0": "signup",
     }
-    sql = pass_sql(1, adjusted=True, traits=True, pre=False)
+    sql = pass_sql(1, adjusted=True, pre=False)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE user_experiment_participation")
         cursor.execute(sql, params)
