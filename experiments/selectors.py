@@ -51,7 +51,13 @@ def definition_cache_key(key: str) -> str:
     return f"experiments:def:v1:{key}"
 
 
-def definition_build(experiment: Experiment) -> dict[str, Any]:
+_DEFAULT_HOLDOUT = object()
+
+
+def definition_build(experiment: Experiment, *, holdout: Any = _DEFAULT_HOLDOUT) -> dict[str, Any]:
+    """The cached definition: what assignment needs, with the default brand's holdout."""
+    if holdout is _DEFAULT_HOLDOUT:
+        holdout = holdout_definition(brand_id=accounts_selectors.brand_default_id())
     variants = sorted(experiment.variants.all(), key=lambda v: v.position)
     return {
         "id": str(experiment.id),
@@ -62,7 +68,7 @@ def definition_build(experiment: Experiment) -> dict[str, Any]:
         "coverage": float(experiment.coverage),
         "eligibility_rules": experiment.eligibility_rules or {},
         "conversion_window_days": experiment.conversion_window_days,
-        "holdout": holdout_definition(brand_id=accounts_selectors.brand_default_id()),
+        "holdout": holdout,
         "variants": [
             {
                 "id": str(v.id),
@@ -92,7 +98,8 @@ def active_definitions() -> list[dict[str, Any]]:
     found = cache.get(ACTIVE_CACHE_KEY)
     if found is None:
         experiments = Experiment.objects.filter(status=ExperimentStatus.RUNNING).prefetch_related("variants")
-        found = [definition_build(e) for e in experiments.order_by("key")]
+        holdout = holdout_definition(brand_id=accounts_selectors.brand_default_id())
+        found = [definition_build(e, holdout=holdout) for e in experiments.order_by("key")]
         cache.set(ACTIVE_CACHE_KEY, found, DEFINITION_TTL)
     return found
 
