@@ -366,10 +366,10 @@ def _method(experiment: Experiment) -> str:
 
 
 METHOD_DESCRIPTIONS = {
-    stats.SEQUENTIAL: "Sequential testing: p-values and intervals stay valid however often you look, so a "
+    stats.SEQUENTIAL: "P-values and intervals stay valid however often you look, so a "
     "result marked significant can be acted on the day it appears. Intervals are wider than a fixed-horizon "
     "test's, the price of looking every day.",
-    stats.FIXED_HORIZON: "Fixed-horizon test: valid for one look, at the planned sample. Before that, "
+    stats.FIXED_HORIZON: "Valid for one look, at the planned sample. Before that, "
     "p-values and intervals are shown for information only and no result is called significant.",
 }
 

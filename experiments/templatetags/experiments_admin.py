@@ -15,6 +15,14 @@ def percent(value, digits=0):
 
 
 @register.filter
+def percent_short(value):
+    """0.05 -> "5 %", 0.025 -> "2.5 %"."""
+    if value is None or value == "":
+        return "—"
+    return f"{float(value) * 100:g} %"
+
+
+@register.filter
 def signed_percent(value, digits=1):
     if value is None:
         return "—"
