@@ -999,13 +999,16 @@ def holdout_save(
     share = _decimal(share, "share", Decimal(0), HOLDOUT_SHARE_MAX, 4)
     if not isinstance(is_active, bool):
         raise ValidationError({"is_active": ["true or false."]})
-    holdout = Holdout.objects.select_for_update().filter(brand=brand).first() or Holdout(brand=brand)
     if seed is not None:
         seed = str(seed).strip()
         if not seed or len(seed) > 100:
             raise ValidationError({"seed": ["Give a seed of 1 to 100 characters."]})
+    # One row per brand (unique): created once even by parallel saves, then changed under its lock.
+    existing, created = Holdout.objects.get_or_create(brand=brand)
+    holdout = Holdout.objects.select_for_update().get(pk=existing.pk)
+    before = None if created else (holdout.share, holdout.seed, holdout.is_active)
+    if seed is not None:
         holdout.seed = seed
-    before = (holdout.share, holdout.seed, holdout.is_active) if holdout.pk else None
     holdout.share = share
     holdout.is_active = is_active
     holdout.save()
