@@ -22,6 +22,7 @@ from accounts.models import (  # noqa: F401  (re-exported: the values other apps
     Channel,
     Customer,
     KitState,
+    PersonChange,
     User,
     normalize_email,
 )
@@ -29,6 +30,8 @@ from accounts.models import (  # noqa: F401  (re-exported: the values other apps
 # The people table, for analytics SQL in higher apps (AI profiles).
 PEOPLE_TABLE = User._meta.db_table
 BRAND_TABLE = Brand._meta.db_table
+# Who changed a person's consent and when (experiments' unsubscribe guardrail).
+PERSON_CHANGE_TABLE = PersonChange._meta.db_table
 
 
 def erased_email(user_id: int) -> str:

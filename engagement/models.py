@@ -15,7 +15,8 @@ import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.fields.json import KT
 from django.db.models.functions import Length, Now
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
@@ -147,6 +148,8 @@ class QuizResult(models.Model):
         ]
         indexes = [
             models.Index(fields=["quiz_type", "-created_at"], name="quiz_result_type_created"),
+            # A visitor's results before they identify (``selectors.big_five_traits_before``).
+            models.Index(KT("quiz_metadata__anonymous_id"), F("created_at"), name="quiz_result_anonymous_time"),
         ]
 
     def __str__(self) -> str:

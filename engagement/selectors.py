@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -46,6 +47,40 @@ def quiz_result_count_of_person(*, user, quiz_type: str = QuizType.BIG_FIVE) -> 
 
 def quiz_result_latest_of_person(*, user, quiz_type: str = QuizType.BIG_FIVE) -> QuizResult | None:
     return QuizResult.objects.filter(customer=user, quiz_type=quiz_type).order_by("-report_id").first()
+
+
+def big_five_traits_before(*, user=None, anonymous_id: str = "", before) -> dict[str, Any] | None:
+    """What the person (or the visitor, by their anonymous id) was measured as in their latest Big Five
+    test taken before ``before``: the five domain percentiles and levels and the norm group, or None.
+
+    Experiments record it at a participant's first exposure (segments and regression adjustment
+    need traits measured before the exposure, never after). One indexed lookup.
+    """
+    results = QuizResult.objects.filter(quiz_type=QuizType.BIG_FIVE, created_at__lt=before)
+    if user is not None:
+        results = results.filter(customer=user)
+    elif anonymous_id:
+        results = results.alias(visitor=KT("quiz_metadata__anonymous_id")).filter(visitor=anonymous_id)
+    else:
+        return None
+    row = results.order_by("-created_at").values("scores", "norm_group", "created_at").first()
+    if row is None:
+        return None
+    return traits_of(scores=row["scores"], norm_group=row["norm_group"], measured_at=row["created_at"])
+
+
+def traits_of(*, scores: dict[str, Any], norm_group: str, measured_at) -> dict[str, Any] | None:
+    """The domain part of a stored ``scores`` JSON (None when it has no domain percentiles)."""
+    percentiles = (scores or {}).get("percentiles") or {}
+    if not all(d in percentiles for d in DOMAINS):
+        return None
+    levels = scores.get("levels") or {}
+    return {
+        "percentiles": {d: percentiles[d] for d in DOMAINS},
+        "levels": {d: levels.get(d, "") for d in DOMAINS},
+        "norm_group": norm_group or (scores.get("norm_group") or {}).get("id", ""),
+        "measured_at": measured_at.isoformat(),
+    }
 
 
 def quiz_result_get(*, public_id: str) -> QuizResult | None:

@@ -42,6 +42,7 @@ from experiments.models import (
     Experiment,
     ExperimentAuditLog,
     ExperimentStatus,
+    Holdout,
     Impression,
     Participation,
     Variant,
@@ -387,7 +388,21 @@ class ExperimentAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("name", "key", "seed", "description", "results_link")}),
         ("Traffic", {"fields": ("coverage", "eligibility_rules", "conversion_window_days")}),
-        ("Analysis", {"fields": ("target_sample_size", "confidence_level", "minimum_detectable_effect")}),
+        (
+            "Analysis",
+            {
+                "fields": (
+                    "target_sample_size",
+                    "confidence_level",
+                    "minimum_detectable_effect",
+                    "sequential_testing",
+                    "sequential_tuning",
+                    "regression_adjustment",
+                    "pre_exposure_window_days",
+                    "guardrail_threshold",
+                )
+            },
+        ),
         ("Lifecycle", {"fields": ("status", "is_active", "started_at", "ended_at", "created_at", "updated_at")}),
     )
 
@@ -399,7 +414,7 @@ class ExperimentAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         fields = ["status", "is_active", "started_at", "ended_at", "created_at", "updated_at", "results_link"]
         if obj is not None and obj.status != ExperimentStatus.DRAFT:
-            fields += ["key", "seed", "conversion_window_days"]
+            fields += ["key", "seed", "conversion_window_days", "sequential_tuning"]
         return fields
 
     def get_changelist_instance(self, request):
@@ -612,6 +627,7 @@ class ExperimentAdmin(admin.ModelAdmin):
             results["metrics"][0]["conversion_type"] if results["metrics"] else ""
         )
         metric = next((m for m in results["metrics"] if m["conversion_type"] == metric_name), None)
+        challengers = [v for v in metric["variants"] if not v["is_control"]] if metric else []
         context = {
             **self.admin_site.each_context(request),
             "title": f"Results: {experiment.name}",
@@ -620,9 +636,75 @@ class ExperimentAdmin(admin.ModelAdmin):
             "experiment": experiment,
             "results": results,
             "metric": metric,
+            "challengers": challengers,
+            "adjusted": [v for v in challengers if v.get("cuped")],
+            "guardrails_flagged": any(
+                row.get("status") in ("harm", "watch") for g in results["guardrails"] for row in g["variants"]
+            ),
             "chart": results_chart_svg(metric) if metric else "",
         }
         return TemplateResponse(request, "admin/experiments/experiment/results.html", context)
+
+
+class HoldoutForm(ShapeOnlyForm):
+    class Meta:
+        model = Holdout
+        fields = ("brand", "share", "seed", "is_active")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["seed"].required = False
+
+
+@admin.register(Holdout)
+class HoldoutAdmin(admin.ModelAdmin):
+    """A brand's holdout: saved through ``services.holdout_save`` (same rules as everywhere)."""
+
+    form = HoldoutForm
+    list_display = ("brand", "share_percent", "is_active", "updated_at")
+    list_select_related = ("brand",)
+    readonly_fields = ("created_at", "updated_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("brand", "created_at", "updated_at") if obj is not None else ("created_at", "updated_at")
+
+    @admin.display(description="share held out")
+    def share_percent(self, obj):
+        return pct(float(obj.share), 1)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, "holdout_service_refusal", None)
+        if refusal is None:
+            return form
+        return type(form.__name__, (form,), {"service_refusal": refusal})
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceRefused as refused:
+            request.holdout_service_refusal = refused.exc
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        try:
+            saved = services.holdout_save(
+                brand=obj.brand if change else data.get("brand"),
+                share=data.get("share"),
+                seed=data.get("seed") or None,
+                is_active=bool(data.get("is_active")),
+                context=console_context(request),
+            )
+        except (ValidationError, ApplicationError) as exc:
+            raise ServiceRefused(exc) from exc
+        obj.pk = saved.pk
+        obj._state.adding = False
+        obj._state.db = saved._state.db
+
+    def has_delete_permission(self, request, obj=None):
+        """A holdout ends by being made inactive (or given a share of 0): its seed stays on record."""
+        return False
 
 
 class TrafficAdmin(ReadOnlyAdmin):

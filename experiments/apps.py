@@ -11,7 +11,7 @@ class ExperimentsConfig(AppConfig):
 
         from accounts import signals as accounts_signals
         from engagement import signals as engagement_signals
-        from experiments import gdpr, receivers
+        from experiments import gdpr, guardrails, receivers, selectors
         from experiments.models import Experiment, Variant
         from focusedroom import registries
         from focusedroom import signals as focusedroom_signals
@@ -31,3 +31,5 @@ class ExperimentsConfig(AppConfig):
             )
         # Before engagement's part, which forgets the person's visitor ids this part reads.
         registries.register_gdpr_part(name="experiments", export=gdpr.export, erase=gdpr.erase, order=50)
+        registries.holdout_rules.register("experiments", selectors.holdout_contains)
+        guardrails.register()

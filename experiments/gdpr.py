@@ -8,7 +8,10 @@ user agents, places, screen and language, UTM values, session ids, metadata and 
 and the anonymous ids that were merged into them. The same happens to what the person's
 browsers recorded before they identified (the visitor ids of their tests and events): those
 rows keep counting under a fresh pseudonym. This part runs before engagement's, which forgets
-those visitor ids.
+those visitor ids. What a participation recorded at its first exposure for the analysis — the
+device type, the acquisition channel and the Big Five domain percentiles measured before it —
+stays, like the Big Five scores themselves: they are covariates and segments of results that
+must not move, held against a pseudonymised person.
 """
 
 from __future__ import annotations
@@ -78,7 +81,15 @@ def export(*, user) -> dict[str, Any]:
         },
         "participations": _rows(
             Participation.objects.filter(user=user).order_by("first_exposure_date"),
-            ["experiment__key", "variant__name", "first_exposure_date", "eligibility_criteria"],
+            [
+                "experiment__key",
+                "variant__name",
+                "first_exposure_date",
+                "eligibility_criteria",
+                "device_type",
+                "acquisition_channel",
+                "pre_exposure_traits",
+            ],
         ),
         "impressions": _rows(
             Impression.objects.filter(user=user).order_by("impression_at"),

@@ -25,9 +25,16 @@ from decimal import Decimal
 import pgtrigger
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Now
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Concat, Now
 from django.utils import timezone
+
+from experiments.stats import DEFAULT_SEQUENTIAL_TUNING
+
+SEQUENTIAL_TUNING_MIN = 100
+PRE_EXPOSURE_WINDOW_MAX = 365
+HOLDOUT_SHARE_MAX = Decimal("0.5")
 
 EXACTLY_ONE_PARTICIPANT = (Q(user__isnull=False) & Q(anonymous_id="")) | (Q(user__isnull=True) & ~Q(anonymous_id=""))
 
@@ -61,6 +68,19 @@ class ConnectionType(models.TextChoices):
     OFFLINE = "offline", "Offline"
     OTHER = "other", "Other"
     UNKNOWN = "unknown", "Unknown"
+
+
+BIG_FIVE_DOMAINS = ("N", "E", "O", "A", "C")
+TRAITS_SEPARATOR = "|"
+
+
+def _trait_percentile(domain: str) -> models.GeneratedField:
+    """A Big Five domain percentile measured before the first exposure (from ``pre_exposure_traits``)."""
+    return models.GeneratedField(
+        expression=Cast(KT(f"pre_exposure_traits__percentiles__{domain}"), models.FloatField()),
+        output_field=models.FloatField(null=True),
+        db_persist=True,
+    )
 
 
 def _uuid_pk():
@@ -118,6 +138,34 @@ class Experiment(models.Model):
     conversion_window_days = models.PositiveIntegerField(
         default=30, db_default=30, help_text="Conversions count when they happen this many days after first exposure."
     )
+    sequential_testing = models.BooleanField(
+        default=True,
+        db_default=True,
+        help_text="Always-valid p-values and intervals: results may be read at any time, every day. "
+        "Off: a fixed-horizon test, only decidable once the planned sample is reached.",
+    )
+    sequential_tuning = models.PositiveIntegerField(
+        default=DEFAULT_SEQUENTIAL_TUNING,
+        db_default=DEFAULT_SEQUENTIAL_TUNING,
+        help_text="Expected total sample size: sequential intervals are narrowest around it (default 5,000).",
+    )
+    regression_adjustment = models.BooleanField(
+        default=True,
+        db_default=True,
+        help_text="CUPED: adjust each metric with the same metric before exposure and, for participants who took "
+        "the Big Five test before their exposure, their five domain percentiles.",
+    )
+    pre_exposure_window_days = models.PositiveSmallIntegerField(
+        default=14, db_default=14, help_text="Days before the first exposure that count as the pre-exposure period."
+    )
+    guardrail_threshold = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("0.05"),
+        db_default=Decimal("0.05"),
+        help_text="Relative harm to a guardrail metric (gems, unsubscribes, bounces) that flags a variant "
+        "(0.05 = 5 % worse).",
+    )
 
     class Meta:
         db_table = "experiments"
@@ -134,6 +182,17 @@ class Experiment(models.Model):
                 name="experiments_mde_positive",
             ),
             models.CheckConstraint(condition=Q(conversion_window_days__gte=1), name="experiments_window_positive"),
+            models.CheckConstraint(
+                condition=Q(sequential_tuning__gte=SEQUENTIAL_TUNING_MIN), name="experiments_sequential_tuning_min"
+            ),
+            models.CheckConstraint(
+                condition=Q(pre_exposure_window_days__gte=1, pre_exposure_window_days__lte=PRE_EXPOSURE_WINDOW_MAX),
+                name="experiments_pre_exposure_window_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(guardrail_threshold__gt=0, guardrail_threshold__lte=1),
+                name="experiments_guardrail_threshold_range",
+            ),
             models.CheckConstraint(
                 condition=Q(status=ExperimentStatus.DRAFT)
                 | Q(status=ExperimentStatus.ARCHIVED, started_at__isnull=True)
@@ -263,6 +322,47 @@ class Participation(models.Model):
         help_text="Exposed to several variants (identity merge); excluded from results.",
     )
     identity_merges = models.JSONField(default=list, db_default=[], blank=True)
+    # What was known of the participant at the first exposure, for segments and regression adjustment:
+    # coarse categories and the Big Five result taken *before* the exposure (never one taken after).
+    device_type = models.CharField(
+        max_length=20, null=True, blank=True, choices=DeviceType.choices, help_text="Device at the first exposure."
+    )
+    acquisition_channel = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The person's acquisition channel at the first exposure (empty: a visitor)."
+    )
+    pre_exposure_traits = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Big Five domain percentiles, levels and norm group of the latest test taken before the first "
+        "exposure (empty when none was).",
+    )
+    # Derived by the database from ``pre_exposure_traits`` (stored, never written): what the results group
+    # by and adjust with, without reading JSON for every participation.
+    traits_segment = models.GeneratedField(
+        expression=Case(
+            When(
+                pre_exposure_traits__isnull=False,
+                then=Concat(
+                    KT("pre_exposure_traits__norm_group"),
+                    *(
+                        part
+                        for d in BIG_FIVE_DOMAINS
+                        for part in (Value(TRAITS_SEPARATOR), KT(f"pre_exposure_traits__levels__{d}"))
+                    ),
+                    output_field=models.TextField(),
+                ),
+            ),
+            default=None,
+            output_field=models.TextField(),
+        ),
+        output_field=models.TextField(null=True),
+        db_persist=True,
+    )
+    trait_n = _trait_percentile("N")
+    trait_e = _trait_percentile("E")
+    trait_o = _trait_percentile("O")
+    trait_a = _trait_percentile("A")
+    trait_c = _trait_percentile("C")
 
     class Meta:
         db_table = "user_experiment_participation"
@@ -284,6 +384,14 @@ class Participation(models.Model):
             models.CheckConstraint(
                 condition=Q(total_impressions__gte=0), name="participation_impressions_non_negative"
             ),
+            models.CheckConstraint(
+                condition=Q(device_type__isnull=True) | Q(device_type__in=DeviceType.values),
+                name="participation_device_type_enum",
+            ),
+            models.CheckConstraint(
+                condition=Q(pre_exposure_traits__isnull=True) | Q(pre_exposure_traits__has_key="percentiles"),
+                name="participation_traits_have_percentiles",
+            ),
         ]
         indexes = [
             models.Index(fields=["experiment", "variant"], name="participation_exp_variant"),
@@ -291,6 +399,10 @@ class Participation(models.Model):
             models.Index(fields=["user"], condition=Q(user__isnull=False), name="participation_user"),
             models.Index(fields=["-first_exposure_date"], name="participation_exposed"),
             models.Index(fields=["experiment", "-first_exposure_date"], name="participation_exp_exposed"),
+            # Whether an experiment has participants with pre-exposure traits (regression adjustment).
+            models.Index(
+                fields=["experiment"], condition=Q(pre_exposure_traits__isnull=False), name="participation_exp_traits"
+            ),
         ]
 
 
@@ -431,6 +543,8 @@ class Conversion(models.Model):
             models.Index(fields=["user"], condition=Q(user__isnull=False), name="conversions_user"),
             models.Index(fields=["-created_at"], name="conversions_time"),
             models.Index(fields=["experiment", "-created_at"], name="conversions_exp_time"),
+            # The same metric before exposure: a type's conversions in a time range (regression adjustment).
+            models.Index(fields=["conversion_type", "created_at"], name="conversions_type_time"),
         ]
 
 
@@ -490,3 +604,42 @@ class ExperimentAuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.experiment_id}"
+
+
+def new_holdout_seed() -> str:
+    return f"holdout-{uuid.uuid4().hex[:16]}"
+
+
+class Holdout(models.Model):
+    """A brand's holdout: a share of people kept out of every experiment (and of the reward campaigns
+    flagged as holdout campaigns), so the cumulative effect of the programme can be measured.
+
+    Membership is GrowthBook's hash v2 of ``seed + participant key`` below ``share``: stable, and
+    raising the share only adds people. ``experiments.selectors.holdout_contains`` is the rule.
+    """
+
+    brand = models.OneToOneField("accounts.Brand", on_delete=models.CASCADE, related_name="+")
+    share = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("0"),
+        help_text="Share of people held out (0–0.5), e.g. 0.05 = 5 %.",
+    )
+    seed = models.CharField(
+        max_length=100, default=new_holdout_seed, help_text="Hash seed; changing it draws a new holdout."
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
+    class Meta:
+        db_table = "experiment_holdouts"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(share__gte=0, share__lte=HOLDOUT_SHARE_MAX), name="experiment_holdouts_share_range"
+            ),
+            models.CheckConstraint(condition=~Q(seed=""), name="experiment_holdouts_seed_not_blank"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{float(self.share) * 100:g} % held out"

@@ -8,6 +8,11 @@ that send no signal).
 Results — ``experiment_results`` (one experiment, for the console, the API and the report
 command) and ``running_experiments_overview`` (the dashboard) — are computed in
 ``experiments.results`` and read through this module.
+
+Holdouts — ``holdout_contains(brand=, user=, anonymous_id=)`` is the rule (one function): a
+brand's holdout is never assigned to an experiment. The default brand's holdout travels with
+every cached definition, so the exposure path reads nothing more. Apps beside experiments
+(``rewards``) ask through ``focusedroom.registries.in_holdout``.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from typing import Any
 
 from django.core.cache import cache
 
-from experiments.models import Experiment, ExperimentStatus
+from accounts import selectors as accounts_selectors
+from experiments import hashing
+from experiments.models import Experiment, ExperimentStatus, Holdout
 from experiments.results import experiment_results, running_experiments_overview
 
 __all__ = [
@@ -28,6 +35,10 @@ __all__ = [
     "definition_invalidate",
     "experiment_definition",
     "experiment_results",
+    "holdout_contains",
+    "holdout_definition",
+    "holdout_invalidate",
+    "holdout_member",
     "running_experiments_overview",
 ]
 
@@ -40,7 +51,13 @@ def definition_cache_key(key: str) -> str:
     return f"experiments:def:v1:{key}"
 
 
-def definition_build(experiment: Experiment) -> dict[str, Any]:
+_DEFAULT_HOLDOUT = object()
+
+
+def definition_build(experiment: Experiment, *, holdout: Any = _DEFAULT_HOLDOUT) -> dict[str, Any]:
+    """The cached definition: what assignment needs, with the default brand's holdout."""
+    if holdout is _DEFAULT_HOLDOUT:
+        holdout = holdout_definition(brand_id=accounts_selectors.brand_default_id())
     variants = sorted(experiment.variants.all(), key=lambda v: v.position)
     return {
         "id": str(experiment.id),
@@ -51,6 +68,7 @@ def definition_build(experiment: Experiment) -> dict[str, Any]:
         "coverage": float(experiment.coverage),
         "eligibility_rules": experiment.eligibility_rules or {},
         "conversion_window_days": experiment.conversion_window_days,
+        "holdout": holdout,
         "variants": [
             {
                 "id": str(v.id),
@@ -80,10 +98,55 @@ def active_definitions() -> list[dict[str, Any]]:
     found = cache.get(ACTIVE_CACHE_KEY)
     if found is None:
         experiments = Experiment.objects.filter(status=ExperimentStatus.RUNNING).prefetch_related("variants")
-        found = [definition_build(e) for e in experiments.order_by("key")]
+        holdout = holdout_definition(brand_id=accounts_selectors.brand_default_id())
+        found = [definition_build(e, holdout=holdout) for e in experiments.order_by("key")]
         cache.set(ACTIVE_CACHE_KEY, found, DEFINITION_TTL)
     return found
 
 
 def definition_invalidate(*keys: str) -> None:
     cache.delete_many([definition_cache_key(k) for k in keys if k] + [ACTIVE_CACHE_KEY])
+
+
+# ------------------------------------------------------------------------------ holdouts
+
+
+def holdout_cache_key(brand_id: int) -> str:
+    return f"experiments:holdout:v1:{brand_id}"
+
+
+def holdout_definition(*, brand_id: int | None) -> dict[str, Any] | None:
+    """The brand's active holdout as ``{"share", "seed"}`` (cached), or None when it holds nobody out."""
+    if brand_id is None:
+        return None
+    cache_key = holdout_cache_key(brand_id)
+    found = cache.get(cache_key)
+    if found is None:
+        row = Holdout.objects.filter(brand_id=brand_id, is_active=True, share__gt=0).values("share", "seed").first()
+        found = {"share": float(row["share"]), "seed": row["seed"]} if row else _MISSING
+        cache.set(cache_key, found, DEFINITION_TTL)
+    return None if found == _MISSING else found
+
+
+def holdout_member(*, holdout: dict[str, Any] | None, participant_key: str) -> bool:
+    """The holdout rule: GrowthBook's hash v2 of ``seed + participant key`` falls below the share.
+
+    The participant key is the one assignment uses (the person's id, else the visitor's
+    anonymous id). Stable, and raising the share only adds people to the holdout.
+    """
+    if not holdout or not participant_key:
+        return False
+    return hashing.gb_hash(holdout["seed"], participant_key, 2) < holdout["share"]
+
+
+def holdout_contains(*, brand=None, user=None, anonymous_id: str = "") -> bool:
+    """Whether the person (or the visitor) is in the brand's holdout; the default brand when none is given."""
+    brand_id = brand.pk if brand is not None else accounts_selectors.brand_default_id()
+    participant_key = str(user.pk) if user is not None else (anonymous_id or "")
+    return holdout_member(holdout=holdout_definition(brand_id=brand_id), participant_key=participant_key)
+
+
+def holdout_invalidate(brand_id: int) -> None:
+    """A holdout changed: drop it and every cached definition (the default brand's travels with them)."""
+    keys = list(Experiment.objects.values_list("key", flat=True))
+    cache.delete_many([holdout_cache_key(brand_id)] + [definition_cache_key(k) for k in keys] + [ACTIVE_CACHE_KEY])

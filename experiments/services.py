@@ -29,8 +29,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
+from engagement import selectors as engagement_selectors
 from experiments import conditions, hashing
 from experiments.models import (
+    HOLDOUT_SHARE_MAX,
+    PRE_EXPOSURE_WINDOW_MAX,
+    SEQUENTIAL_TUNING_MIN,
     ConnectionType,
     Conversion,
     ConversionAttribution,
@@ -38,11 +42,12 @@ from experiments.models import (
     Experiment,
     ExperimentAuditLog,
     ExperimentStatus,
+    Holdout,
     Impression,
     Participation,
     Variant,
 )
-from experiments.selectors import definition_invalidate, experiment_definition
+from experiments.selectors import definition_invalidate, experiment_definition, holdout_invalidate, holdout_member
 from focusedroom.context import visitor_id_from_token
 from focusedroom.errors import Conflict, NotFound, PermissionDenied
 
@@ -67,8 +72,16 @@ EDITABLE_FIELDS = {
     "conversion_window_days",
     "key",
     "seed",
+    "sequential_testing",
+    "sequential_tuning",
+    "regression_adjustment",
+    "pre_exposure_window_days",
+    "guardrail_threshold",
 }
-DRAFT_ONLY_FIELDS = {"key", "seed", "conversion_window_days"}
+# Fixed before the first look: the hash, the window, and the sequential test's tuning (choosing it
+# after seeing results would void the always-valid guarantee).
+DRAFT_ONLY_FIELDS = {"key", "seed", "conversion_window_days", "sequential_tuning"}
+SEQUENTIAL_TUNING_MAX = 100_000_000
 RESERVED_KEYS = {"active"}  # /api/v1/experiments/active/
 
 # --------------------------------------------------------------------- validation
@@ -130,6 +143,21 @@ def _clean_fields(data: dict[str, Any], *, instance: Experiment | None = None) -
         elif name == "eligibility_rules":
             value = value or {}
             conditions.validate_rules(value)
+        elif name in ("sequential_testing", "regression_adjustment"):
+            if not isinstance(value, bool):
+                raise ValidationError({name: ["true or false."]})
+        elif name == "sequential_tuning":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValidationError({name: ["Enter a whole number: the total sample size you expect."]})
+            if not SEQUENTIAL_TUNING_MIN <= value <= SEQUENTIAL_TUNING_MAX:
+                raise ValidationError(
+                    {name: [f"Must be between {SEQUENTIAL_TUNING_MIN:,} and {SEQUENTIAL_TUNING_MAX:,}."]}
+                )
+        elif name == "pre_exposure_window_days":
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= PRE_EXPOSURE_WINDOW_MAX:
+                raise ValidationError({name: [f"Enter a whole number of days from 1 to {PRE_EXPOSURE_WINDOW_MAX}."]})
+        elif name == "guardrail_threshold":
+            value = _decimal(value, name, Decimal("0.0001"), Decimal("1"), 4)
         cleaned[name] = value
     return cleaned
 
@@ -286,8 +314,15 @@ def experiment_update(
     frozen = sorted(set(changed) & DRAFT_ONLY_FIELDS)
     if frozen and not is_draft:
         raise Conflict(
-            f"{', '.join(frozen)} cannot change once the experiment has started: it would reassign participants.",
+            f"{', '.join(frozen)} cannot change once the experiment has started: it would reassign participants "
+            "or change the test after its results were seen.",
             fields={f: ["Only editable while the experiment is a draft."] for f in frozen},
+        )
+    if changed.get("sequential_testing") is False and not is_draft:
+        raise Conflict(
+            "A started experiment cannot switch to a fixed-horizon test: its results have been seen, and a "
+            "fixed-horizon p-value is only valid for a single look planned in advance.",
+            fields={"sequential_testing": ["Only a draft can switch to a fixed-horizon test."]},
         )
     if variants is not None and not is_draft and not _only_descriptions_differ(experiment, variants):
         raise Conflict(
@@ -498,12 +533,22 @@ _UPSERT = """
 INSERT INTO user_experiment_participation AS p
     (id, user_id, anonymous_id, experiment_id, variant_id, first_exposure_date, was_eligible_at_exposure,
      eligibility_criteria, total_impressions, has_converted, conversion_within_window, created_at, updated_at,
-     has_multiple_exposures, identity_merges)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 1, false, false, %s, %s, false, '[]')
+     has_multiple_exposures, identity_merges, device_type, acquisition_channel)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 1, false, false, %s, %s, false, '[]', %s, %s)
 ON CONFLICT {target}
 DO UPDATE SET total_impressions = p.total_impressions + 1, updated_at = EXCLUDED.updated_at
-RETURNING variant_id, was_eligible_at_exposure, has_multiple_exposures, (xmax = 0) AS inserted
+RETURNING id, variant_id, was_eligible_at_exposure, has_multiple_exposures, (xmax = 0) AS inserted
 """
+
+
+def _record_pre_exposure_traits(*, participation_id, user, anonymous_id: str, exposed_at: datetime) -> None:
+    """Keep, with a new participation, the Big Five traits measured before this first exposure (if any):
+    segments and regression adjustment only use what was known before the exposure."""
+    traits = engagement_selectors.big_five_traits_before(user=user, anonymous_id=anonymous_id, before=exposed_at)
+    if traits is not None:
+        Participation.objects.filter(pk=participation_id).update(pre_exposure_traits=traits)
+
+
 _UPSERT_USER = _UPSERT.format(target="(experiment_id, user_id) WHERE user_id IS NOT NULL")
 _UPSERT_ANONYMOUS = _UPSERT.format(target="(experiment_id, anonymous_id) WHERE user_id IS NULL")
 
@@ -659,8 +704,12 @@ def exposure_record(
     if definition["status"] != ExperimentStatus.RUNNING or not definition["variants"]:
         control = _control(definition) if definition["variants"] else {"name": "", "config": {}}
         return Assignment(key, control["name"], control["config"], False, reason="not_running")
-    attributes = participant_attributes(user=user, tracking=tracking)
     participant_key = str(user.pk) if user is not None else anonymous_id
+    if holdout_member(holdout=definition.get("holdout"), participant_key=participant_key):
+        # The brand's holdout is never assigned: it sees the control and nothing is recorded.
+        control = _control(definition)
+        return Assignment(key, control["name"], control["config"], False, reason="holdout")
+    attributes = participant_attributes(user=user, tracking=tracking)
     variant, counted, reason = assign(definition=definition, participant_key=participant_key, attributes=attributes)
     now = timezone.now()
     criteria = json.dumps({"reason": reason, "attributes": attributes}, default=str)
@@ -678,9 +727,15 @@ def exposure_record(
                 criteria,
                 now,
                 now,
+                tracking.get("device_type"),
+                user.channel_id if user is not None else None,
             ],
         )
-        variant_id, eligible, multiple, inserted = cursor.fetchone()
+        participation_id, variant_id, eligible, multiple, inserted = cursor.fetchone()
+        if inserted:
+            _record_pre_exposure_traits(
+                participation_id=participation_id, user=user, anonymous_id=anonymous_id, exposed_at=now
+            )
     stored = next((v for v in definition["variants"] if v["id"] == str(variant_id)), variant)
     metadata = tracking.pop("metadata", None) or {}
     Impression.objects.create(
@@ -953,6 +1008,9 @@ def identity_stitch(*, user, anonymous_id: str) -> dict[str, int]:
             own.first_exposure_date = winner.first_exposure_date
             own.was_eligible_at_exposure = winner.was_eligible_at_exposure
             own.eligibility_criteria = winner.eligibility_criteria
+            own.device_type = winner.device_type
+            own.acquisition_channel = winner.acquisition_channel
+            own.pre_exposure_traits = winner.pre_exposure_traits
             own.total_impressions = (own.total_impressions or 0) + (anon.total_impressions or 0)
             own.has_converted = bool(own.has_converted or anon.has_converted)
             own.first_conversion_date = min(dates) if dates else None
@@ -971,6 +1029,57 @@ def identity_stitch(*, user, anonymous_id: str) -> dict[str, int]:
     Conversion.objects.filter(anon_rows).update(user=user, anonymous_id="")
     ConversionAttribution.objects.filter(anon_rows).update(user=user, anonymous_id="")
     return {"moved": moved, "merged": merged, "conflicts": conflicts, "impressions": impressions}
+
+
+# ------------------------------------------------------------------------- holdouts
+
+
+@transaction.atomic
+def holdout_save(
+    *,
+    brand,
+    share: Any,
+    seed: str | None = None,
+    is_active: bool = True,
+    context: RequestContext | None = None,
+) -> Holdout:
+    """Set a brand's holdout: the share of people kept out of every experiment (0–0.5).
+
+    Membership is a hash of the seed and the participant's key (``selectors.holdout_member``):
+    raising the share adds people, lowering it releases some, a new seed draws a new holdout.
+    People already assigned keep their participation; from now on, holdout members are not
+    assigned to any experiment (change the share between experiments).
+    """
+    if brand is None:
+        raise ValidationError({"brand": ["Choose a brand."]})
+    share = _decimal(share, "share", Decimal(0), HOLDOUT_SHARE_MAX, 4)
+    if not isinstance(is_active, bool):
+        raise ValidationError({"is_active": ["true or false."]})
+    if seed is not None:
+        seed = str(seed).strip()
+        if not seed or len(seed) > 100:
+            raise ValidationError({"seed": ["Give a seed of 1 to 100 characters."]})
+    # One row per brand (unique): created once even by parallel saves, then changed under its lock.
+    existing, created = Holdout.objects.get_or_create(brand=brand)
+    holdout = Holdout.objects.select_for_update().get(pk=existing.pk)
+    before = None if created else (holdout.share, holdout.seed, holdout.is_active)
+    if seed is not None:
+        holdout.seed = seed
+    holdout.share = share
+    holdout.is_active = is_active
+    holdout.save()
+    actor = getattr(context, "actor", None)
+    logger.info(
+        "holdout of brand %s: %s -> %s by %s through %s",
+        brand.pk,
+        before,
+        (holdout.share, holdout.seed, holdout.is_active),
+        getattr(actor, "pk", None),
+        context.source if context is not None else "system",
+    )
+    holdout_invalidate(brand.pk)
+    transaction.on_commit(lambda: holdout_invalidate(brand.pk))
+    return holdout
 
 
 @transaction.atomic

@@ -10,6 +10,8 @@ no app: entries are plain callables and template names.
     brand_settings      validators of ``Brand.settings`` (each app checks its own keys)
     customer_console    what other apps show on a customer's console page
     event_references    id checkers for the event log's reference columns (``product``)
+    holdout_rules       who is in a brand's holdout (``experiments``); ``in_holdout`` asks them all
+    guardrail_metrics   per-person outcomes experiments watch for harm (gems, unsubscribes, bounces)
 """
 
 from __future__ import annotations
@@ -77,11 +79,35 @@ class CustomerConsoleExtension:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class GuardrailMetric:
+    """An outcome experiments watch for harm, from any app's data, as SQL.
+
+    ``sql`` is a SELECT of ``user_id, occurred_at, value`` rows — one per event of a person —
+    that may use the named parameter ``%(since)s`` (the experiment's start) to read only recent
+    rows. Experiments sum ``value`` per participant from the first exposure to the end of the
+    conversion window (``kind="mean"``), or count whether any event happened
+    (``kind="proportion"``), in the same SQL pass as the other results.
+    ``harm`` says which direction hurts: ``"decrease"`` (fewer gems earned) or ``"increase"``
+    (more unsubscribes).
+    """
+
+    name: str
+    label: str
+    sql: str
+    kind: str = "mean"  # "mean" or "proportion"
+    harm: str = "decrease"  # "decrease" or "increase"
+    unit: str = ""
+    order: int = 100
+
+
 gdpr_parts = Registry("GDPR export and erasure, by app")
 account_panels = Registry("panels of the member page /account/")
 brand_settings = Registry("validators of Brand.settings")
 customer_console = Registry("additions to the customer's console page")
 event_references = Registry("checkers of ids that events refer to: name -> callable(ids) -> known ids")
+holdout_rules = Registry("holdout membership: name -> callable(*, brand, user, anonymous_id) -> bool")
+guardrail_metrics = Registry("guardrail metrics of experiments: name -> GuardrailMetric")
 
 
 def register_gdpr_part(
@@ -92,3 +118,18 @@ def register_gdpr_part(
 
 def register_account_panel(*, template: str, context: Callable[..., dict[str, Any]], order: int = 100) -> None:
     account_panels.register(template, Panel(template=template, context=context, order=order))
+
+
+def register_guardrail_metric(metric: GuardrailMetric) -> None:
+    if metric.kind not in ("mean", "proportion") or metric.harm not in ("decrease", "increase"):
+        raise ValueError(f"guardrail {metric.name}: kind is mean|proportion, harm is decrease|increase")
+    guardrail_metrics.register(metric.name, metric)
+
+
+def in_holdout(*, brand=None, user=None, anonymous_id: str = "") -> bool:
+    """Whether the person (or visitor) is in the brand's holdout (the default brand when ``brand`` is None).
+
+    The rule is ``experiments``' (``experiments.selectors.holdout_contains``); apps beside it —
+    ``rewards`` deciding whether a holdout campaign may reward someone — ask here.
+    """
+    return any(rule(brand=brand, user=user, anonymous_id=anonymous_id) for rule in holdout_rules.entries())

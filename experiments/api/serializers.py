@@ -33,6 +33,11 @@ class ExperimentSerializer(serializers.ModelSerializer):
             "target_sample_size",
             "confidence_level",
             "minimum_detectable_effect",
+            "sequential_testing",
+            "sequential_tuning",
+            "regression_adjustment",
+            "pre_exposure_window_days",
+            "guardrail_threshold",
             "started_at",
             "ended_at",
             "created_at",
@@ -69,6 +74,11 @@ class ExperimentInputSerializer(serializers.Serializer):
     coverage = _decimal()
     eligibility_rules = serializers.JSONField(required=False)
     conversion_window_days = serializers.IntegerField(required=False)
+    sequential_testing = serializers.BooleanField(required=False)
+    sequential_tuning = serializers.IntegerField(required=False)
+    regression_adjustment = serializers.BooleanField(required=False)
+    pre_exposure_window_days = serializers.IntegerField(required=False)
+    guardrail_threshold = _decimal()
     variants = VariantInputSerializer(many=True, required=False)
 
 
@@ -162,3 +172,154 @@ class ActiveExperimentSerializer(serializers.Serializer):
     coverage = serializers.FloatField()
     eligibility_rules = serializers.JSONField()
     variants = ActiveVariantSerializer(many=True)
+
+
+# ------------------------------------------------------------------------- results
+# The shape of ``GET /experiments/<key>/results/`` (``experiments.results.experiment_results``), for the
+# OpenAPI document. Fractions are 0–1 (0.05 = 5 %); uplifts are relative to the control.
+
+
+class CupedSerializer(serializers.Serializer):
+    theta = serializers.DictField(
+        child=serializers.FloatField(),
+        help_text="Coefficient per covariate: pre_exposure (the same metric in the pre-exposure window), "
+        "took_big_five, trait_N … trait_C (domain percentile − 50, over 100).",
+    )
+    covariates = serializers.ListField(child=serializers.CharField())
+    variance_reduction = serializers.FloatField(help_text="1 − adjusted variance / unadjusted variance.")
+    interval_narrower = serializers.FloatField(help_text="1 − adjusted interval width / unadjusted width.")
+
+
+class EstimateSerializer(serializers.Serializer):
+    uplift = serializers.FloatField()
+    ci = serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2)
+    p_value = serializers.FloatField()
+
+
+class MetricVariantSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    is_control = serializers.BooleanField()
+    participants = serializers.IntegerField()
+    converters = serializers.IntegerField()
+    conversion_rate = serializers.FloatField()
+    value_mean = serializers.FloatField()
+    method = serializers.ChoiceField(
+        choices=["sequential", "fixed_horizon"], required=False, help_text="Challengers only."
+    )
+    uplift = serializers.FloatField(required=False)
+    ci = serializers.ListField(child=serializers.FloatField(), required=False, help_text="Of the method in force.")
+    p_value = serializers.FloatField(required=False)
+    p_value_holm = serializers.FloatField(required=False)
+    significant = serializers.BooleanField(
+        required=False,
+        help_text="Only when the method allows acting: sequential, or fixed horizon at the planned sample.",
+    )
+    decision = serializers.ChoiceField(choices=["ship", "keep_control", "keep_running"], required=False)
+    reason = serializers.CharField(required=False)
+    verdict = serializers.CharField(required=False, help_text="The decision and why, in one sentence.")
+    cuped = CupedSerializer(required=False, allow_null=True, help_text="Present when regression-adjusted.")
+    unadjusted = EstimateSerializer(required=False, allow_null=True)
+    chance_to_win = serializers.FloatField(required=False)
+    risk_control = serializers.FloatField(required=False)
+    risk_variant = serializers.FloatField(required=False)
+    credible_interval = serializers.ListField(child=serializers.FloatField(), required=False)
+    value_uplift = serializers.FloatField(required=False)
+    value_ci = serializers.ListField(child=serializers.FloatField(), required=False)
+    value_p_value = serializers.FloatField(required=False)
+    value_cuped = CupedSerializer(required=False, allow_null=True)
+    error = serializers.CharField(required=False, allow_null=True)
+
+
+class SegmentComparisonSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    enough_data = serializers.BooleanField()
+    uplift = serializers.FloatField(required=False)
+    ci = serializers.ListField(child=serializers.FloatField(), required=False)
+    p_value = serializers.FloatField(required=False)
+    q_value = serializers.FloatField(required=False, help_text="Benjamini–Hochberg across the metric's segments.")
+    significant = serializers.BooleanField(required=False)
+
+
+class SegmentVariantSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    participants = serializers.IntegerField()
+    converters = serializers.IntegerField()
+    conversion_rate = serializers.FloatField()
+
+
+class SegmentSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    label = serializers.CharField()
+    variants = SegmentVariantSerializer(many=True)
+    comparisons = SegmentComparisonSerializer(many=True)
+
+
+class SegmentDimensionSerializer(serializers.Serializer):
+    dimension = serializers.ChoiceField(
+        choices=["device", "channel", "norm_group", "level_N", "level_E", "level_O", "level_A", "level_C"]
+    )
+    label = serializers.CharField()
+    segments = SegmentSerializer(many=True)
+
+
+class SegmentsSerializer(serializers.Serializer):
+    note = serializers.CharField(help_text="Segment findings are hypotheses.")
+    correction = serializers.CharField()
+    min_participants_per_variant = serializers.IntegerField()
+    comparisons = serializers.IntegerField()
+    findings = serializers.IntegerField()
+    dimensions = SegmentDimensionSerializer(many=True)
+
+
+class PlannedSampleSerializer(serializers.Serializer):
+    participants = serializers.IntegerField(allow_null=True)
+    source = serializers.ChoiceField(choices=["target_sample_size", "power"], allow_null=True)
+    reached = serializers.BooleanField()
+
+
+class MetricResultSerializer(serializers.Serializer):
+    conversion_type = serializers.CharField()
+    method = serializers.ChoiceField(choices=["sequential", "fixed_horizon"])
+    variants = MetricVariantSerializer(many=True)
+    planned_sample = PlannedSampleSerializer()
+    power = serializers.DictField()
+    segments = SegmentsSerializer()
+
+
+class GuardrailVariantSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    is_control = serializers.BooleanField()
+    participants = serializers.IntegerField()
+    mean = serializers.FloatField(help_text="Per participant (a share for proportions).")
+    method = serializers.CharField(required=False)
+    uplift = serializers.FloatField(required=False)
+    ci = serializers.ListField(child=serializers.FloatField(), required=False)
+    p_value = serializers.FloatField(required=False)
+    status = serializers.ChoiceField(choices=["ok", "watch", "harm", "no_data"], required=False)
+    message = serializers.CharField(required=False)
+
+
+class GuardrailSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="gems_earned, gems_redeemed, unsubscribes, email_bounces, …")
+    label = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["mean", "proportion"])
+    harm = serializers.ChoiceField(choices=["decrease", "increase"])
+    unit = serializers.CharField()
+    threshold = serializers.FloatField()
+    variants = GuardrailVariantSerializer(many=True)
+
+
+class ResultsSerializer(serializers.Serializer):
+    experiment = serializers.DictField()
+    method = serializers.ChoiceField(choices=["sequential", "fixed_horizon"])
+    method_description = serializers.CharField()
+    variants = serializers.ListField(child=serializers.DictField())
+    participants = serializers.IntegerField()
+    multiple_exposure_participants = serializers.IntegerField()
+    multiple_exposure_share = serializers.FloatField()
+    multiple_exposures = serializers.DictField(help_text="participants, share, shown (from 0.5 %), causes.")
+    srm = serializers.DictField()
+    progress = serializers.DictField()
+    metrics = MetricResultSerializer(many=True)
+    guardrails = GuardrailSerializer(many=True)
+    warnings = serializers.ListField(child=serializers.DictField())

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -22,6 +22,7 @@ from experiments.api.serializers import (
     ExperimentInputSerializer,
     ExperimentSerializer,
     ExposureInputSerializer,
+    ResultsSerializer,
 )
 from experiments.models import Experiment, Variant
 from experiments.selectors import active_definitions, experiment_results
@@ -163,10 +164,12 @@ class ExperimentViewSet(viewsets.ModelViewSet):
     def archive(self, request, key=None):
         return self._transition(request, "archive")
 
-    @extend_schema(responses={200: OpenApiResponse(description="Results per variant and conversion type.")})
+    @extend_schema(responses={200: ResultsSerializer})
     @action(detail=True, methods=["get"])
     def results(self, request, key=None):
-        """Participants, conversion rates, uplift with CI and p-value, chance to beat control, SRM, power."""
+        """Results per conversion type and variant with the method in force (``method``: ``sequential`` or
+        ``fixed_horizon``), ``p_value``, ``ci``, the decision and its verdict, ``cuped`` when regression-adjusted;
+        ``segments`` per metric (Benjamini–Hochberg), ``guardrails``, SRM, multiple exposures, power."""
         return Response(experiment_results(experiment=self.get_object()))
 
     @extend_schema(responses=ActiveExperimentSerializer(many=True), auth=[])

@@ -41,3 +41,18 @@ def test_parallel_exposures_and_conversions_of_one_person(make_experiment):
     assert p.total_impressions == 7
     assert p.conversions.count() == 1  # six parallel calls, one idempotency key: counted once
     assert sum(1 for r in results if isinstance(r, list) and r and r[0].duplicate) == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_holdout_saves_of_one_brand_make_one_holdout():
+    from accounts.selectors import brand_default
+    from experiments.models import Holdout
+
+    brand = brand_default()
+    results, errors = run_in_parallel(
+        8, lambda i: services.holdout_save(brand=brand, share=f"0.0{i + 1}", seed="parallel-seed")
+    )
+    assert errors == []
+    holdout = Holdout.objects.get(brand=brand)
+    assert holdout.seed == "parallel-seed"
+    assert str(holdout.share) in {f"0.0{i + 1}00" for i in range(8)}  # the last save wins, whole

@@ -68,6 +68,8 @@ def test_export_contains_the_persons_participations_impressions_and_conversions(
     data = gdpr.export(user=person)
     [participation] = data["participations"]
     assert participation["experiment__key"] == experiment.key
+    assert (participation["device_type"], participation["acquisition_channel"]) == ("mobile", None)
+    assert "pre_exposure_traits" in participation
     assert len(data["impressions"]) == 2  # the visitor's exposure came along when they identified
     for impression in data["impressions"]:
         assert (impression["page_url"], impression["user_agent"], impression["city"]) == (PAGE, USER_AGENT, "Paris")

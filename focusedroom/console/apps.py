@@ -14,3 +14,8 @@ class ConsoleConfig(AppConfig):
     name = "focusedroom.console"
     label = "console"
     verbose_name = "Operator console"
+
+    def ready(self) -> None:
+        from focusedroom.console import guardrails
+
+        guardrails.register()

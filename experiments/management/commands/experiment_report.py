@@ -8,9 +8,14 @@ from experiments.models import Experiment
 from experiments.results import pct
 from experiments.selectors import experiment_results
 
+DECISIONS = {"ship": "SHIP", "keep_control": "KEEP CONTROL", "keep_running": "KEEP RUNNING"}
+
 
 class Command(BaseCommand):
-    help = "Print an experiment's results (participants, conversion rates, uplift, significance, SRM)."
+    help = (
+        "Print an experiment's results: the method (sequential or fixed horizon), conversion rates, uplift, "
+        "decisions, regression adjustment, guardrails, segments, SRM."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("key", help="Experiment key (slug).")
@@ -26,6 +31,16 @@ class Command(BaseCommand):
             return
         e = results["experiment"]
         self.stdout.write(f"{e['name']} ({e['key']}) — {e['status']}, confidence {pct(e['confidence_level'])}")
+        if results["method"] == "sequential":
+            method = f"sequential testing (valid at any look; tuned for {e['sequential_tuning']:,} participants)"
+        else:
+            method = "fixed-horizon test (decidable once, at the planned sample)"
+        adjustment = (
+            f"regression adjustment on ({e['pre_exposure_window_days']} days before exposure + Big Five traits)"
+            if e["regression_adjustment"]
+            else "no regression adjustment"
+        )
+        self.stdout.write(f"method: {method}; {adjustment}")
         for w in results["warnings"]:
             self.stdout.write(self.style.WARNING(f"! {w['message']}"))
         self.stdout.write(
@@ -53,8 +68,32 @@ class Command(BaseCommand):
                     )
                 self.stdout.write(line)
             for v in metric["variants"]:
-                if not v["is_control"]:
-                    self.stdout.write(f"  {v['verdict']}")
+                if v["is_control"]:
+                    continue
+                self.stdout.write(f"  [{DECISIONS[v['decision']]}] {v['verdict']}")
+                if v.get("cuped"):
+                    self.stdout.write(
+                        f"  adjusted for pre-exposure data: interval {pct(v['cuped']['interval_narrower'])} narrower "
+                        f"(unadjusted uplift {v['unadjusted']['uplift'] * 100:+.1f}%)"
+                    )
+                self.stdout.write(
+                    f"  {v['name']} beats the control with {pct(v['chance_to_win'])} probability (Bayesian, "
+                    "for information)."
+                )
+            segments = metric["segments"]
+            if segments["comparisons"]:
+                self.stdout.write(
+                    f"  segments: {segments['comparisons']} comparisons, {segments['findings']} hypotheses worth a "
+                    "new experiment (Benjamini–Hochberg; --json for the details)"
+                )
+        if results["guardrails"]:
+            self.stdout.write("")
+            self.stdout.write(self.style.MIGRATE_HEADING("guardrails"))
+            for g in results["guardrails"]:
+                for row in g["variants"]:
+                    if not row["is_control"]:
+                        style = self.style.ERROR if row["status"] == "harm" else (lambda s: s)
+                        self.stdout.write(style(f"  {g['label']}: [{row['status']}] {row['message']}"))
 
 
 def _dumps(data) -> str:
