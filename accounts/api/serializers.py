@@ -3,9 +3,10 @@ import zoneinfo
 from rest_framework import serializers
 
 from accounts.models import Brand, CareerStage, Channel, User
+from focusedroom.api.serializers import StrictModelSerializer, StrictSerializer
 
 
-class CredentialsSerializer(serializers.Serializer):
+class CredentialsSerializer(StrictSerializer):
     email = serializers.CharField(max_length=254)
     password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
 
@@ -55,7 +56,7 @@ class PersonSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ProfileUpdateSerializer(serializers.Serializer):
+class ProfileUpdateSerializer(StrictSerializer):
     """Fields a person may change about themselves; the service validates values."""
 
     name = serializers.CharField(required=False, allow_blank=True, max_length=255)
@@ -88,7 +89,7 @@ class ChannelSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "description"]
 
 
-class BrandSerializer(serializers.ModelSerializer):
+class BrandSerializer(StrictModelSerializer):
     customer_io_api_key = serializers.CharField(
         write_only=True, required=False, allow_blank=True, max_length=255, help_text="Write-only; stored encrypted."
     )
@@ -111,7 +112,7 @@ class BrandSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
-class VerificationRequestSerializer(serializers.Serializer):
+class VerificationRequestSerializer(StrictSerializer):
     email = serializers.EmailField(max_length=254)
 
 

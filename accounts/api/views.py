@@ -25,7 +25,7 @@ from accounts.models import ApiToken, Brand, Channel, Customer
 from focusedroom.api.pagination import CursorPagination
 from focusedroom.api.permissions import StaffModelPermissions
 from focusedroom.context import RequestContext
-from focusedroom.errors import ApplicationError
+from focusedroom.errors import ApplicationError, InvalidCredentials
 
 
 class AuthThrottleMixin:
@@ -49,7 +49,7 @@ class TokenView(AuthThrottleMixin, APIView):
         data.is_valid(raise_exception=True)
         user = authenticate(request, email=data.validated_data["email"], password=data.validated_data["password"])
         if user is None:
-            raise ApplicationError(
+            raise InvalidCredentials(
                 "Email or password is incorrect.", fields={"non_field_errors": ["Email or password is incorrect."]}
             )
         _, raw = services.api_token_create(user=user, name="api")

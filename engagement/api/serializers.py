@@ -4,6 +4,7 @@ from rest_framework import serializers
 from accounts.selectors import CareerStage
 from engagement.bigfive.inventory import INVENTORY_ID, INVENTORY_NAME, INVENTORY_VERSION, ITEMS, SCALE, facet_name
 from engagement.models import BlogEngagement, BlogEngagementType, QuizResult, Sex
+from focusedroom.api.serializers import StrictSerializer
 
 
 class InventoryItemSerializer(serializers.Serializer):
@@ -44,7 +45,7 @@ def inventory_payload() -> dict:
     }
 
 
-class BigFiveSubmitSerializer(serializers.Serializer):
+class BigFiveSubmitSerializer(StrictSerializer):
     """Shapes only; the submit service validates the values (one set of rules for page and API)."""
 
     answers = serializers.JSONField(help_text='{"<item id>": 1-5, …} for all 120 items of the inventory.')
@@ -121,7 +122,7 @@ class StaffQuizResultSerializer(BigFiveResultSerializer):
         read_only_fields = fields
 
 
-class BlogEngagementInputSerializer(serializers.Serializer):
+class BlogEngagementInputSerializer(StrictSerializer):
     post_slug = serializers.CharField(max_length=255)
     engagement_type = serializers.ChoiceField(choices=BlogEngagementType.choices)
     feedback_text = serializers.CharField(

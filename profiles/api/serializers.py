@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from focusedroom.api.serializers import StrictSerializer
 from profiles.models import (
     BrandGuidelines,
     Budget,
@@ -15,6 +16,14 @@ from profiles.models import (
 )
 from profiles.services import budget_pacing
 
+# Seed 003's column names for the references the API names without ``_id``.
+SEED_REFERENCE_ALIASES = {
+    "customer_profile_id": "customer_profile",
+    "brand_guidelines_id": "brand_guidelines",
+    "budget_id": "budget",
+    "container_id": "container",
+}
+
 AUDIT_FIELDS = ["version", "created_at", "updated_at", "created_by", "updated_by", "deleted_at"]
 
 
@@ -25,7 +34,7 @@ class ActorField(serializers.PrimaryKeyRelatedField):
         super().__init__(read_only=True, **kwargs)
 
 
-class VersionInputMixin(serializers.Serializer):
+class VersionInputMixin(StrictSerializer):
     """``version`` in the body: the version an update is based on (or send ``If-Match``)."""
 
     version = serializers.IntegerField(required=False, write_only=True)
@@ -288,6 +297,8 @@ class BudgetInput(VersionInputMixin):
 
 
 class ContainerInput(VersionInputMixin):
+    aliases = SEED_REFERENCE_ALIASES
+
     account_id = _text()
     name = _text()
     description = _text()
@@ -300,7 +311,9 @@ class ContainerInput(VersionInputMixin):
     metadata = serializers.JSONField(required=False)
 
 
-class UsageInput(serializers.Serializer):
+class UsageInput(StrictSerializer):
+    aliases = SEED_REFERENCE_ALIASES
+
     campaign_id = _text(default="")
     account_id = _text(default="")
     usage_type = _choice(CampaignProfileUsage.UsageType.choices, default="")
