@@ -15,11 +15,10 @@ import jsonschema
 import pgtrigger
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from accounts import selectors as accounts_selectors
 from engagement.models import Event
-from focusedroom import registries
+from focusedroom import bounds, registries
 from focusedroom.context import RequestContext
 from focusedroom.errors import ApplicationError, PermissionDenied
 
@@ -77,7 +76,10 @@ def _schema_errors(index: int, item: Any, errors: dict[str, list[str]]) -> None:
 
 
 def _when(value: str, now: datetime) -> datetime | str:
-    parsed = parse_datetime(value)
+    try:
+        parsed = bounds.parse_datetime(value)
+    except ValueError as exc:
+        return str(exc)
     if parsed is None:
         return "Use an ISO 8601 date and time."
     if timezone.is_naive(parsed):

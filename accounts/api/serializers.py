@@ -3,7 +3,8 @@ import zoneinfo
 from rest_framework import serializers
 
 from accounts.models import Brand, CareerStage, Channel, User
-from focusedroom.api.serializers import StrictModelSerializer, StrictSerializer
+from accounts.services import career_stage_value
+from focusedroom.api.serializers import NormalizedChoiceField, StrictModelSerializer, StrictSerializer
 
 
 class CredentialsSerializer(StrictSerializer):
@@ -65,7 +66,9 @@ class ProfileUpdateSerializer(StrictSerializer):
     phone_number = serializers.CharField(required=False, allow_blank=True, max_length=20)
     age = serializers.IntegerField(required=False, allow_null=True, min_value=13, max_value=120)
     profession = serializers.CharField(required=False, allow_blank=True, max_length=255)
-    career_stage = serializers.ChoiceField(choices=CareerStage.choices, required=False, allow_blank=True)
+    career_stage = NormalizedChoiceField(
+        choices=CareerStage.choices, required=False, allow_blank=True, normalize=career_stage_value
+    )
     purpose = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     country_code = serializers.CharField(required=False, allow_blank=True, max_length=2)
     time_zone = serializers.CharField(required=False, max_length=63)

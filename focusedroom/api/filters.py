@@ -12,9 +12,17 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django_filters import ChoiceFilter
 from django_filters.rest_framework import DjangoFilterBackend
 
 from focusedroom import bounds
+from focusedroom.forms import NormalizedChoiceField
+
+
+class NormalizedChoiceFilter(ChoiceFilter):
+    """A choice filter that accepts other spellings (``normalize=`` as for ``NormalizedChoiceField``)."""
+
+    field_class = NormalizedChoiceField
 
 
 def _check_datetime(value) -> None:

@@ -99,6 +99,7 @@ class StrictInputMixin:
                     renames[key] = target
                 continue
             close = suggestion(str(key), [*writable, *(a for a, t in self.aliases.items() if t in fields)])
+            close = self.aliases.get(close, close) if close else None  # suggest the API's own name
             errors[str(key)] = [f"Unknown field. Did you mean {close}?" if close else "Unknown field."]
         if errors:
             raise serializers.ValidationError(errors)
@@ -134,3 +135,12 @@ class NormalizedChoiceField(serializers.ChoiceField):
             if value is not None:
                 return value
         return super().to_internal_value(data)
+
+
+class DocumentField(serializers.JSONField):
+    """A JSON document of a known shape. ``document_schema`` (a JSON Schema, the one the service
+    validates against) documents it in the OpenAPI schema; the service checks it."""
+
+    def __init__(self, *, document_schema: dict, **kwargs):
+        self.document_schema = document_schema
+        super().__init__(**kwargs)
