@@ -19,7 +19,7 @@ import re
 from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
-from rest_framework import permissions
+from rest_framework import permissions, serializers
 from rest_framework.pagination import CursorPagination, LimitOffsetPagination, PageNumberPagination
 
 ERROR_SCHEMA = {
@@ -184,8 +184,10 @@ class AutoSchema(SpectacularAutoSchema):
         """Answers say what the column holds: a nullable column's field is nullable and a blank choice
         is one of the enum's values, also for read-only fields (which drop ``allow_null``/``allow_blank``)."""
         schema = super()._map_serializer_field(field, direction, bypass_extensions=bypass_extensions)
-        if direction != "response" or not isinstance(schema, dict):
+        if not isinstance(schema, dict):
             return schema
+        if direction == "request":
+            return _request_field(field, schema)
         model_field, nullable_path = _model_field(field)
         if nullable_path or (model_field is not None and model_field.null):
             if "$ref" in schema:
@@ -226,6 +228,25 @@ class AutoSchema(SpectacularAutoSchema):
             for parameter in (self.get_override_parameters() or [])
             if getattr(parameter, "location", "") == "header"
         ]
+
+
+DECIMAL_TEXT = r"^-?\d{1,20}(\.\d{1,10})?$"
+
+
+def _request_field(field, schema: dict) -> dict:
+    """What a request field really takes: a decimal without declared digits is still a decimal
+    number (as text), and a model's JSON document is the object or list its column defaults to."""
+    if isinstance(field, serializers.DecimalField) and field.max_digits is None and "pattern" not in schema:
+        schema["pattern"] = DECIMAL_TEXT
+    elif isinstance(field, serializers.JSONField) and "type" not in schema:
+        model_field, _ = _model_field(field)
+        default = getattr(model_field, "default", None)
+        kind = {dict: "object", list: "array"}.get(default)
+        if kind is not None:
+            schema["type"] = kind
+            if field.allow_null:
+                schema["nullable"] = True
+    return schema
 
 
 def _model_field(field):
