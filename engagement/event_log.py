@@ -177,10 +177,12 @@ def _check_references(items: list, dicts: list[dict], errors: dict[str, list[str
     Products belong to a higher app, which registers a checker in ``registries.event_references``.
     """
 
-    def ids(key: str) -> set:
-        return {d[key] for d in dicts if isinstance(d.get(key), int | str) and not isinstance(d.get(key), bool)}
+    def ids(key: str, kind: type) -> set:
+        """The values of ``key`` that can name a row (a wrong type already has its schema error)."""
+        values = {d[key] for d in dicts if isinstance(d.get(key), kind) and not isinstance(d.get(key), bool)}
+        return {v for v in values if 0 < v <= bounds.BIGINT_MAX} if kind is int else values
 
-    wanted_users, wanted_products, wanted_brands = ids("user"), ids("product"), ids("brand")
+    wanted_users, wanted_products, wanted_brands = ids("user", int), ids("product", int), ids("brand", str)
     known_users = accounts_selectors.person_ids_existing(wanted_users) if wanted_users else set()
     known_products: set = set()
     if wanted_products:

@@ -327,3 +327,13 @@ def test_career_stage_labels_work_in_the_test_the_filters_and_the_customer_view(
 def test_an_unknown_career_stage_is_refused():
     response = member_client().patch("/api/v1/me/", {"career_stage": "Astronaut"}, format="json")
     assert "career_stage" in error(response, 400)["fields"]
+
+
+@pytest.mark.parametrize("user", ["AAA", 2**70, True])
+def test_an_event_naming_a_person_with_the_wrong_type_is_400(user):
+    staff = User.objects.create_superuser(email="events@focusedroom.test", password="x-Events-2026!")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {accounts_services.api_token_create(user=staff)[1]}")
+    response = client.post("/api/v1/events/", {"event_type": "a", "user": user, "product": "x"}, format="json")
+    fields = error(response, 400)["fields"]
+    assert "0.user" in fields and "0.product" in fields
