@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed-$(REQ_HASH)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: bootstrap db run test bench lint e2e-deps clean
+.PHONY: bootstrap db run test fuzz bench lint e2e-deps clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "FocusedRoom needs Python 3.11")'
@@ -34,6 +34,10 @@ run: db
 
 test: bootstrap e2e-deps
 	$(PY) -m pytest
+
+# The API fuzzer (schemathesis, all phases, against a live server): FUZZ_MAX_TIME seconds (default 210).
+fuzz: bootstrap
+	$(PY) -m pytest -m fuzz tests/fuzz
 
 bench: bootstrap
 	$(PY) bench/run.py

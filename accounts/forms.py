@@ -9,6 +9,7 @@ from accounts import services, throttles
 from accounts.models import CareerStage, CustomFieldType
 from focusedroom.context import RequestContext, client_ip
 from focusedroom.email import deliver_later
+from focusedroom.forms import NormalizedChoiceField
 
 
 class SignupForm(forms.Form):
@@ -79,7 +80,9 @@ class ProfileForm(forms.Form):
     name = forms.CharField(max_length=255, required=False)
     age = forms.IntegerField(min_value=13, max_value=120, required=False)
     profession = forms.CharField(max_length=255, required=False)
-    career_stage = forms.ChoiceField(choices=[("", "—"), *CareerStage.choices], required=False)
+    career_stage = NormalizedChoiceField(
+        choices=[("", "—"), *CareerStage.choices], required=False, normalize=services.career_stage_value
+    )
     purpose = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
     time_zone = forms.CharField(max_length=63, required=False, help_text="IANA name, e.g. Europe/Paris.")
     marketing_opt_in = forms.BooleanField(required=False, label="Send me FocusedRoom tips and offers by email")

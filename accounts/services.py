@@ -7,6 +7,7 @@ Every function is keyword-only and owns its transaction. User errors are raised 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import zoneinfo
 from dataclasses import dataclass
@@ -76,6 +77,24 @@ def clean_email(email: str | None) -> str:
     return email
 
 
+def _stage_key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.strip().lower()).strip("_")
+
+
+_CAREER_STAGES = {_stage_key(value): value for value in CareerStage.values} | {
+    _stage_key(label): value for value, label in CareerStage.choices
+}
+
+
+def career_stage_value(text: str | None) -> str | None:
+    """The stored career stage for ``text``: a value (``mid_career``) or a label as seed 000 writes
+    it (``Mid Career``), in any letter case and with spaces, hyphens or underscores; ``None`` when
+    it names no stage. The one rule every door (API, pages, imports, filters) accepts stages by."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    return _CAREER_STAGES.get(_stage_key(text))
+
+
 def clean_profile(data: dict[str, Any], *, keep_blanks: bool = False) -> dict[str, Any]:
     """Validate demographic fields. Blank values are dropped (they never erase data), unless
     ``keep_blanks``: then a blank clears the field (a person or staff editing a profile)."""
@@ -104,9 +123,12 @@ def clean_profile(data: dict[str, Any], *, keep_blanks: bool = False) -> dict[st
             if max_length is not None and len(value) > max_length:
                 errors[field] = [f"At most {max_length} characters."]
                 continue
-            if field == "career_stage" and value not in CareerStage.values:
-                errors[field] = [f"Choose one of: {', '.join(CareerStage.values)}."]
-                continue
+            if field == "career_stage":
+                stage = career_stage_value(value)
+                if stage is None:
+                    errors[field] = [f"Choose one of: {', '.join(CareerStage.values)} (or their labels)."]
+                    continue
+                value = stage
             if field == "country_code":
                 value = value.upper()
                 if len(value) != 2 or not value.isalpha():
@@ -545,6 +567,12 @@ def brand_save(*, brand: Brand | None, data: dict[str, Any], context: RequestCon
     if unknown:
         raise ValidationError({field: ["Unknown field."] for field in unknown})
     brand = Brand() if brand is None else Brand.objects.select_for_update().get(pk=brand.pk)
+    if brand.pk is not None and brand.slug == DEFAULT_BRAND_SLUG:
+        # Every app finds FocusedRoom's own brand by its slug: it keeps it, and stays active.
+        if data.get("slug", DEFAULT_BRAND_SLUG) != DEFAULT_BRAND_SLUG:
+            raise ValidationError({"slug": ["The default brand's slug cannot change."]})
+        if data.get("is_active", True) is False:
+            raise ValidationError({"is_active": ["The default brand cannot be deactivated."]})
     for field, value in data.items():
         setattr(brand, field, value)
     try:

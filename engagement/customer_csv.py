@@ -27,8 +27,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts import selectors as accounts_selectors
-from accounts.selectors import BIG_FIVE_TEST_CHANNEL_ID, CareerStage
-from accounts.services import clean_email, clean_profile, person_identify
+from accounts.selectors import BIG_FIVE_TEST_CHANNEL_ID
+from accounts.services import career_stage_value, clean_email, clean_profile, person_identify
 from engagement.selectors import with_test_counts
 
 EXPORT_COLUMNS = (
@@ -54,9 +54,6 @@ _IGNORED = {"customer_id", "create_dt", "tests"}
 _PROFILE = ("name", "age", "profession", "career_stage", "purpose")
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f", ""}
-_STAGE_BY_LABEL = {label.lower(): value for value, label in CareerStage.choices} | {
-    value: value for value in CareerStage.values
-}
 
 
 class DryRunRollback(Exception):
@@ -103,7 +100,7 @@ def _parse_row(raw: dict[str, Any], channel_ids: set[int]) -> tuple[str, dict[st
     profile_in = {k: row.get(k, "") for k in _PROFILE if k in row}
     stage = profile_in.get("career_stage", "")
     if stage:
-        profile_in["career_stage"] = _STAGE_BY_LABEL.get(stage.lower(), stage)
+        profile_in["career_stage"] = career_stage_value(stage) or stage
     profile: dict[str, Any] = {}
     try:
         profile = clean_profile(profile_in)

@@ -15,11 +15,10 @@ import jsonschema
 import pgtrigger
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from accounts import selectors as accounts_selectors
 from engagement.models import Event
-from focusedroom import registries
+from focusedroom import bounds, registries
 from focusedroom.context import RequestContext
 from focusedroom.errors import ApplicationError, PermissionDenied
 
@@ -77,7 +76,10 @@ def _schema_errors(index: int, item: Any, errors: dict[str, list[str]]) -> None:
 
 
 def _when(value: str, now: datetime) -> datetime | str:
-    parsed = parse_datetime(value)
+    try:
+        parsed = bounds.parse_datetime(value)
+    except ValueError as exc:
+        return str(exc)
     if parsed is None:
         return "Use an ISO 8601 date and time."
     if timezone.is_naive(parsed):
@@ -175,10 +177,12 @@ def _check_references(items: list, dicts: list[dict], errors: dict[str, list[str
     Products belong to a higher app, which registers a checker in ``registries.event_references``.
     """
 
-    def ids(key: str) -> set:
-        return {d[key] for d in dicts if isinstance(d.get(key), int | str) and not isinstance(d.get(key), bool)}
+    def ids(key: str, kind: type) -> set:
+        """The values of ``key`` that can name a row (a wrong type already has its schema error)."""
+        values = {d[key] for d in dicts if isinstance(d.get(key), kind) and not isinstance(d.get(key), bool)}
+        return {v for v in values if 0 < v <= bounds.BIGINT_MAX} if kind is int else values
 
-    wanted_users, wanted_products, wanted_brands = ids("user"), ids("product"), ids("brand")
+    wanted_users, wanted_products, wanted_brands = ids("user", int), ids("product", int), ids("brand", str)
     known_users = accounts_selectors.person_ids_existing(wanted_users) if wanted_users else set()
     known_products: set = set()
     if wanted_products:

@@ -7,8 +7,10 @@ import uuid
 from django import forms
 
 from accounts.selectors import CareerStage
+from accounts.services import career_stage_value
 from engagement.bigfive.inventory import ITEMS, SCALE
 from engagement.models import BlogEngagement, BlogEngagementType, Sex
+from focusedroom.forms import NormalizedChoiceField
 
 DEMOGRAPHIC_FIELDS = ("name", "age", "profession", "career_stage", "purpose", "sex", "email", "opt_in")
 TRACKING_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "referrer")
@@ -35,7 +37,9 @@ class BigFiveForm(forms.Form):
         help_text="Used to compare you with people of your age.",
     )
     profession = forms.CharField(max_length=255, required=False)
-    career_stage = forms.ChoiceField(choices=[("", "—"), *CareerStage.choices], required=False)
+    career_stage = NormalizedChoiceField(
+        choices=[("", "—"), *CareerStage.choices], required=False, normalize=career_stage_value
+    )
     purpose = forms.CharField(
         label="Primary goal",
         max_length=2000,

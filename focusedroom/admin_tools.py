@@ -21,6 +21,7 @@ import json
 from datetime import timedelta
 
 from django.contrib import admin
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections, models
 from django.db.models import NOT_PROVIDED, QuerySet
@@ -32,7 +33,10 @@ EXACT_COUNT_LIMIT = 10_000
 def estimated_count(queryset: QuerySet) -> int:
     """The planner's estimate of the rows ``queryset`` returns (one EXPLAIN, no scan)."""
     compiler = queryset.query.get_compiler(using=queryset.db)
-    sql, params = compiler.as_sql()
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:  # a filter no row can match (e.g. an id beyond the column's range)
+        return 0
     with connections[queryset.db].cursor() as cursor:
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         plan = cursor.fetchone()[0]

@@ -18,6 +18,12 @@ class ApplicationError(Exception):
         self.extra = extra or {}
 
 
+class InvalidCredentials(ApplicationError):
+    """Wrong email or password (400 ``invalid_credentials``; never says which one was wrong)."""
+
+    code = "invalid_credentials"
+
+
 class NotFound(ApplicationError):
     status_code = 404
     code = "not_found"

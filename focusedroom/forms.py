@@ -8,6 +8,19 @@ from django.core.exceptions import ValidationError
 from focusedroom.errors import ApplicationError
 
 
+class NormalizedChoiceField(forms.ChoiceField):
+    """A choice that also accepts other spellings: ``normalize(text)`` returns the stored value
+    or ``None`` (career stages given as labels, any letter case)."""
+
+    def __init__(self, *, normalize, **kwargs):
+        self.normalize = normalize
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return (self.normalize(value) or value) if value else value
+
+
 def error_message(exc: ValidationError | ApplicationError) -> str:
     """A service refusal as one sentence (console messages, list actions)."""
     if isinstance(exc, ApplicationError):

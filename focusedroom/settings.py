@@ -45,6 +45,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # --------------------------------------------------------------------------- apps
 
 INSTALLED_APPS = [
+    "focusedroom.apps.PlumbingConfig",
     "focusedroom.console.apps.FocusedRoomAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -73,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "focusedroom.middleware.VisitorIdMiddleware",
+    "focusedroom.middleware.StorableInputMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "focusedroom.middleware.ContentSecurityPolicyMiddleware",
@@ -251,9 +253,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "focusedroom.api.filters.BoundedFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
+    # The API reads JSON only (one way to send each value; forms are the pages' business).
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "focusedroom.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     # The client address of every throttle is focusedroom.context.client_ip (configured proxies only).
@@ -266,7 +270,7 @@ REST_FRAMEWORK = {
         "user": env.str("THROTTLE_USER", default="1200/min"),
         "auth": env.str("THROTTLE_AUTH", default="20/min"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "focusedroom.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "focusedroom.api.errors.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
@@ -299,7 +303,38 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "focusedroom.api.schema.add_error_responses",
+        "focusedroom.api.schema.add_error_schema",
+        "focusedroom.api.schema.add_links",
+    ],
+    # One tag per app (focusedroom.api.schema.AutoSchema tags each operation with its app).
+    "TAGS": [
+        {
+            "name": "accounts",
+            "description": "People and their tokens, sign-up, email verification, the member's "
+            "own profile, custom fields and data export; staff: customers, channels and brands.",
+        },
+        {
+            "name": "engagement",
+            "description": "The Big Five assessment (inventory, submission, results), blog "
+            "likes and helpful votes, and the event log.",
+        },
+        {
+            "name": "experiments",
+            "description": "A/B experiments: staff definition and lifecycle, results with "
+            "statistics; public exposures (assignment), conversions and the running experiments for SDKs.",
+        },
+        {
+            "name": "rewards",
+            "description": "Insight Gems: the member's wallet, ledger, daily reward, achievements, "
+            "wishlist, goals, referrals, product scans and redemptions; staff: the catalogue, ranks and achievements.",
+        },
+        {
+            "name": "profiles",
+            "description": "Campaign planning (seed 003): target customer profiles, brand "
+            "guidelines, budgets with spend and alerts, profile containers, campaign usage and account overviews. "
+            "Versioned records: send `version` (or `If-Match`) with a change.",
+        },
+        {"name": "integrations", "description": "Inbound webhooks from Customer.io and Kit (signed)."},
     ],
 }
 

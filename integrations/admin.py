@@ -152,6 +152,7 @@ class AIProfileAdmin(ReadOnlyAdmin):
     def synced(self, obj: AIProfile) -> str:
         return age(obj.last_synced_at)
 
+
 @admin.register(WebhookRefusal)
 class WebhookRefusalAdmin(ReadOnlyAdmin):
     """Deliveries refused before their body was read: why, from where, when, how many."""

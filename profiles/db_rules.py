@@ -168,7 +168,7 @@ class Versioning(pgtrigger.Trigger):
     """Version 1 on insert; ``version + 1`` and a fresh ``updated_at`` on every real change.
 
     Generated columns are left out when deciding whether a row changed (a BEFORE trigger
-    sees them unset); so are ``version``, ``updated_at`` and ``updated_by_id``.
+    sees them unset); so are ``version``, ``updated_at`` and ``updated_by``.
     """
 
     name = "versioning"
@@ -178,7 +178,7 @@ class Versioning(pgtrigger.Trigger):
 
     def get_func(self, model) -> str:
         generated = [f.column for f in model._meta.concrete_fields if f.generated]
-        ignored = _sql_list([*generated, "version", "updated_at", "updated_by_id"])
+        ignored = _sql_list([*generated, "version", "updated_at", "updated_by"])
         return f"""
         ignored := {ignored};
         IF TG_OP = 'INSERT' THEN
@@ -196,7 +196,7 @@ class Versioning(pgtrigger.Trigger):
           -- Nothing changed: not a new version.
           NEW.version := OLD.version;
           NEW.updated_at := OLD.updated_at;
-          NEW.updated_by_id := OLD.updated_by_id;
+          NEW.updated_by := OLD.updated_by;
           RETURN NEW;
         END IF;
         IF NEW.version = OLD.version THEN
@@ -224,7 +224,7 @@ class VersionHistory(pgtrigger.Trigger):
           INSERT INTO profile_version_history (id, profile_type, profile_id, version, data, created_at, created_by_id)
           VALUES (gen_random_uuid(), TG_TABLE_NAME, NEW.id, NEW.version, to_jsonb(NEW) - 'search_vector',
                   CASE WHEN TG_OP = 'INSERT' THEN NEW.created_at ELSE NEW.updated_at END,
-                  CASE WHEN TG_OP = 'INSERT' THEN NEW.created_by_id ELSE NEW.updated_by_id END);
+                  CASE WHEN TG_OP = 'INSERT' THEN NEW.created_by ELSE NEW.updated_by END);
         END IF;
         RETURN NULL;
         """

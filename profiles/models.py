@@ -31,7 +31,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.functions import RandomUUID
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
 from django.db.models import Case, ExpressionWrapper, F, Func, Q, Value, When
 from django.db.models.functions import Least, Now, Round
@@ -81,6 +81,17 @@ def _vector(*parts):
     return combined
 
 
+def text_array() -> ArrayField:
+    """A ``TEXT[]`` column as seed 003 declares it (so its SQL, ``interests && ARRAY[$3]``, runs
+    as written); each item has at most 255 characters, checked when the record is validated."""
+    return ArrayField(
+        models.TextField(validators=[MaxLengthValidator(255)]),
+        default=list,
+        db_default=Value([], output_field=ArrayField(models.TextField())),
+        blank=True,
+    )
+
+
 class LiveManager(models.Manager):
     """Rows that are not soft-deleted: the default manager."""
 
@@ -104,11 +115,24 @@ class AuditedRecord(models.Model):
     updated_at = models.DateTimeField(auto_now=True, db_default=Now())
     # SET_NULL: a person's erasure must not be blocked by campaign records; the version
     # history keeps who did what while the person exists.
+    # Columns named as in seed 003 (``created_by``, ``updated_by``), so its SQL runs as written.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        db_column="created_by",
     )
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        db_column="updated_by",
     )
 
     class Meta:
@@ -193,12 +217,7 @@ class TargetCustomerProfile(VersionedRecord):
     name = models.CharField(max_length=255)
     description = models.TextField(blank=True, default="", db_default="")
     demographics = models.JSONField(default=dict, db_default={}, blank=True)
-    interests = ArrayField(
-        models.CharField(max_length=255),
-        default=list,
-        db_default=Value([], output_field=ArrayField(models.CharField(max_length=255))),
-        blank=True,
-    )
+    interests = text_array()
     behavior = models.JSONField(default=dict, db_default={}, blank=True)
     persona = models.JSONField(default=dict, db_default={}, blank=True)
     is_default = models.BooleanField(default=False, db_default=False)
@@ -267,12 +286,7 @@ class BrandGuidelines(VersionedRecord):
     high_level_guidelines = models.JSONField(default=dict, db_default={}, blank=True)
     full_style_guide = models.JSONField(null=True, blank=True, help_text="Required when the detail level is full.")
     industry = models.CharField(max_length=255, blank=True, default="", db_default="")
-    brand_values = ArrayField(
-        models.CharField(max_length=255),
-        default=list,
-        db_default=Value([], output_field=ArrayField(models.CharField(max_length=255))),
-        blank=True,
-    )
+    brand_values = text_array()
     is_default = models.BooleanField(default=False, db_default=False)
     is_active = models.BooleanField(default=True, db_default=True)
     search_vector = models.GeneratedField(
@@ -395,12 +409,7 @@ class Budget(VersionedRecord):
         db_persist=True,
     )
     is_shared = models.BooleanField(default=False, db_default=False)
-    campaign_ids = ArrayField(
-        models.CharField(max_length=255),
-        default=list,
-        db_default=Value([], output_field=ArrayField(models.CharField(max_length=255))),
-        blank=True,
-    )
+    campaign_ids = text_array()
     alerts = models.JSONField(
         default=list, db_default=[], blank=True, help_text='e.g. [{"threshold": 80}, {"threshold": 100}]'
     )

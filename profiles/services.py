@@ -591,7 +591,7 @@ def budget_pacing(*, budget: Budget, now: datetime | None = None) -> Pacing:
 UPSERT_USAGE = """
 INSERT INTO campaign_profile_usage AS u (
     id, campaign_id, account_id, usage_type, container_id, customer_profile_id, brand_guidelines_id, budget_id,
-    is_active, metadata, created_at, updated_at, created_by_id, updated_by_id
+    is_active, metadata, created_at, updated_at, created_by, updated_by
 ) VALUES (gen_random_uuid(), %s, %s, %s, %s, %s, %s, %s, true, %s, now(), now(), %s, %s)
 ON CONFLICT (campaign_id) WHERE is_active DO UPDATE SET
     usage_type = EXCLUDED.usage_type,
@@ -601,7 +601,7 @@ ON CONFLICT (campaign_id) WHERE is_active DO UPDATE SET
     budget_id = EXCLUDED.budget_id,
     metadata = EXCLUDED.metadata,
     updated_at = now(),
-    updated_by_id = EXCLUDED.updated_by_id
+    updated_by = EXCLUDED.updated_by
 WHERE u.account_id = EXCLUDED.account_id
 RETURNING u.id, (u.xmax = 0) AS created
 """

@@ -7,7 +7,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import Count, F, FilteredRelation, Q, QuerySet, Sum
+from django.db.models import Count, DecimalField, F, FilteredRelation, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -98,10 +99,10 @@ def achievements_for(*, user: User) -> QuerySet[AchievementConfig]:
         .select_related("brand")
         .annotate(mine=FilteredRelation("progress_rows", condition=Q(progress_rows__user=user)))
         .annotate(
-            my_progress=F("mine__progress"),
-            my_completed=F("mine__completed"),
+            my_progress=Coalesce(F("mine__progress"), Value(Decimal(0)), output_field=DecimalField()),
+            my_completed=Coalesce(F("mine__completed"), Value(False)),
             my_completed_at=F("mine__completed_at"),
-            my_points=F("mine__points_rewarded"),
+            my_points=Coalesce(F("mine__points_rewarded"), Value(0)),
         )
         .order_by("brand__name", "name", "id")
     )

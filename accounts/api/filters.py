@@ -1,11 +1,13 @@
 import django_filters
 
 from accounts.models import CareerStage, Customer, normalize_email
+from accounts.services import career_stage_value
+from focusedroom.api.filters import NormalizedChoiceFilter
 
 
 class CustomerFilter(django_filters.FilterSet):
     channel = django_filters.NumberFilter(field_name="channel_id")
-    career_stage = django_filters.ChoiceFilter(choices=CareerStage.choices)
+    career_stage = NormalizedChoiceFilter(choices=CareerStage.choices, normalize=career_stage_value)
     opt_in = django_filters.BooleanFilter(field_name="marketing_opt_in")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")

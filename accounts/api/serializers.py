@@ -3,9 +3,11 @@ import zoneinfo
 from rest_framework import serializers
 
 from accounts.models import Brand, CareerStage, Channel, User
+from accounts.services import career_stage_value
+from focusedroom.api.serializers import NormalizedChoiceField, StrictModelSerializer, StrictSerializer
 
 
-class CredentialsSerializer(serializers.Serializer):
+class CredentialsSerializer(StrictSerializer):
     email = serializers.CharField(max_length=254)
     password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
 
@@ -55,7 +57,7 @@ class PersonSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ProfileUpdateSerializer(serializers.Serializer):
+class ProfileUpdateSerializer(StrictSerializer):
     """Fields a person may change about themselves; the service validates values."""
 
     name = serializers.CharField(required=False, allow_blank=True, max_length=255)
@@ -64,7 +66,9 @@ class ProfileUpdateSerializer(serializers.Serializer):
     phone_number = serializers.CharField(required=False, allow_blank=True, max_length=20)
     age = serializers.IntegerField(required=False, allow_null=True, min_value=13, max_value=120)
     profession = serializers.CharField(required=False, allow_blank=True, max_length=255)
-    career_stage = serializers.ChoiceField(choices=CareerStage.choices, required=False, allow_blank=True)
+    career_stage = NormalizedChoiceField(
+        choices=CareerStage.choices, required=False, allow_blank=True, normalize=career_stage_value
+    )
     purpose = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     country_code = serializers.CharField(required=False, allow_blank=True, max_length=2)
     time_zone = serializers.CharField(required=False, max_length=63)
@@ -88,7 +92,7 @@ class ChannelSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "description"]
 
 
-class BrandSerializer(serializers.ModelSerializer):
+class BrandSerializer(StrictModelSerializer):
     customer_io_api_key = serializers.CharField(
         write_only=True, required=False, allow_blank=True, max_length=255, help_text="Write-only; stored encrypted."
     )
@@ -111,7 +115,7 @@ class BrandSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
-class VerificationRequestSerializer(serializers.Serializer):
+class VerificationRequestSerializer(StrictSerializer):
     email = serializers.EmailField(max_length=254)
 
 

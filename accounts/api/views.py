@@ -26,7 +26,7 @@ from focusedroom.api.pagination import CursorPagination
 from focusedroom.api.permissions import StaffModelPermissions
 from focusedroom.api.throttling import ScopedRateThrottle
 from focusedroom.context import RequestContext
-from focusedroom.errors import ApplicationError
+from focusedroom.errors import ApplicationError, InvalidCredentials
 
 
 class TooManyAttempts(ApplicationError):
@@ -61,7 +61,7 @@ class TokenView(AuthThrottleMixin, APIView):
                 extra={"retry_after": wait},
             )
         if user is None:
-            raise ApplicationError(
+            raise InvalidCredentials(
                 "Email or password is incorrect.", fields={"non_field_errors": ["Email or password is incorrect."]}
             )
         _, raw = services.api_token_create(user=user, name="api")

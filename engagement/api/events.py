@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from engagement.event_log import events_ingest
+from engagement.event_log import EVENT_SCHEMA, MAX_BATCH, events_ingest
 from engagement.models import Event
 from focusedroom.api.pagination import CursorPagination
 from focusedroom.api.permissions import StaffModelPermissions
@@ -47,6 +46,14 @@ class EventsCreatedSerializer(serializers.Serializer):
     ids = serializers.ListField(child=serializers.IntegerField())
 
 
+# The request as the event log validates it (``engagement.event_log.EVENT_SCHEMA``): one event or a batch.
+_EVENT = {
+    **EVENT_SCHEMA,
+    "properties": {**EVENT_SCHEMA["properties"], "created_at": {"type": "string", "format": "date-time"}},
+}
+EVENTS_REQUEST = {"oneOf": [_EVENT, {"type": "array", "items": _EVENT, "minItems": 1, "maxItems": MAX_BATCH}]}
+
+
 class EventListCreateView(ListAPIView):
     """GET: the event log for staff (``engagement.view_event``), newest first, cursor-paginated,
     filters ``user``, ``event_type``, ``anonymous_id``.
@@ -68,7 +75,7 @@ class EventListCreateView(ListAPIView):
         return [StaffModelPermissions()]
 
     @extend_schema(
-        request=OpenApiTypes.OBJECT,
+        request={"application/json": EVENTS_REQUEST},
         responses={201: EventsCreatedSerializer},
         examples=[
             OpenApiExample(

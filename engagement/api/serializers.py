@@ -2,8 +2,10 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from accounts.selectors import CareerStage
+from accounts.services import career_stage_value
 from engagement.bigfive.inventory import INVENTORY_ID, INVENTORY_NAME, INVENTORY_VERSION, ITEMS, SCALE, facet_name
 from engagement.models import BlogEngagement, BlogEngagementType, QuizResult, Sex
+from focusedroom.api.serializers import NormalizedChoiceField, StrictSerializer
 
 
 class InventoryItemSerializer(serializers.Serializer):
@@ -44,7 +46,7 @@ def inventory_payload() -> dict:
     }
 
 
-class BigFiveSubmitSerializer(serializers.Serializer):
+class BigFiveSubmitSerializer(StrictSerializer):
     """Shapes only; the submit service validates the values (one set of rules for page and API)."""
 
     answers = serializers.JSONField(help_text='{"<item id>": 1-5, …} for all 120 items of the inventory.')
@@ -52,7 +54,9 @@ class BigFiveSubmitSerializer(serializers.Serializer):
     name = serializers.CharField(required=False, allow_blank=True, max_length=255)
     age = serializers.IntegerField(required=False, allow_null=True, help_text="13–120.")
     profession = serializers.CharField(required=False, allow_blank=True, max_length=255)
-    career_stage = serializers.ChoiceField(choices=CareerStage.choices, required=False, allow_blank=True)
+    career_stage = NormalizedChoiceField(
+        choices=CareerStage.choices, required=False, allow_blank=True, normalize=career_stage_value
+    )
     purpose = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     sex = serializers.ChoiceField(choices=Sex.choices, required=False, allow_blank=True, help_text="For norms.")
     opt_in = serializers.BooleanField(required=False, default=False, help_text="Marketing email consent.")
@@ -133,7 +137,7 @@ class StaffQuizResultSerializer(BigFiveResultSerializer):
         read_only_fields = fields
 
 
-class BlogEngagementInputSerializer(serializers.Serializer):
+class BlogEngagementInputSerializer(StrictSerializer):
     post_slug = serializers.CharField(max_length=255)
     engagement_type = serializers.ChoiceField(choices=BlogEngagementType.choices)
     feedback_text = serializers.CharField(

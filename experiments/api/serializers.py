@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from experiments.models import Experiment, Variant
+from focusedroom.api.serializers import StrictSerializer
 
 
 class VariantSerializer(serializers.ModelSerializer):
@@ -55,7 +56,7 @@ def _decimal() -> serializers.DecimalField:
     return serializers.DecimalField(max_digits=None, decimal_places=None, required=False)
 
 
-class VariantInputSerializer(serializers.Serializer):
+class VariantInputSerializer(StrictSerializer):
     name = serializers.CharField(allow_blank=True)
     weight = serializers.DecimalField(max_digits=None, decimal_places=None)
     is_control = serializers.BooleanField(required=False, default=False)
@@ -63,7 +64,7 @@ class VariantInputSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_null=True, allow_blank=True)
 
 
-class ExperimentInputSerializer(serializers.Serializer):
+class ExperimentInputSerializer(StrictSerializer):
     name = serializers.CharField(allow_blank=True)
     key = serializers.CharField(required=False, allow_blank=True)
     seed = serializers.CharField(required=False, allow_blank=True)
@@ -82,7 +83,7 @@ class ExperimentInputSerializer(serializers.Serializer):
     variants = VariantInputSerializer(many=True, required=False)
 
 
-class ParticipantSerializer(serializers.Serializer):
+class ParticipantSerializer(StrictSerializer):
     user_id = serializers.IntegerField(required=False)
     anonymous_id = serializers.CharField(required=False)
     visitor_token = serializers.CharField(
@@ -95,7 +96,7 @@ class ParticipantSerializer(serializers.Serializer):
         return attrs
 
 
-class TrackingFieldsMixin(serializers.Serializer):
+class TrackingFieldsMixin(StrictSerializer):
     """What a client reports with an exposure or a conversion (``tracking`` for the services)."""
 
     session_identifier = serializers.CharField(required=False)

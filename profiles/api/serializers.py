@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from focusedroom.api.serializers import DocumentField, StrictSerializer
 from profiles.models import (
     BrandGuidelines,
     Budget,
@@ -13,7 +14,16 @@ from profiles.models import (
     ProfileVersion,
     TargetCustomerProfile,
 )
+from profiles.schemas import SCHEMAS
 from profiles.services import budget_pacing
+
+# Seed 003's column names for the references the API names without ``_id``.
+SEED_REFERENCE_ALIASES = {
+    "customer_profile_id": "customer_profile",
+    "brand_guidelines_id": "brand_guidelines",
+    "budget_id": "budget",
+    "container_id": "container",
+}
 
 AUDIT_FIELDS = ["version", "created_at", "updated_at", "created_by", "updated_by", "deleted_at"]
 
@@ -25,7 +35,7 @@ class ActorField(serializers.PrimaryKeyRelatedField):
         super().__init__(read_only=True, **kwargs)
 
 
-class VersionInputMixin(serializers.Serializer):
+class VersionInputMixin(StrictSerializer):
     """``version`` in the body: the version an update is based on (or send ``If-Match``)."""
 
     version = serializers.IntegerField(required=False, write_only=True)
@@ -221,8 +231,9 @@ class VersionSerializer(serializers.ModelSerializer):
 # answers as a 400 with the same field names.
 
 
-def _text(**kwargs) -> serializers.CharField:
-    return serializers.CharField(required=False, allow_blank=True, **kwargs)
+def _text(required: bool = False, **kwargs) -> serializers.CharField:
+    """Text; ``required`` on create (a PATCH is partial)."""
+    return serializers.CharField(required=required, allow_blank=True, **kwargs)
 
 
 class ChoiceText(serializers.ChoiceField):
@@ -240,56 +251,63 @@ def _strings() -> serializers.ListField:
     return serializers.ListField(child=serializers.CharField(allow_blank=True), required=False)
 
 
-def _amount(**kwargs) -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=None, decimal_places=None, required=False, **kwargs)
+def _document(name: str, **kwargs) -> DocumentField:
+    """A JSON document, documented with the JSON Schema the service validates it against."""
+    return DocumentField(document_schema=SCHEMAS[name], required=False, **kwargs)
+
+
+def _amount(required: bool = False, **kwargs) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=None, decimal_places=None, required=required, **kwargs)
 
 
 class CustomerProfileInput(VersionInputMixin):
-    account_id = _text()
-    name = _text()
+    account_id = _text(required=True)
+    name = _text(required=True)
     description = _text()
-    demographics = serializers.JSONField(required=False)
+    demographics = _document("demographics")
     interests = _strings()
-    behavior = serializers.JSONField(required=False)
-    persona = serializers.JSONField(required=False)
+    behavior = _document("behavior")
+    persona = _document("persona")
     is_default = serializers.BooleanField(required=False)
     is_active = serializers.BooleanField(required=False)
-    metadata = serializers.JSONField(required=False)
+    metadata = _document("metadata")
 
 
 class BrandGuidelinesInput(VersionInputMixin):
-    account_id = _text()
-    brand_name = _text()
+    account_id = _text(required=True)
+    brand_name = _text(required=True)
     detail_level = _choice(BrandGuidelines.DetailLevel.choices)
-    high_level_guidelines = serializers.JSONField(required=False)
-    full_style_guide = serializers.JSONField(required=False, allow_null=True)
+    high_level_guidelines = _document("high_level_guidelines")
+    full_style_guide = _document("full_style_guide", allow_null=True)
     industry = _text()
     brand_values = _strings()
     is_default = serializers.BooleanField(required=False)
     is_active = serializers.BooleanField(required=False)
-    metadata = serializers.JSONField(required=False)
+    metadata = _document("metadata")
 
 
 class BudgetInput(VersionInputMixin):
-    account_id = _text()
-    name = _text()
-    amount = _amount()
+    account_id = _text(required=True)
+    name = _text(required=True)
+    amount = _amount(required=True)
     delivery_method = _choice(Budget.DeliveryMethod.choices)
     period = _choice(Budget.Period.choices)
     status = _choice(Budget.Status.choices)
     type = _choice(Budget.Type.choices, source="budget_type")
     is_shared = serializers.BooleanField(required=False)
     campaign_ids = _strings()
-    alerts = serializers.JSONField(required=False)
+    alerts = _document("alerts")
     start_date = serializers.DateField(required=False, allow_null=True)
     end_date = serializers.DateField(required=False, allow_null=True)
     is_default = serializers.BooleanField(required=False)
-    metadata = serializers.JSONField(required=False)
+    metadata = _document("metadata")
 
 
 class ContainerInput(VersionInputMixin):
-    account_id = _text()
-    name = _text()
+    aliases = SEED_REFERENCE_ALIASES
+
+    account_id = _text(required=True)
+    name = _text(required=True)
     description = _text()
     customer_profile = serializers.UUIDField(required=False, allow_null=True)
     brand_guidelines = serializers.UUIDField(required=False, allow_null=True)
@@ -297,10 +315,12 @@ class ContainerInput(VersionInputMixin):
     is_default = serializers.BooleanField(required=False)
     is_primary = serializers.BooleanField(required=False)
     status = _choice(ProfileContainer.Status.choices)
-    metadata = serializers.JSONField(required=False)
+    metadata = _document("metadata")
 
 
-class UsageInput(serializers.Serializer):
+class UsageInput(StrictSerializer):
+    aliases = SEED_REFERENCE_ALIASES
+
     campaign_id = _text(default="")
     account_id = _text(default="")
     usage_type = _choice(CampaignProfileUsage.UsageType.choices, default="")
@@ -308,7 +328,7 @@ class UsageInput(serializers.Serializer):
     customer_profile = serializers.UUIDField(required=False, allow_null=True)
     brand_guidelines = serializers.UUIDField(required=False, allow_null=True)
     budget = serializers.UUIDField(required=False, allow_null=True)
-    metadata = serializers.JSONField(required=False)
+    metadata = _document("metadata")
 
 
 class SpendInput(VersionInputMixin):

@@ -135,7 +135,7 @@ class VersionedRecordViewSet(viewsets.GenericViewSet):
 
     def _input(self, request):
         """The request's values, shaped (the service checks them)."""
-        data = self.input_serializer_class(data=request.data)
+        data = self.input_serializer_class(data=request.data, partial=self.action == "partial_update")
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         return data, values, values.pop("version", None)
@@ -202,7 +202,6 @@ class VersionedRecordViewSet(viewsets.GenericViewSet):
         return self._respond()
 
 
-@extend_schema(tags=["campaign profiles"])
 class CustomerProfileViewSet(VersionedRecordViewSet):
     """Target customer profiles. ``?search=`` full text; JSON filters on demographics."""
 
@@ -213,7 +212,6 @@ class CustomerProfileViewSet(VersionedRecordViewSet):
     ordering_fields = [*VersionedRecordViewSet.ordering_fields, "name"]
 
 
-@extend_schema(tags=["campaign profiles"])
 class BrandGuidelinesViewSet(VersionedRecordViewSet):
     model = BrandGuidelines
     serializer_class = s.BrandGuidelinesSerializer
@@ -222,7 +220,6 @@ class BrandGuidelinesViewSet(VersionedRecordViewSet):
     ordering_fields = [*VersionedRecordViewSet.ordering_fields, "brand_name", "industry"]
 
 
-@extend_schema(tags=["campaign profiles"])
 class BudgetViewSet(VersionedRecordViewSet):
     """Budgets; the detail shows fired alerts and pacing. ``POST …/spend/`` records spend (example 7)."""
 
@@ -260,7 +257,6 @@ class BudgetViewSet(VersionedRecordViewSet):
         return with_etag(Response(body), budget)
 
 
-@extend_schema(tags=["campaign profiles"])
 class ContainerViewSet(VersionedRecordViewSet):
     """Profile containers; the detail embeds the profile, guidelines and budget (example 4)."""
 
@@ -278,7 +274,6 @@ class ContainerViewSet(VersionedRecordViewSet):
         return queryset
 
 
-@extend_schema(tags=["campaign profiles"])
 class UsageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Campaign profile usage. POST records (replaces the campaign's active usage, example 5);
     DELETE ends it (the row stays, inactive)."""
@@ -324,7 +319,7 @@ class AccountProfileStatusView(APIView):
 
     permission_classes = [AccountPermissions]
 
-    @extend_schema(responses=s.AccountStatusSerializer, tags=["campaign profiles"])
+    @extend_schema(responses=s.AccountStatusSerializer)
     def get(self, request, account_id: str):
         return Response(s.AccountStatusSerializer(selectors.account_profile_status(account_id=account_id)).data)
 
@@ -334,6 +329,6 @@ class AccountProfileSummaryView(APIView):
 
     permission_classes = [AccountPermissions]
 
-    @extend_schema(responses=s.AccountSummarySerializer, tags=["campaign profiles"])
+    @extend_schema(responses=s.AccountSummarySerializer)
     def get(self, request, account_id: str):
         return Response(s.AccountSummarySerializer(selectors.account_profile_summary(account_id=account_id)).data)

@@ -222,9 +222,10 @@ def test_budget_spend_endpoint_fires_alerts_and_shows_pacing(client):
     assert set(detail["pacing"]) >= {"expected_spend", "actual_spend", "status", "period_start"}
     assert client.post(url + "spend/", {"add": "1", "amount_spent": "1"}).status_code == 400
     assert client.post(url + "spend/", {"amount_spent": "5", "version": 1}).status_code == 409
-    # amount_spent is not writable through PATCH
+    # amount_spent is not writable through PATCH: refused, not silently ignored
     response = client.patch(url, {"amount_spent": "0", "version": 2})
-    assert response.status_code == 200 and response.json()["amount_spent"] == "120.00"
+    assert response.status_code == 400 and "amount_spent" in response.json()["error"]["fields"]
+    assert client.get(url).json()["amount_spent"] == "120.00"
 
 
 def test_campaign_usage_endpoints(client):

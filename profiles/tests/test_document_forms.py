@@ -77,7 +77,7 @@ def test_every_documented_key_has_a_field():
 def test_brand_colours_are_rows_with_a_swatch_from_their_hex():
     html = rendered("full_style_guide", FULL_GUIDE)
     assert 'name="full_style_guide.colorPalette.primary.0.hex"' in html and 'value="#0066CC"' in html
-    assert '<rect width="18" height="18" rx="4" fill="#0066CC"/>' in html and 'style=' not in html
+    assert '<rect width="18" height="18" rx="4" fill="#0066CC"/>' in html and "style=" not in html
     assert 'name="full_style_guide.colorPalette.primary.1.hex"' in html  # an empty row to add one
     assert 'name="full_style_guide.voiceGuidelines.messagingPillars.0.name"' in html
     assert 'name="full_style_guide.typographyGuidelines.primaryFont.family" id=' in html

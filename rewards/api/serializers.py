@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from accounts import selectors as accounts_selectors
+from focusedroom.api.serializers import StrictModelSerializer, StrictSerializer
 from rewards import selectors
 from rewards.models import (
     AchievementConfig,
@@ -23,7 +24,7 @@ from rewards.models import (
 # (``services.catalogue_validate``) and save.
 
 
-class ProductSerializer(serializers.ModelSerializer):
+class ProductSerializer(StrictModelSerializer):
     brand = serializers.SlugRelatedField(slug_field="slug", queryset=accounts_selectors.brands(active_only=False))
 
     class Meta:
@@ -55,7 +56,7 @@ class ProductSerializer(serializers.ModelSerializer):
         validators: list = []
 
 
-class RewardItemSerializer(serializers.ModelSerializer):
+class RewardItemSerializer(StrictModelSerializer):
     brand = serializers.SlugRelatedField(slug_field="slug", queryset=accounts_selectors.brands(active_only=False))
 
     class Meta:
@@ -65,7 +66,7 @@ class RewardItemSerializer(serializers.ModelSerializer):
         validators: list = []
 
 
-class RankSerializer(serializers.ModelSerializer):
+class RankSerializer(StrictModelSerializer):
     brand = serializers.SlugRelatedField(slug_field="slug", queryset=accounts_selectors.brands(active_only=False))
 
     class Meta:
@@ -86,7 +87,7 @@ class RankSerializer(serializers.ModelSerializer):
         validators: list = []
 
 
-class AchievementConfigSerializer(serializers.ModelSerializer):
+class AchievementConfigSerializer(StrictModelSerializer):
     brand = serializers.SlugRelatedField(
         slug_field="slug", queryset=accounts_selectors.brands(active_only=False), allow_null=True, required=False
     )
@@ -224,7 +225,7 @@ class WishlistItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class WishlistAddSerializer(serializers.Serializer):
+class WishlistAddSerializer(StrictSerializer):
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.select_related("brand"))
 
 
@@ -258,7 +259,7 @@ class GoalSerializer(serializers.ModelSerializer):
         return self._progress(goal)["percent"]
 
 
-class GoalCreateSerializer(serializers.Serializer):
+class GoalCreateSerializer(StrictSerializer):
     goal_type = serializers.ChoiceField(choices=Goal.Type.choices, default=Goal.Type.CUSTOM)
     goal_name = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     target_points = serializers.IntegerField(min_value=1, max_value=100_000_000, required=False, allow_null=True)
@@ -267,7 +268,7 @@ class GoalCreateSerializer(serializers.Serializer):
     )
 
 
-class GoalUpdateSerializer(serializers.Serializer):
+class GoalUpdateSerializer(StrictSerializer):
     goal_name = serializers.CharField(max_length=255, required=False)
     target_points = serializers.IntegerField(min_value=1, max_value=100_000_000, required=False)
     is_active = serializers.BooleanField(required=False)
@@ -280,7 +281,7 @@ class ReferralSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ScanInputSerializer(serializers.Serializer):
+class ScanInputSerializer(StrictSerializer):
     sku = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     brand = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     qr = serializers.CharField(max_length=400, required=False, allow_blank=True, default="")
@@ -295,7 +296,7 @@ class ScanSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RedemptionInputSerializer(serializers.Serializer):
+class RedemptionInputSerializer(StrictSerializer):
     product = serializers.PrimaryKeyRelatedField(
         queryset=Product.objects.select_related("brand"), required=False, allow_null=True
     )
@@ -325,5 +326,5 @@ class RedemptionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ReverseInputSerializer(serializers.Serializer):
+class ReverseInputSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=500)

@@ -318,7 +318,7 @@ class RedemptionViewSet(OwnRecordsMixin, mixins.ListModelMixin, mixins.RetrieveM
         user = request.user
         if not (user.is_staff and user.has_perm("rewards.reverse_redemption")):
             raise PermissionDenied("You do not have permission to reverse redemptions.")
-        redemption = Redemption.objects.filter(pk=pk).first()
+        redemption = Redemption.objects.filter(pk=pk).first() if str(pk).isdigit() else None
         if redemption is None:
             raise NotFound("No such redemption.")
         data = s.ReverseInputSerializer(data=request.data)
