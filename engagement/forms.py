@@ -34,6 +34,7 @@ def started_at(token: str) -> datetime | None:
         return None
     return datetime.fromtimestamp(int(seconds), tz=UTC) if isinstance(seconds, int) else None
 
+
 OPT_IN_LABEL = (
     "Yes, send me FocusedRoom tips, offers and news by email. I can withdraw this consent at any time "
     "(unsubscribe link in every email)."

@@ -177,6 +177,20 @@ def bigfive_reports_of_member(*, user) -> dict[str, Any]:
     return {"reports": rows[::-1], "trend": trend, "count": len(rows)}
 
 
+def report_rows(*, results: list[QuizResult]) -> list[dict[str, Any]]:
+    """``report_row`` for a page of one person's results (any order), each with the report before it:
+    one query for the report just before the oldest of the page, whatever the page size."""
+    if not results:
+        return []
+    ordered = sorted(results, key=lambda r: r.report_id)
+    before = quiz_result_previous(result=ordered[0])
+    previous_of = {}
+    for result in ordered:
+        previous_of[result.pk] = before if before is None or before.report_id < result.report_id else None
+        before = result
+    return [report_row(result=r, previous=previous_of[r.pk]) for r in results]
+
+
 def report_row(*, result: QuizResult, previous: QuizResult | None) -> dict[str, Any]:
     """One line of "My reports": date, norm group, the five percentiles and levels, the change since the
     report before (in percentile points, and whether it exceeds measurement error)."""
