@@ -36,6 +36,30 @@ def event_count(*, user, event_type: str, since=None, brand_id: int | None = Non
     return events.count()
 
 
+def events_of_person(*, user, event_types: list[str], after_id: int = 0, limit: int = 50) -> list[Event]:
+    """The person's events of these types with an id above ``after_id``, oldest first."""
+    return list(
+        Event.objects.filter(user=user, event_type__in=event_types, id__gt=after_id)
+        .select_related("brand")
+        .order_by("id")[:limit]
+    )
+
+
+def latest_event_id(*, user, event_types: list[str]) -> int:
+    """The id of the person's latest event of these types (0 when none)."""
+    return (
+        Event.objects.filter(user=user, event_type__in=event_types).order_by("-id").values_list("id", flat=True).first()
+        or 0
+    )
+
+
+def recent_events_of_person(*, user, event_types: list[str], limit: int = 20) -> list[Event]:
+    """The person's latest events of these types, newest first."""
+    return list(
+        Event.objects.filter(user=user, event_type__in=event_types).select_related("brand").order_by("-id")[:limit]
+    )
+
+
 def quiz_results_of_person(*, user, quiz_type: str = QuizType.BIG_FIVE) -> QuerySet[QuizResult]:
     """A person's results of one quiz type, oldest first (report 1, 2, 3…)."""
     return QuizResult.objects.filter(customer=user, quiz_type=quiz_type).order_by("report_id")

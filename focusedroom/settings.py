@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "focusedroom.middleware.VisitorIdMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "rewards.announcements.AnnouncementsMiddleware",  # unlocks and rank-ups, on the next page
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "focusedroom.middleware.ContentSecurityPolicyMiddleware",
 ]
