@@ -114,7 +114,7 @@ def trend_svg(
     beyond measurement error), the others hollow. ``bands`` shades the ranges below the first and above
     the second value. The values are written above their points and listed in the chart's description,
     so nothing depends on colour. Fits any width (``viewBox``), no script, no inline style."""
-    width, height, left, right, upper, bottom = 320, 150, 30, 16, 18, 26
+    width, height, left, right, upper, bottom = 320, 150, 30, 8, 18, 26
     plot_w, plot_h = width - left - right, height - upper - bottom
     base = upper + plot_h
     n = len(points)
@@ -122,8 +122,10 @@ def trend_svg(
     def y(value: float) -> float:
         return base - plot_h * max(0.0, min(value, top)) / top
 
+    inset = 14  # the first and last points stay clear of the axes
+
     def x(i: int) -> float:
-        return left + (plot_w / 2 if n == 1 else plot_w * i / (n - 1))
+        return left + (plot_w / 2 if n == 1 else inset + (plot_w - 2 * inset) * i / (n - 1))
 
     parts = [f'<rect x="{left}" y="{upper}" width="{plot_w}" height="{plot_h}" class="fr-trend-area"/>']
     if bands is not None:
@@ -151,9 +153,12 @@ def trend_svg(
         parts.append(
             f'<text x="{x(i):.1f}" y="{above:.1f}" text-anchor="middle" class="fr-trend-value">{_number(value)}</text>'
         )
-        parts.append(
-            f'<text x="{x(i):.1f}" y="{height - 8}" text-anchor="middle" class="fr-axis">{escape(label)}</text>'
-        )
+        step = max(1, math.ceil(n / 6))  # at most about six labels on the axis
+        if i % step == 0 or i == n - 1:
+            shown = label if n <= 3 else label.split()[-1]  # "Report 7" becomes "7" when many share the axis
+            parts.append(
+                f'<text x="{x(i):.1f}" y="{height - 8}" text-anchor="middle" class="fr-axis">{escape(shown)}</text>'
+            )
     description = "; ".join(f"{escape(label)}: {_number(value)}" for label, value, _ in points)
     return mark_safe(  # noqa: S308 — every value is escaped or numeric
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" class="fr-trend" '

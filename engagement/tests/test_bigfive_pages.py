@@ -65,7 +65,7 @@ def test_report_page_shows_chart_facets_suggestions_share_link_and_print_css(cli
     assert response.status_code == 200
     html = response.content.decode()
     assert "Rita's Big Five personality report" in html
-    assert "<svg" in html and html.count('class="bf-fill') == 5 + 30  # the domain chart and a bar per facet
+    assert "<svg" in html and html.count('class="bf-fill') == 2 * 5 + 30  # the chart (wide, narrow), a bar per facet
     assert html.count('<th scope="row">') == 5 and html.count('class="bf-facet"') == 30
     assert "Suggestions" in html and "For your habits goal" in html
     assert f"/big-five/results/{result.public_id}/" in html and "data-copy" in html
@@ -84,7 +84,7 @@ def test_report_shows_change_since_previous_report_to_its_owner_only(client):
     html = client.get(url).content.decode()
     assert "Report 2 ·" in html
     assert "Since report 1" in html and "The thin mark shows report 1" in html
-    assert html.count('class="bf-prev"') == 5
+    assert html.count('class="bf-prev"') == 2 * 5  # in the wide and the narrow chart
 
 
 def test_unknown_report_is_404(client):
