@@ -45,6 +45,8 @@ def _remember_emailed(request: HttpRequest, public_id: str) -> None:
 def _compare_target(value: str) -> CompareLink | None:
     """The compare link a test was started from (``?compare=<public id>/<signature>``), if still valid."""
     public_id, _, signature = (value or "").partition("/")
+    if not public_id or not signature:
+        return None
     try:
         return services.compare_link_for_invite(public_id=public_id, signature=signature)
     except ApplicationError:
