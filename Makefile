@@ -26,11 +26,12 @@ db: bootstrap
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
 
+# Emailed links point at the server `make run` starts (SERVE_ADDRESS), unless SITE_URL is set.
 run: db
-	$(PY) manage.py seed_demo
-	$(PY) manage.py ensure_demo_admin
+	SERVE_ADDRESS=$(HOST):$(PORT) $(PY) manage.py seed_demo
+	SERVE_ADDRESS=$(HOST):$(PORT) $(PY) manage.py ensure_demo_admin
 	@echo "FocusedRoom: http://$(HOST):$(PORT)/  (console: /admin/, API docs: /api/docs/)"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	SERVE_ADDRESS=$(HOST):$(PORT) $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: bootstrap e2e-deps
 	$(PY) -m pytest

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 from django import forms
+from django.core import signing
+from django.utils import timezone
 
 from accounts.selectors import CareerStage
 from accounts.services import career_stage_value
@@ -14,6 +17,25 @@ from focusedroom.forms import NormalizedChoiceField
 
 DEMOGRAPHIC_FIELDS = ("name", "age", "profession", "career_stage", "purpose", "sex", "email", "opt_in")
 TRACKING_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "referrer")
+STARTED_SALT = "engagement.bigfive.started"
+STARTED_MAX_AGE = 24 * 3600
+
+
+def started_token() -> str:
+    """When the test was opened, signed (a client cannot claim another start time)."""
+    return signing.dumps(int(timezone.now().timestamp()), salt=STARTED_SALT)
+
+
+def started_at(token: str) -> datetime | None:
+    """The moment a ``started_token`` was made, or None when it is missing, forged or too old."""
+    if not token:
+        return None
+    try:
+        seconds = signing.loads(token, salt=STARTED_SALT, max_age=STARTED_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    return datetime.fromtimestamp(int(seconds), tz=UTC) if isinstance(seconds, int) else None
+
 
 OPT_IN_LABEL = (
     "Yes, send me FocusedRoom tips, offers and news by email. I can withdraw this consent at any time "
@@ -68,6 +90,8 @@ class BigFiveForm(forms.Form):
     utm_medium = forms.CharField(max_length=100, required=False, widget=forms.HiddenInput)
     utm_campaign = forms.CharField(max_length=100, required=False, widget=forms.HiddenInput)
     referrer = forms.CharField(max_length=2000, required=False, widget=forms.HiddenInput)
+    started = forms.CharField(max_length=200, required=False, widget=forms.HiddenInput)
+    compare = forms.CharField(max_length=100, required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, member=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -86,6 +110,8 @@ class BigFiveForm(forms.Form):
             )
         if not self.is_bound and not self.initial.get("session_identifier"):
             self.initial["session_identifier"] = uuid.uuid4()
+        if not self.is_bound and not self.initial.get("started"):
+            self.initial["started"] = started_token()
 
     def item_fields(self):
         """(item, bound field) pairs in inventory order, for the template."""
@@ -96,6 +122,10 @@ class BigFiveForm(forms.Form):
 
     def unanswered_count(self) -> int:
         return sum(1 for item in ITEMS if item.id in self.errors)
+
+    def first_unanswered(self) -> str:
+        """The id of the first statement left unanswered (the error summary links to it)."""
+        return next((item.id for item in ITEMS if item.id in self.errors), "")
 
     def answers(self) -> dict[str, int]:
         return {item.id: self.cleaned_data[item.id] for item in ITEMS}
@@ -114,6 +144,7 @@ class BigFiveForm(forms.Form):
             "opt_in": bool(data.get("opt_in")),
             "session_identifier": data.get("session_identifier"),
             "tracking": {k: data.get(k) or "" for k in TRACKING_FIELDS},
+            "started_at": started_at(data.get("started") or ""),
         }
 
 

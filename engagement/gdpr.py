@@ -10,6 +10,9 @@ describes the person: first name, IP, user agent, referrer, UTM values, country,
 and visitor ids, the demographics in ``quiz_metadata``, the insights text (it may name them)
 and the experiment data. Every result gets a new public id, so its old report URL answers 404.
 A test waiting for the person is treated like their own result and its link is deleted.
+
+Compare links the person made or joined are exported (their side: their report, dates, status)
+and deleted by erasure: the other person no longer sees the erased person's profile either.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from engagement import event_log
-from engagement.models import PendingResult, QuizResult, new_public_id
+from engagement.models import CompareLink, PendingResult, QuizResult, new_public_id
 
 RESULT_FIELDS = [
     "public_id",
@@ -52,7 +55,7 @@ RESULT_FIELDS = [
     "session_identifier",
     "experiment_data",
 ]
-KEPT_METADATA = ("inventory", "source", "channel_id")
+KEPT_METADATA = ("inventory", "source", "channel_id", "duration_seconds")  # nothing that identifies
 
 
 def _person_results(user):
@@ -80,7 +83,27 @@ def export(*, user) -> dict[str, Any]:
             )
         ),
         "events": _json(event_log.events_export(user=user)),
+        "compare_links": _json(_compare_links_export(user)),
     }
+
+
+def _compare_links_export(user) -> list[dict[str, Any]]:
+    rows = []
+    links = CompareLink.objects.filter(Q(owner=user) | Q(guest=user)).select_related("owner_result", "guest_result")
+    for link in links.order_by("created_at", "id"):
+        own = link.owner_id == user.pk
+        mine = link.owner_result if own else link.guest_result
+        rows.append(
+            {
+                "id": link.public_id,
+                "role": "owner" if own else "guest",
+                "report_id": mine.report_id if mine is not None else None,
+                "created_at": link.created_at,
+                "joined_at": link.joined_at,
+                "revoked_at": link.revoked_at,
+            }
+        )
+    return rows
 
 
 @transaction.atomic
@@ -123,4 +146,5 @@ def erase(*, user) -> None:
         batch_size=500,
     )
     PendingResult.objects.filter(user=user).delete()
+    CompareLink.objects.filter(Q(owner=user) | Q(guest=user)).delete()
     event_log.events_erase(user=user)

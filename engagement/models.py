@@ -234,3 +234,75 @@ class BlogEngagement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.post_slug}: {self.engagement_type}"
+
+
+class CompareLink(models.Model):
+    """A member's invitation to compare Big Five profiles with one other person.
+
+    The member (``owner``) creates it from one of their reports; the link they send carries
+    ``public_id`` and a signature of it (``engagement.services.compare_link_signature``: an HMAC
+    keyed by ``SECRET_KEY``, so nothing secret is stored). The first member who opens it and
+    shares one of their own reports becomes the ``guest``; from then on only those two people
+    see the comparison, and either of them can revoke it (``revoked_at``). Nobody else who holds
+    the link sees anything.
+    """
+
+    public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="compare_links")
+    owner_result = models.ForeignKey(QuizResult, on_delete=models.CASCADE, related_name="+")
+    guest = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="compare_links_joined"
+    )
+    guest_result = models.ForeignKey(QuizResult, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+    joined_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(guest__isnull=True) & Q(guest_result__isnull=True) & Q(joined_at__isnull=True))
+                | (Q(guest__isnull=False) & Q(guest_result__isnull=False) & Q(joined_at__isnull=False)),
+                name="compare_link_guest_complete",
+            ),
+            models.CheckConstraint(condition=~Q(guest=models.F("owner")), name="compare_link_guest_not_owner"),
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True) | Q(revoked_at__gte=models.F("created_at")),
+                name="compare_link_revoked_after_created",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="compare_link_owner"),
+            models.Index(fields=["guest", "-created_at"], name="compare_link_guest"),
+        ]
+        triggers = [
+            # Each side compares one of their own reports.
+            pgtrigger.Trigger(
+                name="own_reports_only",
+                operation=pgtrigger.Insert | pgtrigger.Update,
+                when=pgtrigger.Before,
+                func="""
+                    IF (SELECT customer_id FROM engagement_quizresult WHERE id = NEW.owner_result_id)
+                            IS DISTINCT FROM NEW.owner_id
+                       OR (NEW.guest_result_id IS NOT NULL AND
+                           (SELECT customer_id FROM engagement_quizresult WHERE id = NEW.guest_result_id)
+                            IS DISTINCT FROM NEW.guest_id) THEN
+                        RAISE EXCEPTION 'a compare link compares each person''s own report'
+                            USING ERRCODE = 'check_violation';
+                    END IF;
+                    RETURN NEW;
+                """,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"compare link {self.public_id} of {self.owner_id}"
+
+    @property
+    def is_open(self) -> bool:
+        """Waiting for someone to join (not joined, not revoked)."""
+        return self.guest_id is None and self.revoked_at is None

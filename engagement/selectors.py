@@ -12,8 +12,9 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from accounts.selectors import channels, customers, day_start
-from engagement.bigfive.inventory import DISPLAY_ORDER, DOMAINS, FACETS
-from engagement.models import BlogEngagement, BlogEngagementType, Event, QuizResult, QuizType
+from engagement.bigfive import reliability, report
+from engagement.bigfive.inventory import DISPLAY_ORDER, DOMAINS
+from engagement.models import BlogEngagement, BlogEngagementType, CompareLink, Event, QuizResult, QuizType
 
 # Seed 001's verification queries, verbatim.
 SEED_001_DUPLICATE_EMAILS_SQL = "SELECT email_id, COUNT(*) FROM customer GROUP BY email_id HAVING COUNT(*) > 1;"
@@ -34,6 +35,30 @@ def event_count(*, user, event_type: str, since=None, brand_id: int | None = Non
     if brand_id:
         events = events.filter(brand_id=brand_id)
     return events.count()
+
+
+def events_of_person(*, user, event_types: list[str], after_id: int = 0, limit: int = 50) -> list[Event]:
+    """The person's events of these types with an id above ``after_id``, oldest first."""
+    return list(
+        Event.objects.filter(user=user, event_type__in=event_types, id__gt=after_id)
+        .select_related("brand")
+        .order_by("id")[:limit]
+    )
+
+
+def latest_event_id(*, user, event_types: list[str]) -> int:
+    """The id of the person's latest event of these types (0 when none)."""
+    return (
+        Event.objects.filter(user=user, event_type__in=event_types).order_by("-id").values_list("id", flat=True).first()
+        or 0
+    )
+
+
+def recent_events_of_person(*, user, event_types: list[str], limit: int = 20) -> list[Event]:
+    """The person's latest events of these types, newest first."""
+    return list(
+        Event.objects.filter(user=user, event_type__in=event_types).select_related("brand").order_by("-id")[:limit]
+    )
 
 
 def quiz_results_of_person(*, user, quiz_type: str = QuizType.BIG_FIVE) -> QuerySet[QuizResult]:
@@ -164,46 +189,198 @@ def quiz_results_for_staff() -> QuerySet[QuizResult]:
 
 
 def bigfive_report(*, result: QuizResult, previous: QuizResult | None = None) -> dict[str, Any]:
-    """What the results page (and its print version) shows, ready for the template."""
-    scores = result.scores
-    facets = scores["facets"]
-    prev_scores = previous.scores if previous is not None else None
-    domains = []
-    for code in DISPLAY_ORDER:
-        pct = scores["percentiles"][code]
-        row = {
+    """What the results page (and its print version) shows, ready for the template (``bigfive.report``)."""
+    data = report.report(scores=result.scores, previous=previous.scores if previous is not None else None)
+    insights = (result.result_details or {}).get("insights") or {}
+    data.update(
+        {
+            "paragraphs": [insights["domains"][d] for d in DISPLAY_ORDER if d in insights.get("domains", {})],
+            "suggestion_list": insights.get("suggestions", []),
+            "previous": previous,
+        }
+    )
+    return data
+
+
+def bigfive_reports_of_member(*, user) -> dict[str, Any]:
+    """Every Big Five report of the member, newest first, with each domain's trend across reports
+    (oldest first) and whether each report's change since the one before exceeds measurement error.
+
+    One query whatever the number of reports."""
+    results = list(
+        QuizResult.objects.filter(customer=user, quiz_type=QuizType.BIG_FIVE)
+        .order_by("report_id")
+        .only("public_id", "report_id", "created_at", "scores", "norm_group")
+    )
+    rows = []
+    previous = None
+    for result in results:
+        rows.append(report_row(result=result, previous=previous))
+        previous = result
+    trend = [
+        {
             "code": code,
             "name": DOMAINS[code],
-            "short_name": DOMAINS[code].split()[0],
-            "percentile": pct,
-            "level": scores["levels"][code],
-            "t_score": scores["t_scores"][code],
-            "raw": scores["raw_scores"][code],
-            "score": scores["scores"][code],
-            "facets": [
+            "points": [
                 {
-                    "code": f"{code}{i}",
-                    "name": FACETS[code][i - 1],
-                    "percentile": facets["percentiles"][f"{code}{i}"],
-                    "level": facets["levels"][f"{code}{i}"],
-                    "raw": facets["raw_scores"][f"{code}{i}"],
+                    "report_id": row["report_id"],
+                    "created_at": row["created_at"],
+                    "percentile": row["percentiles"][code],
+                    "reliable": bool(row["changes"].get(code, {}).get("reliable")),
                 }
-                for i in range(1, 7)
+                for row in rows
             ],
         }
-        if prev_scores is not None:
-            before = prev_scores["percentiles"][code]
-            row["previous_percentile"] = before
-            row["change"] = pct - before
-            row["previous_level"] = prev_scores["levels"][code]
-        domains.append(row)
-    insights = (result.result_details or {}).get("insights") or {}
+        for code in DISPLAY_ORDER
+    ]
+    return {"reports": rows[::-1], "trend": trend, "count": len(rows)}
+
+
+def report_rows(*, results: list[QuizResult]) -> list[dict[str, Any]]:
+    """``report_row`` for a page of one person's results (any order), each with the report before it:
+    one query for the report just before the oldest of the page, whatever the page size."""
+    if not results:
+        return []
+    ordered = sorted(results, key=lambda r: r.report_id)
+    before = quiz_result_previous(result=ordered[0])
+    previous_of = {}
+    for result in ordered:
+        previous_of[result.pk] = before if before is None or before.report_id < result.report_id else None
+        before = result
+    return [report_row(result=r, previous=previous_of[r.pk]) for r in results]
+
+
+def report_row(*, result: QuizResult, previous: QuizResult | None) -> dict[str, Any]:
+    """One line of "My reports": date, norm group, the five percentiles and levels, the change since the
+    report before (in percentile points, and whether it exceeds measurement error)."""
+    scores = result.scores
+    changes = {}
+    if previous is not None:
+        for code, change in reliability.domain_changes(earlier=previous.scores, later=scores).items():
+            changes[code] = {
+                "points": scores["percentiles"][code] - previous.scores["percentiles"][code],
+                "reliable": change.reliable,
+                "direction": change.direction,
+            }
     return {
-        "domains": domains,
-        "paragraphs": [insights["domains"][d] for d in DISPLAY_ORDER if d in insights.get("domains", {})],
-        "suggestion_list": insights.get("suggestions", []),
+        "public_id": result.public_id,
+        "report_id": result.report_id,
+        "created_at": result.created_at,
         "norm_group": scores.get("norm_group", {}),
-        "previous": previous,
+        "percentiles": {code: scores["percentiles"][code] for code in DISPLAY_ORDER},
+        "levels": {code: scores["levels"][code] for code in DISPLAY_ORDER},
+        "domains": [
+            {
+                "code": code,
+                "short_name": DOMAINS[code].split()[0],
+                "percentile": scores["percentiles"][code],
+                "level": scores["levels"][code],
+                "change": changes.get(code),
+            }
+            for code in DISPLAY_ORDER
+        ],
+        "changes": changes,
+        "previous_report_id": previous.report_id if previous is not None else None,
+    }
+
+
+# ------------------------------------------------------------------ how long the test takes
+
+DURATION_SAMPLE = 500  # the latest timed tests the median is taken from
+DURATION_MIN_SAMPLE = 20  # fewer timed tests: the estimate below is shown instead
+DURATION_PLAUSIBLE_SECONDS = (120, 3 * 3600)  # a faster "test" did not read the statements; a slower one paused
+# Until enough tests are timed: 120 statements at about 5 seconds each (read, decide, click) plus a
+# minute or two for the first page. An estimate, replaced by the measured median as soon as it exists.
+DURATION_ESTIMATE_MINUTES = 12
+DURATION_CACHE_SECONDS = 3600
+_duration_cache: dict[str, Any] = {}
+
+_DURATION_SQL = """
+SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds), COUNT(*)
+  FROM (SELECT (quiz_metadata ->> 'duration_seconds')::int AS seconds
+          FROM engagement_quizresult
+         WHERE quiz_type = %s AND created_at >= %s
+           AND jsonb_typeof(quiz_metadata -> 'duration_seconds') = 'number'
+         ORDER BY created_at DESC
+         LIMIT %s) AS timed
+ WHERE seconds BETWEEN %s AND %s
+"""
+
+
+def bigfive_duration(*, refresh: bool = False) -> dict[str, Any]:
+    """How long the test takes: the median of the latest timed tests, in whole minutes.
+
+    ``{"minutes": 11, "measured": True, "sample": 240, "median_seconds": 655.0}``; with fewer than
+    ``DURATION_MIN_SAMPLE`` timed tests, the estimate (``measured`` False). Kept in this process for
+    an hour (a read that writes nothing: no shared cache row)."""
+    now = timezone.now()
+    cached = _duration_cache.get("value")
+    if cached is not None and not refresh and _duration_cache["until"] > now:
+        return cached
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _DURATION_SQL,
+            [QuizType.BIG_FIVE, now - timedelta(days=180), DURATION_SAMPLE, *DURATION_PLAUSIBLE_SECONDS],
+        )
+        median, sample = cursor.fetchone()
+    if sample >= DURATION_MIN_SAMPLE and median is not None:
+        value = {"minutes": max(1, round(median / 60)), "measured": True, "sample": sample, "median_seconds": median}
+    else:
+        value = {"minutes": DURATION_ESTIMATE_MINUTES, "measured": False, "sample": sample, "median_seconds": median}
+    _duration_cache.update(value=value, until=now + timedelta(seconds=DURATION_CACHE_SECONDS))
+    return value
+
+
+# ---------------------------------------------------------------------- compare links
+
+
+def compare_links_of_person(*, user) -> list[CompareLink]:
+    """The person's compare links (made or joined), newest first, with both sides' people."""
+    return list(
+        CompareLink.objects.filter(Q(owner=user) | Q(guest=user))
+        .select_related("owner", "guest", "owner_result", "guest_result")
+        .order_by("-created_at", "-id")[:50]
+    )
+
+
+def compare_link_of_viewer(*, public_id: str, user) -> CompareLink | None:
+    """A compare link seen by one of its two people (None for anyone else, or when a side is gone)."""
+    if not public_id or len(public_id) > 32 or user is None or not getattr(user, "is_authenticated", False):
+        return None
+    link = (
+        CompareLink.objects.select_related("owner", "guest", "owner_result", "guest_result")
+        .filter(Q(owner=user) | Q(guest=user), public_id=public_id, owner__deleted_at__isnull=True)
+        .first()
+    )
+    if link is None or (link.guest is not None and link.guest.deleted_at is not None):
+        return None
+    return link
+
+
+def person_first_name(user) -> str:
+    """How a comparison names a person: their first name, else the first word of their name."""
+    return (user.first_name or (user.name or "").split(" ")[0] or "").strip()[:100]
+
+
+def compare_link_view(*, link: CompareLink, viewer) -> dict[str, Any]:
+    """The comparison as one of its two people sees it: "you" first, the other person second."""
+    viewer_is_owner = viewer.pk == link.owner_id
+    mine, theirs = (link.owner_result, link.guest_result) if viewer_is_owner else (link.guest_result, link.owner_result)
+    other = link.guest if viewer_is_owner else link.owner
+    other_name = person_first_name(other) if other is not None else ""
+    rows = []
+    if theirs is not None and link.revoked_at is None:
+        rows = report.comparison(
+            first=mine.scores, second=theirs.scores, first_name="You", second_name=other_name or "The other person"
+        )
+    return {
+        "link": link,
+        "viewer_is_owner": viewer_is_owner,
+        "other": other,
+        "other_name": other_name or "the other person",
+        "mine": mine,
+        "theirs": theirs,
+        "rows": rows,
     }
 
 

@@ -12,7 +12,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accounts.selectors import BIG_FIVE_TEST_CHANNEL_ID, holds_account, is_member
 from accounts.services import (
@@ -38,10 +38,19 @@ from engagement.bigfive import scoring as bigfive_scoring
 from engagement.bigfive.insights import Insights, InsightsGenerator, PersonContext, default_generator
 from engagement.bigfive.inventory import INVENTORY_ID, INVENTORY_VERSION, ITEMS
 from engagement.bigfive.scoring import AnswersError, clean_answers
-from engagement.models import BlogEngagement, BlogEngagementType, Event, PendingResult, QuizResult, QuizType, Sex
+from engagement.models import (
+    BlogEngagement,
+    BlogEngagementType,
+    CompareLink,
+    Event,
+    PendingResult,
+    QuizResult,
+    QuizType,
+    Sex,
+)
 from focusedroom.context import RequestContext
 from focusedroom.email import send_templated_email_later
-from focusedroom.errors import Conflict, NotFound
+from focusedroom.errors import Conflict, NotFound, PermissionDenied
 
 
 def event_record(
@@ -85,6 +94,7 @@ PROFILE_INPUT_FIELDS = ("name", "age", "profession", "career_stage", "purpose")
 TRACKING_MAX_LENGTH = {"utm_source": 100, "utm_medium": 100, "utm_campaign": 100, "referrer": 2000}
 EXPERIMENT_DATA_MAX_BYTES = 4000
 REPORT_UNIQUE_CONSTRAINT = "quiz_result_customer_report_unique"
+DURATION_MAX_SECONDS = 24 * 3600  # a longer gap is a tab left open, not a duration
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,7 @@ class BigFiveInput:
     session_identifier: uuid.UUID | None
     tracking: dict[str, str]
     experiment_data: dict[str, Any] | None
+    started_at: datetime | None = None  # when the person opened the test (a signed time from the form)
 
 
 def bigfive_clean(
@@ -115,6 +126,7 @@ def bigfive_clean(
     session_identifier: Any = None,
     tracking: dict[str, Any] | None = None,
     experiment_data: Any = None,
+    started_at: datetime | None = None,
 ) -> BigFiveInput:
     """Validate everything a submission carries; every problem is reported at once.
 
@@ -176,7 +188,16 @@ def bigfive_clean(
         session_identifier=session_uuid,
         tracking=clean_tracking,
         experiment_data=experiment_data,
+        started_at=started_at,
     )
+
+
+def _duration_seconds(started_at: datetime | None) -> int | None:
+    """How long the person took, from opening the test to submitting it (None when unknown)."""
+    if started_at is None:
+        return None
+    seconds = int((timezone.now() - started_at).total_seconds())
+    return seconds if 0 < seconds <= DURATION_MAX_SECONDS else None
 
 
 def _first_name(name: str) -> str:
@@ -332,6 +353,7 @@ def bigfive_submit(
                     "demographics": dict(data.profile),
                     "marketing_opt_in": data.opt_in,
                     "attachment": owner.kind,
+                    "duration_seconds": _duration_seconds(data.started_at),
                 },
                 suggestions=insights.as_text(),
                 sex=sex,
@@ -481,6 +503,112 @@ def quiz_result_record_gems(*, result: QuizResult, gems: int) -> None:
         raise ValidationError({"gems": ["Gems must be a whole number of at least 0."]})
     QuizResult.objects.filter(pk=result.pk).update(earned_gems=gems)
     result.earned_gems = gems
+
+
+# ---------------------------------------------------------------------- compare links
+
+COMPARE_SIGNATURE_SALT = "engagement.compare_link"
+COMPARE_OPEN_LINKS_MAX = 20  # links waiting for someone, per person: more is spam, not sharing
+
+
+def compare_link_signature(public_id: str) -> str:
+    """The signature the invitation link carries (HMAC-SHA256 keyed by SECRET_KEY; nothing stored)."""
+    return salted_hmac(COMPARE_SIGNATURE_SALT, public_id, algorithm="sha256").hexdigest()[:32]
+
+
+def compare_link_invite_path(link: CompareLink) -> str:
+    return reverse("bigfive-compare-invite", args=[link.public_id, compare_link_signature(link.public_id)])
+
+
+def _member_required(user, message: str) -> None:
+    if not is_member(user):
+        raise PermissionDenied(message)
+
+
+@transaction.atomic
+def compare_link_create(*, owner, result: QuizResult, context: RequestContext) -> CompareLink:
+    """A member invites someone to compare profiles with one of their own reports."""
+    _member_required(owner, "Log in with your member account to compare your reports.")
+    if result.customer_id != owner.pk or result.quiz_type != QuizType.BIG_FIVE:
+        raise NotFound("No such report.")
+    open_links = CompareLink.objects.filter(owner=owner, guest__isnull=True, revoked_at__isnull=True).count()
+    if open_links >= COMPARE_OPEN_LINKS_MAX:
+        raise Conflict(
+            f"You already have {open_links} compare links waiting for someone. Revoke some in My reports first."
+        )
+    link = CompareLink.objects.create(owner=owner, owner_result=result)
+    event_record(
+        event_type="compare_link_created",
+        user=owner,
+        metadata={"compare_link": link.public_id, "report_id": result.report_id},
+        context=context,
+    )
+    return link
+
+
+def compare_link_for_invite(*, public_id: str, signature: str) -> CompareLink:
+    """The link behind an invitation URL, or NotFound (unknown, badly signed, revoked, or its owner gone)."""
+    link = (
+        CompareLink.objects.select_related("owner", "owner_result", "guest")
+        .filter(public_id=(public_id or "")[:32], owner__deleted_at__isnull=True)
+        .first()
+    )
+    if link is None or not constant_time_compare(signature or "", compare_link_signature(link.public_id)):
+        raise NotFound("This compare link is not valid.")
+    if link.revoked_at is not None:
+        raise NotFound("This compare link was revoked.")
+    return link
+
+
+@transaction.atomic
+def compare_link_join(
+    *, link: CompareLink, guest, result: QuizResult | None = None, context: RequestContext
+) -> CompareLink:
+    """The person who opened the invitation shares one of their reports (their latest by default).
+
+    The first member to join holds the link: from then on only the two of them see the comparison."""
+    _member_required(guest, "Log in with your member account to compare.")
+    link = CompareLink.objects.select_for_update().get(pk=link.pk)
+    if link.revoked_at is not None:
+        raise NotFound("This compare link was revoked.")
+    if link.owner_id == guest.pk:
+        raise ValidationError(
+            {"guest": ["This is your own compare link: send it to the person you want to compare with."]}
+        )
+    if link.guest_id is not None:
+        if link.guest_id == guest.pk:
+            return link
+        raise NotFound("This compare link has already been used by someone else.")
+    if result is None:
+        result = QuizResult.objects.filter(customer=guest, quiz_type=QuizType.BIG_FIVE).order_by("-report_id").first()
+    if result is None:
+        raise ValidationError({"result": ["Take the test first: the comparison needs a report of yours."]})
+    if result.customer_id != guest.pk:
+        raise NotFound("No such report.")
+    link.guest, link.guest_result, link.joined_at = guest, result, timezone.now()
+    link.save(update_fields=["guest", "guest_result", "joined_at"])
+    event_record(
+        event_type="compare_link_joined",
+        user=guest,
+        metadata={"compare_link": link.public_id, "report_id": result.report_id},
+        context=context,
+    )
+    return link
+
+
+@transaction.atomic
+def compare_link_revoke(*, link: CompareLink, user, context: RequestContext) -> CompareLink:
+    """Either side ends the comparison: nobody sees it any more (revoking twice changes nothing)."""
+    link = CompareLink.objects.select_for_update().get(pk=link.pk)
+    if user is None or user.pk not in (link.owner_id, link.guest_id):
+        raise NotFound("No such comparison.")
+    if link.revoked_at is None:
+        link.revoked_at, link.revoked_by = timezone.now(), user
+        link.save(update_fields=["revoked_at", "revoked_by"])
+        event_record(
+            event_type="compare_link_revoked", user=user, metadata={"compare_link": link.public_id}, context=context
+        )
+    return link
 
 
 # ------------------------------------------------------------------ blog engagement

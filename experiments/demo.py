@@ -31,7 +31,7 @@ VARIANTS = [
     {
         "name": "outcome-headline",
         "weight": Decimal("0.5"),
-        "config_json": {"headline": "Find the career that fits your personality — in 10 minutes"},
+        "config_json": {"headline": "Find the career that fits your personality — in about {minutes} minutes"},
     },
 ]
 RATES = {"control": 0.12, "outcome-headline": 0.145}

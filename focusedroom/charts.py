@@ -99,3 +99,68 @@ def share_bar(share: float) -> SafeString:
         f'<span class="fr-share" role="img" aria-label="{pct:.0f} %"><svg viewBox="0 0 100 1" '
         f'preserveAspectRatio="none" aria-hidden="true"><rect width="{pct:.1f}" height="1"/></svg></span>'
     )
+
+
+def trend_svg(
+    *,
+    points: Sequence[tuple[str, float, bool]],
+    title: str,
+    bands: tuple[float, float] | None = None,
+    top: float = 100,
+) -> SafeString:
+    """A small line chart of one value across occasions (e.g. a percentile across reports).
+
+    ``points`` are ``(label, value, marked)``, oldest first; a marked point is drawn filled (e.g. a change
+    beyond measurement error), the others hollow. ``bands`` shades the ranges below the first and above
+    the second value. The values are written above their points and listed in the chart's description,
+    so nothing depends on colour. Fits any width (``viewBox``), no script, no inline style."""
+    width, height, left, right, upper, bottom = 320, 150, 30, 8, 18, 26
+    plot_w, plot_h = width - left - right, height - upper - bottom
+    base = upper + plot_h
+    n = len(points)
+
+    def y(value: float) -> float:
+        return base - plot_h * max(0.0, min(value, top)) / top
+
+    inset = 14  # the first and last points stay clear of the axes
+
+    def x(i: int) -> float:
+        return left + (plot_w / 2 if n == 1 else inset + (plot_w - 2 * inset) * i / (n - 1))
+
+    parts = [f'<rect x="{left}" y="{upper}" width="{plot_w}" height="{plot_h}" class="fr-trend-area"/>']
+    if bands is not None:
+        low, high = bands
+        parts.append(
+            f'<rect x="{left}" y="{y(low):.1f}" width="{plot_w}" height="{base - y(low):.1f}" class="fr-trend-band"/>'
+        )
+        parts.append(
+            f'<rect x="{left}" y="{upper}" width="{plot_w}" height="{y(high) - upper:.1f}" class="fr-trend-band"/>'
+        )
+    for tick in (0, 50, 100):
+        parts.append(
+            f'<text x="{left - 5}" y="{y(tick) + 4:.1f}" text-anchor="end" class="fr-axis">{_number(tick)}</text>'
+        )
+    if n > 1:
+        line = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, (_, v, _) in enumerate(points))
+        parts.append(f'<polyline points="{line}" class="fr-trend-line" fill="none"/>')
+    for i, (label, value, marked) in enumerate(points):
+        cls = "fr-trend-point is-marked" if marked else "fr-trend-point"
+        parts.append(
+            f'<circle cx="{x(i):.1f}" cy="{y(value):.1f}" r="{5 if marked else 4}" class="{cls}">'
+            f"<title>{escape(label)}: {_number(value)}</title></circle>"
+        )
+        above = y(value) - 8 if y(value) - 8 > upper + 4 else y(value) + 16
+        parts.append(
+            f'<text x="{x(i):.1f}" y="{above:.1f}" text-anchor="middle" class="fr-trend-value">{_number(value)}</text>'
+        )
+        step = max(1, math.ceil(n / 6))  # at most about six labels on the axis
+        if i % step == 0 or i == n - 1:
+            shown = label if n <= 3 else label.split()[-1]  # "Report 7" becomes "7" when many share the axis
+            parts.append(
+                f'<text x="{x(i):.1f}" y="{height - 8}" text-anchor="middle" class="fr-axis">{escape(shown)}</text>'
+            )
+    description = "; ".join(f"{escape(label)}: {_number(value)}" for label, value, _ in points)
+    return mark_safe(  # noqa: S308 — every value is escaped or numeric
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" class="fr-trend" '
+        f'aria-label="{escape(title)}. {description}."><title>{escape(title)}</title>{"".join(parts)}</svg>'
+    )

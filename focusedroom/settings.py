@@ -40,7 +40,10 @@ DEBUG = env.bool("DEBUG", default=not IS_PRODUCTION)
 SECRET_KEY = env.str("SECRET_KEY", default="focusedroom-development-only-secret-key-not-for-production-use")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The address in emailed links. Unset, it follows the address the development server serves on:
+# `make run HOST=… PORT=…` passes it as SERVE_ADDRESS (0.0.0.0 — every interface — is reached as 127.0.0.1).
+SERVE_ADDRESS = env.str("SERVE_ADDRESS", default="127.0.0.1:8000").replace("0.0.0.0:", "127.0.0.1:")
+SITE_URL = (env.str("SITE_URL", default="") or f"http://{SERVE_ADDRESS}").rstrip("/")
 
 # --------------------------------------------------------------------------- apps
 
@@ -76,6 +79,7 @@ MIDDLEWARE = [
     "focusedroom.middleware.VisitorIdMiddleware",
     "focusedroom.middleware.StorableInputMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "rewards.announcements.AnnouncementsMiddleware",  # unlocks and rank-ups, on the next page
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "focusedroom.middleware.ContentSecurityPolicyMiddleware",
 ]
@@ -340,13 +344,27 @@ SPECTACULAR_SETTINGS = {
 
 # ------------------------------------------------------------------------ logging
 
+# One line per event: every logger propagates to the root's one handler. Django's own "django" logger
+# would print a second copy through its default console handler: it keeps only the admins' email.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "mail_admins": {
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+            "class": "django.utils.log.AdminEmailHandler",
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}, "pgserver": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "INFO"},
+        "pgserver": {"level": "WARNING"},
+    },
 }
 
 # How long the console's dashboard sections are kept in the shared cache (0: not cached).

@@ -18,6 +18,7 @@ api_v1 = [path("", include(f"{app}.api.urls")) for app in API_APPS]
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its script from a URL: no inline script (Content-Security-Policy).

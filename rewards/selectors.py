@@ -13,8 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import selectors as accounts_selectors
+from engagement import selectors as engagement_selectors
 from rewards.models import (
     AchievementConfig,
+    EngagementReward,
     Goal,
     LedgerEntry,
     Product,
@@ -26,6 +28,8 @@ from rewards.models import (
     Wallet,
     WishlistItem,
 )
+from rewards.schemas import reward_settings
+from rewards.services.common import local_date
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -160,6 +164,97 @@ def member_referral_summary(*, user: User) -> dict[str, Any]:
     return {"code": code.code if code else None, "link": referral_link(code=code) if code else None, **counts}
 
 
+def daily_reward_status(*, user: User) -> dict[str, Any]:
+    """Whether today's login reward (the member's calendar day) was credited, and what it is worth.
+
+    ``{"collected": True, "reward": <EngagementReward>, "amount": 5, "streak": 3}`` once credited (at log-in,
+    or with the button); otherwise ``collected`` False with the amount the button would credit."""
+    today = local_date(user)
+    reward = EngagementReward.objects.filter(
+        user=user, reward_type=EngagementReward.Type.DAILY_LOGIN, day=today
+    ).first()
+    amount = reward.reward_amount if reward else reward_settings(accounts_selectors.brand_default())["daily_login"]
+    return {
+        "collected": reward is not None,
+        "reward": reward,
+        "amount": amount,
+        "streak": reward.streak if reward else 0,
+    }
+
+
+# What members are told about, on the next page they open and in their history.
+ANNOUNCED_EVENTS = ["achievement_unlocked", "rank_changed"]
+
+
+def _announcement_texts(events: list) -> list[dict[str, Any]]:
+    """Each event in words: ``{"id", "at", "kind", "text"}`` (two queries for the names, whatever the count)."""
+    config_ids = {e.metadata.get("config_id") for e in events if e.event_type == "achievement_unlocked"}
+    names = dict(AchievementConfig.objects.filter(pk__in=[i for i in config_ids if i]).values_list("pk", "name"))
+    rank_keys = {
+        (e.brand_id, key)
+        for e in events
+        if e.event_type == "rank_changed"
+        for key in (e.metadata.get("from"), e.metadata.get("to"))
+        if key
+    }
+    ranks = {}
+    if rank_keys:
+        brand_ids = {b for b, _ in rank_keys}
+        for rank in Rank.objects.filter(brand_id__in=brand_ids, key__in={k for _, k in rank_keys}):
+            ranks[(rank.brand_id, rank.key)] = rank
+    items = []
+    for event in events:
+        if event.event_type == "achievement_unlocked":
+            name = names.get(event.metadata.get("config_id"), "an achievement")
+            gems = f" (+{event.points_awarded} Insight Gems)" if event.points_awarded else ""
+            text, kind = f"Achievement unlocked: {name}{gems}!", "achievement"
+        else:
+            new = ranks.get((event.brand_id, event.metadata.get("to")))
+            old = ranks.get((event.brand_id, event.metadata.get("from")))
+            brand = event.brand.name if event.brand else "FocusedRoom"
+            if new is None:
+                text = f"Your rank at {brand} has ended."
+            elif old is None or new.points_required > old.points_required:
+                bonus = f": ×{new.point_multiplier} gems on scans" if new.point_multiplier != 1 else ""
+                text = f"Rank up! You are now {new.name} at {brand}{bonus}."
+            else:
+                text = f"Your rank at {brand} is now {new.name}."
+            kind = "rank"
+        items.append({"id": event.pk, "at": event.created_at, "kind": kind, "text": text})
+    return items
+
+
+def announcements_for(*, user: User, after_id: int) -> list[dict[str, Any]]:
+    """Unlocks and rank changes since the event ``after_id``, oldest first (at most ten at once)."""
+    events = engagement_selectors.events_of_person(user=user, event_types=ANNOUNCED_EVENTS, after_id=after_id, limit=10)
+    return _announcement_texts(events)
+
+
+def announced_up_to(*, user: User) -> int:
+    """The id of the member's latest unlock or rank change: nothing before it is news any more."""
+    return engagement_selectors.latest_event_id(user=user, event_types=ANNOUNCED_EVENTS)
+
+
+def milestones_for(*, user: User, limit: int = 20) -> list[dict[str, Any]]:
+    """The member's latest unlocks and rank changes, newest first (the history page)."""
+    return _announcement_texts(
+        engagement_selectors.recent_events_of_person(user=user, event_types=ANNOUNCED_EVENTS, limit=limit)
+    )
+
+
+def redemption_preview(*, user: User, product: Product | None = None, reward_item: RewardItem | None = None) -> dict:
+    """What redeeming would cost and leave: the balance now and after, or how many gems are missing."""
+    balance = wallet_of(user=user).balance
+    cost = product.redemption_cost if product is not None else reward_item.cost
+    return {
+        "name": product.name if product is not None else reward_item.name,
+        "cost": cost,
+        "balance": balance,
+        "balance_after": balance - cost,
+        "missing": max(0, cost - balance),
+    }
+
+
 def dashboard_context(*, user: User, **page: Any) -> dict[str, Any]:
     """The ``/account/`` panel: balance, ranks, achievements, wishlist, goals, ledger, referrals.
 
@@ -180,6 +275,7 @@ def dashboard_context(*, user: User, **page: Any) -> dict[str, Any]:
         "wishlist": list(wishlist_for(user=user)[:6]),
         "entries": list(ledger_for(user=user)[:5]),
         "referrals": member_referral_summary(user=user),
+        "daily": daily_reward_status(user=user),
     }
 
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("account/gems/scan/", views.scan, name="rewards-scan"),
     path("account/gems/catalog/", views.catalog, name="rewards-catalog"),
     path("account/gems/redeem/", views.redeem, name="rewards-redeem"),
+    path("account/gems/redeem/confirm/", views.redeem_confirm, name="rewards-redeem-confirm"),
     path("account/gems/wishlist/<int:product_id>/add/", views.wishlist_add, name="rewards-wishlist-add"),
     path("account/gems/wishlist/<int:item_id>/remove/", views.wishlist_remove, name="rewards-wishlist-remove"),
     path("account/gems/goals/new/", views.goal_new, name="rewards-goal-new"),

@@ -60,10 +60,11 @@ def referral_landing(request, code: str):
 @member_required
 @require_GET
 def history(request):
-    """The member's ledger, paginated, with reasons in words."""
+    """The member's ledger, paginated, with reasons in words; their unlocks and rank changes above it."""
     page = Paginator(selectors.ledger_for(user=request.user), 25).get_page(request.GET.get("page"))
     wallet = selectors.wallet_of(user=request.user)
-    return render(request, "rewards/history.html", {"page": page, "wallet": wallet})
+    milestones = selectors.milestones_for(user=request.user) if page.number == 1 else []
+    return render(request, "rewards/history.html", {"page": page, "wallet": wallet, "milestones": milestones})
 
 
 @member_required
@@ -73,7 +74,7 @@ def daily_claim(request):
     if created:
         messages.success(request, f"+{reward.reward_amount} Insight Gems — day {reward.streak} of your streak!")
     else:
-        messages.info(request, "You already collected today's reward. Come back tomorrow!")
+        messages.info(request, "Today's reward is already in your balance. Come back tomorrow!")
     return redirect("account")
 
 
@@ -105,13 +106,41 @@ def scan(request):
 @member_required
 @require_GET
 def catalog(request):
+    """Products and rewards; a reward the balance cannot pay says how many gems are missing."""
     products = Paginator(selectors.catalog_products(), 24).get_page(request.GET.get("page"))
     wished = selectors.wished_product_ids(user=request.user)
-    items = selectors.catalog_reward_items()[:50]
     wallet = selectors.wallet_of(user=request.user)
-    # One key per rendered form: a double submit redeems once.
-    context = {"products": products, "wished": wished, "items": items, "wallet": wallet, "form_key": uuid.uuid4().hex}
+    items = [
+        {"item": item, "missing": max(0, item.cost - wallet.balance)} for item in selectors.catalog_reward_items()[:50]
+    ]
+    for product in products:
+        product.missing = max(0, (product.redemption_cost or 0) - wallet.balance)
+    context = {"products": products, "wished": wished, "items": items, "wallet": wallet}
     return render(request, "rewards/catalog.html", context)
+
+
+def _redemption_target(data) -> tuple[Product | None, RewardItem | None]:
+    """The product or reward item a redemption form names (404 when it names neither)."""
+    if data.get("product"):
+        return get_object_or_404(Product, pk=data["product"]), None
+    if data.get("reward_item"):
+        return None, get_object_or_404(RewardItem, pk=data["reward_item"])
+    raise Http404("Choose a product or a reward.")
+
+
+@member_required
+@require_GET
+def redeem_confirm(request):
+    """Before gems are spent: what it costs and the balance after, with a button to confirm (or what is missing)."""
+    product, reward_item = _redemption_target(request.GET)
+    if (product is not None and (not product.is_active or product.redemption_cost is None)) or (
+        reward_item is not None and not reward_item.is_active
+    ):
+        raise Http404("This cannot be redeemed.")
+    preview = selectors.redemption_preview(user=request.user, product=product, reward_item=reward_item)
+    # One key per rendered confirmation: a double submit redeems once.
+    context = {"preview": preview, "product": product, "reward_item": reward_item, "form_key": uuid.uuid4().hex}
+    return render(request, "rewards/redeem_confirm.html", context)
 
 
 @member_required
@@ -139,11 +168,7 @@ def wishlist_remove(request, item_id: int):
 @member_required
 @require_POST
 def redeem(request):
-    product = reward_item = None
-    if request.POST.get("product"):
-        product = get_object_or_404(Product, pk=request.POST["product"])
-    elif request.POST.get("reward_item"):
-        reward_item = get_object_or_404(RewardItem, pk=request.POST["reward_item"])
+    product, reward_item = _redemption_target(request.POST)
     try:
         redemption, _ = services.redemption_create(
             user=request.user,
@@ -155,7 +180,11 @@ def redeem(request):
     except (ValidationError, ApplicationError) as exc:
         messages.error(request, error_message(exc))
     else:
-        messages.success(request, f"You redeemed {redemption.target_name} for {redemption.cost} gems.")
+        balance = selectors.wallet_of(user=request.user).balance
+        messages.success(
+            request,
+            f"You redeemed {redemption.target_name} for {redemption.cost} gems. Your balance is now {balance} gems.",
+        )
     return redirect("rewards-catalog")
 
 

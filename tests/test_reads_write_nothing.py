@@ -18,7 +18,14 @@ from engagement.tests.helpers import submit
 from focusedroom.context import RequestContext
 
 ALLOWED = {"django_session", "focusedroom_cache"}
-PAGES = ["/account/", "/account/gems/", "/account/gems/catalog/", "/account/gems/scan/", "/account/gems/goals/new/"]
+PAGES = [
+    "/account/",
+    "/account/reports/",
+    "/account/gems/",
+    "/account/gems/catalog/",
+    "/account/gems/scan/",
+    "/account/gems/goals/new/",
+]
 
 
 def _writes() -> dict[str, int]:

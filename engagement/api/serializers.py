@@ -5,6 +5,7 @@ from accounts.selectors import CareerStage
 from accounts.services import career_stage_value
 from engagement.bigfive.inventory import INVENTORY_ID, INVENTORY_NAME, INVENTORY_VERSION, ITEMS, SCALE, facet_name
 from engagement.models import BlogEngagement, BlogEngagementType, QuizResult, Sex
+from engagement.services import compare_link_invite_path
 from focusedroom.api.serializers import NormalizedChoiceField, StrictSerializer
 
 
@@ -165,3 +166,100 @@ class BlogEngagementSummarySerializer(serializers.Serializer):
     counts = serializers.DictField(child=serializers.IntegerField())
     total = serializers.IntegerField()
     mine = serializers.ListField(child=serializers.CharField(), help_text="Types this visitor already recorded.")
+
+
+class NormGroupSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    label = serializers.CharField()
+    derived = serializers.BooleanField(help_text="True for a combined norm (sex or age not given).")
+
+
+class DomainChangeSerializer(serializers.Serializer):
+    points = serializers.IntegerField(help_text="Percentile points since the report before.")
+    reliable = serializers.BooleanField(help_text="Larger than measurement error (reliable change index, 95 %).")
+    direction = serializers.CharField(help_text="higher or lower for a reliable change, else empty.")
+
+
+class MyReportSerializer(serializers.Serializer):
+    """One report of the member, as listed in "My reports"."""
+
+    id = serializers.CharField(source="public_id", help_text="Public id (use it in URLs).")
+    report_id = serializers.IntegerField(help_text="The member's test number (1, 2, 3 …).")
+    created_at = serializers.DateTimeField()
+    norm_group = NormGroupSerializer()
+    percentiles = serializers.DictField(child=serializers.IntegerField(), help_text="O, C, E, A, N: 1–99.")
+    levels = serializers.DictField(child=serializers.CharField(), help_text="O, C, E, A, N: low, average, high.")
+    previous_report_id = serializers.IntegerField(allow_null=True)
+    changes = serializers.DictField(
+        child=DomainChangeSerializer(), help_text="Per domain, since the report before (empty for the first)."
+    )
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, row) -> str:
+        path = reverse("bigfive-result", args=[row["public_id"]])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class ComparePersonSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    percentile = serializers.IntegerField()
+    level = serializers.CharField()
+
+
+class CompareRowSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    people = ComparePersonSerializer(many=True, help_text="You first, then the other person.")
+    similar = serializers.BooleanField(help_text="False when the gap is larger than measurement error.")
+    note = serializers.CharField()
+
+
+class CompareLinkSerializer(serializers.Serializer):
+    """A compare link as one of its two people sees it."""
+
+    id = serializers.CharField(source="link.public_id")
+    role = serializers.SerializerMethodField(help_text="owner (you made it) or guest (you joined it).")
+    status = serializers.SerializerMethodField(help_text="waiting, compared or revoked.")
+    report_id = serializers.SerializerMethodField(help_text="Your report in the comparison.")
+    other_name = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField(source="link.created_at")
+    joined_at = serializers.DateTimeField(source="link.joined_at", allow_null=True)
+    revoked_at = serializers.DateTimeField(source="link.revoked_at", allow_null=True)
+    invite_url = serializers.SerializerMethodField(help_text="The link to send (its owner, while nobody joined).")
+    comparison = CompareRowSerializer(source="rows", many=True, help_text="Empty until someone joins.")
+
+    def get_role(self, view) -> str:
+        return "owner" if view["viewer_is_owner"] else "guest"
+
+    def get_status(self, view) -> str:
+        link = view["link"]
+        if link.revoked_at is not None:
+            return "revoked"
+        return "compared" if link.guest_id else "waiting"
+
+    def get_report_id(self, view) -> int | None:
+        return view["mine"].report_id if view["mine"] is not None else None
+
+    def get_other_name(self, view) -> str:
+        return view["other_name"] if view["other"] is not None else ""
+
+    def get_invite_url(self, view) -> str | None:
+        link = view["link"]
+        if not (view["viewer_is_owner"] and link.is_open):
+            return None
+        request = self.context.get("request")
+        path = compare_link_invite_path(link)
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class CompareLinkCreateSerializer(StrictSerializer):
+    report = serializers.CharField(max_length=32, help_text="Public id of one of your reports.")
+
+
+class CompareLinkJoinSerializer(StrictSerializer):
+    link = serializers.CharField(max_length=32, help_text="The compare link's id (from its URL).")
+    signature = serializers.CharField(max_length=64, help_text="The signature that follows the id in its URL.")
+    report = serializers.CharField(
+        max_length=32, required=False, help_text="Public id of the report to share (your latest by default)."
+    )

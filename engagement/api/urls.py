@@ -13,5 +13,14 @@ urlpatterns = [
     path("blog-engagements/", views.BlogEngagementView.as_view(), name="api-blog-engagements"),
     path("blog-engagements/summary/", views.BlogEngagementSummaryView.as_view(), name="api-blog-engagement-summary"),
     path("events/", events.EventListCreateView.as_view(), name="events"),
+    path("me/reports/", views.MyReportsView.as_view(), name="api-my-reports"),
+    path("me/compare-links/", views.CompareLinksView.as_view(), name="api-compare-links"),
+    path("me/compare-links/join/", views.CompareLinkJoinView.as_view(), name="api-compare-link-join"),
+    path("me/compare-links/<str:public_id>/", views.CompareLinkDetailView.as_view(), name="api-compare-link"),
+    path(
+        "me/compare-links/<str:public_id>/revoke/",
+        views.CompareLinkRevokeView.as_view(),
+        name="api-compare-link-revoke",
+    ),
     *router.urls,
 ]

@@ -1,9 +1,10 @@
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
-from rest_framework import permissions, status, viewsets
+from rest_framework import generics, permissions, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.selectors import is_member
 from engagement import selectors, services
 from engagement.api.filters import QuizResultFilter
 from engagement.api.serializers import (
@@ -12,14 +13,20 @@ from engagement.api.serializers import (
     BlogEngagementInputSerializer,
     BlogEngagementSerializer,
     BlogEngagementSummarySerializer,
+    CompareLinkCreateSerializer,
+    CompareLinkJoinSerializer,
+    CompareLinkSerializer,
     InventorySerializer,
+    MyReportSerializer,
     OwnBigFiveResultSerializer,
     StaffQuizResultSerializer,
     inventory_payload,
 )
+from engagement.models import QuizResult
 from focusedroom.api.pagination import CursorPagination
 from focusedroom.api.permissions import StaffModelPermissions
 from focusedroom.context import RequestContext
+from focusedroom.errors import NotFound
 
 
 class BigFiveInventoryView(APIView):
@@ -136,3 +143,119 @@ class BlogEngagementSummaryView(APIView):
             post_slug=slug, user_identifier=services.blog_visitor_identifier(RequestContext.from_request(request))
         )
         return Response(summary)
+
+
+# ------------------------------------------------------------------- the member's reports
+
+
+class MyReportsPagination(CursorPagination):
+    ordering = ("-report_id", "-id")
+
+
+class MyReportsView(generics.ListAPIView):
+    """Every Big Five report of the authenticated member, newest first (cursor pagination): date, norm group,
+    the five percentiles and levels, and the change of each domain since the report before — in percentile
+    points, and whether it is larger than measurement error. Only ever the member's own reports; staff
+    accounts have none."""
+
+    serializer_class = MyReportSerializer
+    pagination_class = MyReportsPagination
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False) or not is_member(self.request.user):
+            return QuizResult.objects.none()
+        return selectors.quiz_results_of_person(user=self.request.user).only(
+            "public_id", "report_id", "created_at", "scores", "customer_id", "quiz_type"
+        )
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        rows = selectors.report_rows(results=list(page))
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
+
+
+# --------------------------------------------------------------------------- compare links
+
+
+def _member_or_404(request):
+    if not is_member(request.user):
+        raise NotFound("Staff accounts have no reports to compare.")
+    return request.user
+
+
+class CompareLinksView(APIView):
+    """Your compare links (made or joined), newest first; POST makes one from one of your reports."""
+
+    pagination_class = None
+
+    @extend_schema(responses=CompareLinkSerializer(many=True))
+    def get(self, request):
+        user = _member_or_404(request)
+        links = selectors.compare_links_of_person(user=user)
+        seen = [selectors.compare_link_view(link=link, viewer=user) for link in links]
+        return Response(CompareLinkSerializer(seen, many=True, context={"request": request}).data)
+
+    @extend_schema(request=CompareLinkCreateSerializer, responses={201: CompareLinkSerializer})
+    def post(self, request):
+        user = _member_or_404(request)
+        data = CompareLinkCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = selectors.quiz_result_get(public_id=data.validated_data["report"])
+        if result is None or not selectors.quiz_result_is_owner(result=result, user=user):
+            raise NotFound("No such report.")
+        link = services.compare_link_create(
+            owner=user, result=result, context=RequestContext.from_request(request, source="api")
+        )
+        view = selectors.compare_link_view(link=link, viewer=user)
+        return Response(CompareLinkSerializer(view, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+class CompareLinkDetailView(APIView):
+    """One comparison, for its two people only (404 for anyone else): both profiles side by side."""
+
+    @extend_schema(responses=CompareLinkSerializer)
+    def get(self, request, public_id: str):
+        link = selectors.compare_link_of_viewer(public_id=public_id, user=_member_or_404(request))
+        if link is None:
+            raise NotFound("No such comparison.")
+        view = selectors.compare_link_view(link=link, viewer=request.user)
+        return Response(CompareLinkSerializer(view, context={"request": request}).data)
+
+
+class CompareLinkRevokeView(APIView):
+    """Either side revokes the comparison: nobody sees it any more."""
+
+    @extend_schema(request=None, responses=CompareLinkSerializer)
+    def post(self, request, public_id: str):
+        link = selectors.compare_link_of_viewer(public_id=public_id, user=_member_or_404(request))
+        if link is None:
+            raise NotFound("No such comparison.")
+        link = services.compare_link_revoke(
+            link=link, user=request.user, context=RequestContext.from_request(request, source="api")
+        )
+        view = selectors.compare_link_view(link=link, viewer=request.user)
+        return Response(CompareLinkSerializer(view, context={"request": request}).data)
+
+
+class CompareLinkJoinView(APIView):
+    """Join a compare link you were sent (its id and signature from the URL) with one of your reports."""
+
+    @extend_schema(request=CompareLinkJoinSerializer, responses=CompareLinkSerializer)
+    def post(self, request):
+        user = _member_or_404(request)
+        data = CompareLinkJoinSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        link = services.compare_link_for_invite(
+            public_id=data.validated_data["link"], signature=data.validated_data["signature"]
+        )
+        result = None
+        if data.validated_data.get("report"):
+            result = selectors.quiz_result_get(public_id=data.validated_data["report"])
+            if result is None or not selectors.quiz_result_is_owner(result=result, user=user):
+                raise NotFound("No such report.")
+        link = services.compare_link_join(
+            link=link, guest=user, result=result, context=RequestContext.from_request(request, source="api")
+        )
+        view = selectors.compare_link_view(link=link, viewer=user)
+        return Response(CompareLinkSerializer(view, context={"request": request}).data)

@@ -740,3 +740,20 @@ def level(t: float) -> str:
     if t > LEVEL_HIGH_ABOVE:
         return "high"
     return "average"
+
+
+def position(t: float) -> float:
+    """Where a score sits on a 0–100 percentile axis: Johnson's cubic before truncation, pinned like
+    ``percentile``. Bars end here, so a bar never contradicts its level: every T below 45 (``low``) ends
+    before ``LOW_BAND_END`` and every T above 55 (``high``) after ``HIGH_BAND_START``."""
+    if t < T_PIN_LOW:
+        return 1.0
+    if t > T_PIN_HIGH:
+        return 99.0
+    c0, c1, c2, c3 = CUBIC
+    return min(99.0, max(1.0, c0 - c1 * t + c2 * t**2 - c3 * t**3))
+
+
+# Where the levels change on the percentile axis: the shaded bands of the report's charts.
+LOW_BAND_END = position(LEVEL_LOW_BELOW)  # ≈ 32.5: "low" is about the lowest third
+HIGH_BAND_START = position(LEVEL_HIGH_ABOVE)  # ≈ 67.5: "high" is about the highest third

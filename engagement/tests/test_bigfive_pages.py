@@ -52,7 +52,9 @@ def test_invalid_post_is_400_with_errors_next_to_fields_and_nothing_stored(clien
     html = response.content.decode()
     assert "Please answer this statement." in html and "Choose 1 to 5." in html
     assert "Age must be between 13 and 120." in html and "Enter a valid email address." in html
-    assert "2 of 120 statements are still unanswered." in html
+    assert "2 of 120 statements are still unanswered; they are marked below." in html
+    assert '<a href="#item-N1-1">Go to the first one</a>' in html  # without JavaScript too
+    assert 'action="/big-five/#form-errors"' in html  # the answer page opens at the message
     assert 'value="3"' in html and "checked" in html  # given answers are kept
     assert not QuizResult.objects.exists() and not User.objects.exists()
 
@@ -63,8 +65,8 @@ def test_report_page_shows_chart_facets_suggestions_share_link_and_print_css(cli
     assert response.status_code == 200
     html = response.content.decode()
     assert "Rita's Big Five personality report" in html
-    assert "<svg" in html and html.count('class="bf-fill') == 5
-    assert html.count('<th scope="row">') == 5 + 30
+    assert "<svg" in html and html.count('class="bf-fill') == 2 * 5 + 30  # the chart (wide, narrow), a bar per facet
+    assert html.count('<th scope="row">') == 5 and html.count('class="bf-facet"') == 30
     assert "Suggestions" in html and "For your habits goal" in html
     assert f"/big-five/results/{result.public_id}/" in html and "data-copy" in html
     assert 'media="print"' in html and "report-print.css" in html
@@ -82,7 +84,7 @@ def test_report_shows_change_since_previous_report_to_its_owner_only(client):
     html = client.get(url).content.decode()
     assert "Report 2 ·" in html
     assert "Since report 1" in html and "The thin mark shows report 1" in html
-    assert html.count('class="bf-prev"') == 5
+    assert html.count('class="bf-prev"') == 2 * 5  # in the wide and the narrow chart
 
 
 def test_unknown_report_is_404(client):

@@ -44,3 +44,22 @@ def test_a_week_chart_dates_every_day():
 def test_series_names_are_escaped():
     svg = str(stacked_columns_svg(days=[date(2026, 11, 2)], series=[("<b>x</b>", [1])], title="<t>"))
     assert "<b>" not in svg and "&lt;b&gt;x&lt;/b&gt;" in svg and "&lt;t&gt;" in svg
+
+
+def test_trend_svg_draws_each_point_with_its_value_and_marks_and_escapes():
+    from focusedroom.charts import trend_svg
+
+    svg = str(
+        trend_svg(
+            points=[("Report 1", 20, False), ("Report 2", 75, True), ("<b>", 50, False)],
+            title="Openness & co",
+            bands=(32.5, 67.5),
+        )
+    )
+    assert svg.count("<circle") == 3 and svg.count("is-marked") == 1
+    assert svg.count('class="fr-trend-band"') == 2 and "<polyline" in svg
+    assert "Openness &amp; co" in svg and "<b>" not in svg and "&lt;b&gt;" in svg
+    assert 'aria-label="Openness &amp; co. Report 1: 20; Report 2: 75; &lt;b&gt;: 50."' in svg
+    assert "style=" not in svg and "<script" not in svg
+    single = str(trend_svg(points=[("Report 1", 40, False)], title="One"))
+    assert single.count("<circle") == 1 and "<polyline" not in single

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Case, QuerySet, When
 
 from accounts.selectors import DEFAULT_BRAND_SLUG
 from engagement import services as engagement_services
@@ -197,13 +197,17 @@ def product_scan(
     sku, brand = (sku or "").strip(), (brand or "").strip() or DEFAULT_BRAND_SLUG
     if not sku:
         raise ValidationError({"sku": ["Give the product's SKU (or a QR code payload)."]})
+    # Codes are typed by hand: any letter case finds the product (an exact match first, should two differ
+    # only in case). Refusals name the code typed, never an internal identifier.
     product = (
         Product.objects.select_related("brand")
-        .filter(sku=sku, brand__slug=brand, is_active=True, brand__is_active=True)
+        .filter(sku__iexact=sku, brand__slug=brand, is_active=True, brand__is_active=True)
+        .order_by(Case(When(sku=sku, then=0), default=1), "pk")
         .first()
     )
     if product is None:
-        raise NotFound(f"No product with SKU {sku!r} for brand {brand!r}.", fields={"sku": ["Unknown SKU."]})
+        message = f"We do not know the product code {sku!r}. Check the code printed under the QR code."
+        raise NotFound(message, fields={"sku": [message]})
     today = local_date(user)
     wallet = wallet_lock(user=user, context=context)
     existing = ProductScan.objects.filter(user=user, product=product, day=today).first()

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from rewards import demo, services
-from rewards.models import AchievementConfig, LedgerEntry, Product, Rank, Redemption, WishlistItem
+from rewards.models import AchievementConfig, LedgerEntry, Product, Rank, Redemption, Wallet, WishlistItem
 
 
 @pytest.fixture
@@ -65,7 +65,8 @@ def test_scan_form_awards_and_shows_errors_next_to_the_field(logged_in, product)
     page = client.get(reverse("rewards-scan"))
     assert page.status_code == 200 and b'for="id_sku"' in page.content and b"csrfmiddlewaretoken" in page.content
     bad = client.post(reverse("rewards-scan"), {"sku": "NOPE", "brand": "focusedroom"})
-    assert bad.status_code == 400 and b"No product with SKU" in bad.content
+    assert bad.status_code == 400 and b"We do not know the product code" in bad.content
+    assert b"focusedroom" not in bad.content.split(b"errorlist")[1][:300]  # no internal brand slug in the message
     ok = client.post(reverse("rewards-scan"), {"sku": product.sku, "brand": "focusedroom"}, follow=True)
     assert b"+40 Insight Gems" in ok.content
     assert LedgerEntry.objects.filter(reason="product_scan", wallet__user=member).count() == 1
@@ -74,8 +75,11 @@ def test_scan_form_awards_and_shows_errors_next_to_the_field(logged_in, product)
 @pytest.mark.django_db
 def test_daily_claim_button_and_pages_need_login(client, logged_in):
     c, member = logged_in
+    account = c.get(reverse("account")).content.decode()
+    assert "Today's reward is in: +5 gems" in account  # force_login already credited it: no button
+    assert reverse("rewards-daily") not in account
     response = c.post(reverse("rewards-daily"), follow=True)
-    assert b"already collected" in response.content  # force_login already claimed it
+    assert b"already in your balance" in response.content
     c.logout()
     for name in ("rewards-history", "rewards-scan", "rewards-catalog", "rewards-goal-new"):
         assert c.get(reverse(name)).status_code == 302
@@ -88,10 +92,22 @@ def test_catalog_wishlist_and_redeem_forms(logged_in, product):
     assert page.status_code == 200 and product.name.encode() in page.content
     client.post(reverse("rewards-wishlist-add", args=[product.pk]))
     assert WishlistItem.objects.filter(user=member, product=product).exists()
-    key = page.context["form_key"]
+    balance = Wallet.objects.get(user=member).balance
+    # Redeeming asks first, with the balance after.
+    assert f'action="{reverse("rewards-redeem-confirm")}"' in page.content.decode()
+    confirm = client.get(reverse("rewards-redeem-confirm"), {"product": product.pk})
+    assert f"{balance - 80} gems" in confirm.content.decode() and b"Yes, redeem for 80 gems" in confirm.content
+    assert Redemption.objects.filter(user=member).count() == 0  # asking spends nothing
+    key = confirm.context["form_key"]
     for _ in range(2):  # a double submit redeems once
-        client.post(reverse("rewards-redeem"), {"product": product.pk, "idempotency_key": f"{key}-p{product.pk}"})
+        done = client.post(reverse("rewards-redeem"), {"product": product.pk, "idempotency_key": key}, follow=True)
     assert Redemption.objects.filter(user=member).count() == 1
+    assert f"Your balance is now {balance - 80} gems" in done.content.decode()
+    # A reward the balance cannot pay says how many gems are missing, here and on the confirmation.
+    catalog = client.get(reverse("rewards-catalog")).content.decode()
+    assert f"{80 - (balance - 80)} more gems needed" in catalog
+    short_page = client.get(reverse("rewards-redeem-confirm"), {"product": product.pk}).content.decode()
+    assert f"You need {80 - (balance - 80)} more gems" in short_page and "Yes, redeem" not in short_page
     short = client.post(reverse("rewards-redeem"), {"product": product.pk, "idempotency_key": "other"}, follow=True)
     assert b"Not enough Insight Gems" in short.content
     item = WishlistItem.objects.get(user=member)

@@ -32,7 +32,8 @@ def test_scan_awards_points_times_rank_multiplier_once_per_day_and_logs_events(m
 def test_unknown_sku_answers_404_with_a_clear_message(member_client, product):
     response = member_client.post("/api/v1/scans/", {"sku": "NOPE", "brand": "focusedroom"})
     assert response.status_code == 404
-    assert "No product with SKU 'NOPE'" in response.json()["error"]["message"]
+    message = response.json()["error"]["message"]
+    assert "We do not know the product code 'NOPE'" in message and "focusedroom" not in message
     bad = member_client.post("/api/v1/scans/", {"qr": "not-a-code"})
     assert bad.status_code == 400 and "qr" in bad.json()["error"]["fields"]
     empty = member_client.post("/api/v1/scans/", {})
@@ -98,3 +99,10 @@ def test_staff_reverse_a_redemption_with_a_reason(member_client, member, product
     wallet = Wallet.objects.get(user=member)
     assert (wallet.balance, wallet.lifetime_earned) == (100, 100)
     assert staff.post("/api/v1/redemptions/999999/reverse/", {"reason": "x"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_scanning_finds_the_sku_in_any_letter_case(member_client, member, product):
+    response = member_client.post("/api/v1/scans/", {"sku": product.sku.lower(), "brand": "focusedroom"})
+    assert response.status_code == 201
+    assert ProductScan.objects.get(user=member).product == product

@@ -45,6 +45,7 @@
     var pages = [[about]];
     for (var i = 0; i < items.length; i += perPage) { pages.push(items.slice(i, i + perPage)); }
     var current = 0;
+    var warnedPage = -1;  // the page whose unanswered statements were just pointed out: Next goes on
     var progress = form.querySelector("[data-progress]");
     var bar = form.querySelector("[data-progress-bar]");
     var count = form.querySelector("[data-progress-count]");
@@ -55,12 +56,13 @@
     var next = form.querySelector("[data-next]");
     var submitRow = form.querySelector("[data-submit-row]");
     var message = form.querySelector("[data-message]");
+    var started = form.querySelector("input[name=started]");
 
     function answered(item) { return !!item.querySelector("input[type=radio]:checked"); }
 
     function save() {
       if (!s) { return; }
-      var state = { page: current, values: {} };
+      var state = { page: current, values: {}, started: started ? started.value : "" };
       Array.prototype.forEach.call(form.elements, function (el) {
         if (!el.name || el.type === "hidden" || el.type === "submit" || el.type === "button") { return; }
         if (el.type === "radio") { if (el.checked) { state.values[el.name] = el.value; } }
@@ -75,6 +77,8 @@
       var state;
       try { state = JSON.parse(s.getItem(KEY) || "null"); } catch (e) { state = null; }
       if (!state || !state.values) { return 0; }
+      // The test started when it was first opened, not at this reload: keep the first start time.
+      if (started && state.started) { started.value = state.started; }
       Object.keys(state.values).forEach(function (name) {
         var value = state.values[name];
         var fields = form.querySelectorAll("[name=\"" + name.replace(/"/g, "") + "\"]");
@@ -95,10 +99,25 @@
       return typeof state.page === "number" ? state.page : 0;
     }
 
-    function update() {
-      var done = items.filter(answered).length;
-      bar.style.width = Math.round(100 * done / items.length) + "%";
+    function setProgress(done) {
+      // An SVG attribute, not a style: the Content-Security-Policy allows no inline style.
+      var rect = bar.querySelector("rect");
+      if (rect) { rect.setAttribute("width", String(Math.round(100 * done / items.length))); }
       count.textContent = done;
+    }
+
+    function update() {
+      setProgress(items.filter(answered).length);
+      items.forEach(function (item) {
+        if (answered(item)) { mark(item, false); }
+      });
+    }
+
+    function mark(item, missing) {
+      item.classList.toggle("is-unanswered", missing);
+      Array.prototype.forEach.call(item.querySelectorAll("input[type=radio]"), function (radio) {
+        if (missing) { radio.setAttribute("aria-invalid", "true"); } else { radio.removeAttribute("aria-invalid"); }
+      });
     }
 
     function show(index, focus) {
@@ -120,10 +139,31 @@
       }
     }
 
+    function hideMessage() {
+      message.hidden = true;
+      message.textContent = "";
+    }
+
+    // Say what is missing right above the first unanswered statement, highlight every unanswered one,
+    // bring them into view and put the keyboard on the first one.
+    function pointOut(missing, text) {
+      missing.forEach(function (item) { mark(item, true); });
+      var first = missing[0];
+      show(pageOf(first), false);
+      first.parentNode.insertBefore(message, first);
+      message.textContent = text;
+      message.hidden = false;
+      message.scrollIntoView({ block: "start" });
+      var radio = first.querySelector("input[type=radio]");
+      if (radio) { radio.focus({ preventScroll: true }); }
+    }
+
     function pageOf(el) {
       for (var p = 0; p < pages.length; p++) { if (pages[p].indexOf(el) !== -1) { return p; } }
       return 0;
     }
+
+    function plural(n, one, many) { return n + " " + (n === 1 ? one : many); }
 
     form.classList.add("bf-paged");
     progress.hidden = false;
@@ -133,14 +173,36 @@
     update();
     var firstError = form.querySelector(".field-invalid");
     if (firstError) {
-      var holder = firstError.closest("[data-item]") || about;
-      show(pageOf(holder), false);
+      // The server refused the test (no JavaScript check ran, or a field is invalid): same guidance.
+      var missing = items.filter(function (item) { return !answered(item); });
+      var holder = firstError.closest("[data-item]");
+      if (holder && missing.length) {
+        pointOut(missing, plural(missing.length, "statement is", "statements are") + " still unanswered. " +
+          "They are highlighted; this is the first one.");
+      } else {
+        show(holder ? pageOf(holder) : 0, false);
+        var summary = document.getElementById("form-errors");
+        if (summary) { summary.scrollIntoView({ block: "start" }); summary.focus({ preventScroll: true }); }
+      }
     } else {
       show(savedPage, false);
     }
 
-    prev.addEventListener("click", function () { show(current - 1, true); save(); });
-    next.addEventListener("click", function () { message.hidden = true; show(current + 1, true); save(); });
+    prev.addEventListener("click", function () { hideMessage(); show(current - 1, true); save(); });
+    next.addEventListener("click", function () {
+      var missing = current === 0 ? [] : pages[current].filter(function (item) { return !answered(item); });
+      if (missing.length && warnedPage !== current) {
+        warnedPage = current;
+        pointOut(missing, plural(missing.length, "statement", "statements") + " on this page " +
+          (missing.length === 1 ? "is" : "are") + " not answered yet (highlighted). Answer " +
+          (missing.length === 1 ? "it" : "them") + " now, or press Next again to go on and come back later.");
+        return;
+      }
+      warnedPage = -1;
+      hideMessage();
+      show(current + 1, true);
+      save();
+    });
     form.addEventListener("change", function () { update(); save(); });
     form.addEventListener("input", function () { save(); });
     form.addEventListener("submit", function (event) {
@@ -148,10 +210,8 @@
       var missing = items.filter(function (item) { return !answered(item); });
       if (missing.length) {
         event.preventDefault();
-        message.textContent = missing.length + " of " + items.length + " statements are still unanswered.";
-        message.hidden = false;
-        show(pageOf(missing[0]), true);
-        missing[0].querySelector("input").focus();
+        pointOut(missing, missing.length + " of " + items.length + " statements are still unanswered. " +
+          "They are highlighted; this is the first one.");
       }
     });
   }

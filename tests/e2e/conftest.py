@@ -94,3 +94,40 @@ def serious_accessibility_violations(page) -> list[dict]:
         for v in result["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+# Every visible element must fit the viewport and the block that contains it (the "phone first" rule):
+# nothing scrolls sideways, no text runs out of its box. SVG internals are judged by their <svg>.
+OVERFLOW_SCRIPT = """() => {
+  const width = document.documentElement.clientWidth;
+  const found = [];
+  const describe = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+    (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
+  for (const el of document.querySelectorAll('body *')) {
+    if (el.closest('svg') && el.tagName.toLowerCase() !== 'svg') continue;
+    const style = getComputedStyle(el);
+    if (style.display === 'none' || style.visibility === 'hidden') continue;
+    const rect = el.getBoundingClientRect();
+    if (rect.width === 0 || rect.height === 0 || rect.right <= 0) continue;  // empty, or moved off screen on purpose
+    if (rect.right > width + 0.5) {
+      found.push(`${describe(el)} ends at ${Math.round(rect.right)} px, beyond the ${width} px viewport`);
+      continue;
+    }
+    let parent = el.parentElement;
+    while (parent && getComputedStyle(parent).display.startsWith('inline')) parent = parent.parentElement;
+    if (!parent || parent === document.body) continue;
+    const box = parent.getBoundingClientRect();
+    const cs = getComputedStyle(parent);
+    const inner = box.right - parseFloat(cs.borderRightWidth || 0);
+    if (rect.right > inner + 1 && box.width > 0) {
+      found.push(`${describe(el)} ends at ${Math.round(rect.right)} px, beyond its container ${describe(parent)} (${Math.round(inner)} px)`);
+    }
+  }
+  if (document.documentElement.scrollWidth > width) found.push(`the page scrolls sideways (${document.documentElement.scrollWidth} px)`);
+  return found;
+}"""
+
+
+def overflowing_elements(page) -> list[str]:
+    """What sticks out on the current page: elements beyond the viewport or their container, and sideways scroll."""
+    return page.evaluate(OVERFLOW_SCRIPT)

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from accounts.models import Brand
 from accounts.tests.factories import CustomerFactory, StaffFactory
+from engagement import services as engagement_services
 from engagement.tests.helpers import submit
+from focusedroom.context import RequestContext
+from rewards.models import Product
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -14,6 +18,20 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_pages_load_without_a_single_policy_violation(browser, live_server):
     member = CustomerFactory(password="correct-horse-42")
     result = submit(email=member.email)
+    own = submit(context=RequestContext.system(source="page", actor=member))  # a second report, the member's own act
+    friend = CustomerFactory()
+    submit(context=RequestContext.system(source="page", actor=friend))
+    joined = engagement_services.compare_link_create(owner=member, result=own, context=RequestContext.system())
+    engagement_services.compare_link_join(link=joined, guest=friend, context=RequestContext.system())
+    waiting = engagement_services.compare_link_create(owner=member, result=own, context=RequestContext.system())
+    product = Product.objects.create(
+        brand=Brand.objects.get(slug="focusedroom"),
+        sku="FR-CSP",
+        name="Policy Journal",
+        msrp="5.00",
+        points_award=5,
+        redemption_cost=10,
+    )
     staff = StaffFactory(password="correct-horse-42", is_superuser=True)
     context = browser.new_context(base_url=live_server.url)  # the real policy: not bypassed
     page = context.new_page()
@@ -26,7 +44,8 @@ def test_pages_load_without_a_single_policy_violation(browser, live_server):
         page.wait_for_load_state("networkidle")
 
     for path in ("/", "/big-five/", f"/big-five/results/{result.public_id}/", "/blog/introverts-at-work/",
-                 "/accounts/signup/", "/accounts/login/", "/api/docs/"):  # fmt: skip
+                 "/accounts/signup/", "/accounts/login/", engagement_services.compare_link_invite_path(waiting),
+                 "/api/docs/"):  # fmt: skip
         visit(path)
     assert page.locator(".swagger-ui").count() == 1  # the API docs ran their script
     visit("/accounts/login/")
@@ -34,7 +53,23 @@ def test_pages_load_without_a_single_policy_violation(browser, live_server):
     page.get_by_label("Password").fill("correct-horse-42")
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/account/")
-    visit("/account/")
+    for path in (
+        "/account/",
+        "/account/reports/",
+        f"/big-five/results/{own.public_id}/",  # the owner's report: the retest and the compare button
+        f"/big-five/compare/{joined.public_id}/",
+        f"/big-five/compare/{waiting.public_id}/",
+        "/account/gems/",
+        "/account/gems/catalog/",
+        f"/account/gems/redeem/confirm/?product={product.pk}",
+        "/account/gems/scan/",
+    ):
+        visit(path)
+    # The test page's script under the policy: pointing out unanswered statements draws no inline style.
+    visit("/big-five/")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("button", name="Next").click()
+    assert page.locator("[data-item].is-unanswered").count() == 10
     page.context.clear_cookies()
     visit("/admin/login/")
     page.locator("#id_username").fill(staff.email)

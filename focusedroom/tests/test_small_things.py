@@ -1,0 +1,61 @@
+"""Small things that signal care: emailed links follow the server `make run` starts, a favicon, and one log
+line per event."""
+
+import subprocess
+
+import pytest
+
+from focusedroom.tests.test_settings_rules import ROOT, run_python
+
+DUMMY_DATABASE = {"DATABASE_URL": "postgres://focusedroom:pw@127.0.0.1:1/focusedroom"}  # settings only, no connection
+PRINT_SITE_URL = "import django; django.setup(); from django.conf import settings; print(settings.SITE_URL)"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "http://127.0.0.1:8000"),
+        ({"SERVE_ADDRESS": "127.0.0.1:8100"}, "http://127.0.0.1:8100"),
+        ({"SERVE_ADDRESS": "0.0.0.0:8100"}, "http://127.0.0.1:8100"),
+        (
+            {"SERVE_ADDRESS": "127.0.0.1:8100", "SITE_URL": "https://focusedroom.example.com/"},
+            "https://focusedroom.example.com",
+        ),
+    ],
+)
+def test_site_url_follows_the_served_address_unless_set(env, expected):
+    result = run_python(PRINT_SITE_URL, {**DUMMY_DATABASE, **env})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+def test_make_run_passes_its_host_and_port_to_every_command():
+    out = subprocess.run(
+        ["make", "-n", "run", "PORT=8100"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    for command in ("manage.py seed_demo", "manage.py ensure_demo_admin", "manage.py runserver 127.0.0.1:8100"):
+        line = next(line for line in out.splitlines() if command in line)
+        assert line.startswith("SERVE_ADDRESS=127.0.0.1:8100 "), line
+
+
+def test_each_event_is_logged_once():
+    code = """
+import django, logging
+django.setup()
+logging.getLogger("django.request").warning("marker-request")
+logging.getLogger("django.server").info("marker-server")
+logging.getLogger("django.security.csrf").warning("marker-csrf")
+logging.getLogger("rewards.receivers").warning("marker-app")
+"""
+    result = run_python(code, DUMMY_DATABASE)
+    assert result.returncode == 0, result.stderr
+    for marker in ("marker-request", "marker-server", "marker-csrf", "marker-app"):
+        assert result.stderr.count(marker) == 1, result.stderr
+
+
+def test_favicon_is_served_and_linked(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response["Content-Type"] == "image/x-icon"
+    assert response.content[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    html = client.get("/").content.decode()
+    assert 'rel="icon"' in html and "favicon.svg" in html
