@@ -114,8 +114,28 @@ else:
     from focusedroom.embedded_db import embedded_database_url
 
     DATABASES = {"default": env.db_url_config(embedded_database_url(BASE_DIR / ".pgdata"))}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
+# Persistent connections by default: opening a PostgreSQL connection costs more than most
+# requests. CONN_HEALTH_CHECKS replaces a connection the server closed before it is reused.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=600)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Many web processes: either psycopg's connection pool inside each process (DB_POOL=true; Django
+# then needs CONN_MAX_AGE=0, set here), or pgbouncer in transaction mode in front of PostgreSQL
+# (DB_PGBOUNCER=true: no server-side cursors and no prepared statements, which a transaction-mode
+# pooler cannot carry from one transaction to the next). See README "Deploying".
+DB_POOL = env.bool("DB_POOL", default=False)
+DB_PGBOUNCER = env.bool("DB_PGBOUNCER", default=False)
+if DB_POOL and DB_PGBOUNCER:
+    raise ImproperlyConfigured("DB_POOL and DB_PGBOUNCER are two ways to pool connections: choose one.")
+if DB_POOL:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
+        "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+    }
+if DB_PGBOUNCER:
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 
 # Optional read replica for analytics reads (experiment results). Without one, the
 # "replica" alias is not defined and analytics reads go to the primary.

@@ -163,3 +163,58 @@ def test_database_url_for_round_trips_through_django_environ(settings_dict):
         settings_dict["PASSWORD"],
     )
     assert host == (settings_dict["HOST"] or settings_dict["OPTIONS"]["host"])
+
+
+DATABASE_SETTINGS = (
+    "import json; from django.conf import settings as s; d = s.DATABASES['default'];"
+    "print(json.dumps({k: d.get(k) for k in ('CONN_MAX_AGE', 'CONN_HEALTH_CHECKS', 'OPTIONS',"
+    " 'DISABLE_SERVER_SIDE_CURSORS')}))"
+)
+
+
+def _database_settings(env: dict[str, str]) -> dict:
+    import json
+
+    result = run_python(DATABASE_SETTINGS, {**PRODUCTION, **env})
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_connections_are_persistent_and_health_checked_by_default():
+    found = _database_settings({})
+    assert found["CONN_MAX_AGE"] == 600 and found["CONN_HEALTH_CHECKS"] is True
+    assert "pool" not in (found["OPTIONS"] or {})
+    assert _database_settings({"DB_CONN_MAX_AGE": "0"})["CONN_MAX_AGE"] == 0
+
+
+def test_the_psycopg_pool_option_parses():
+    found = _database_settings({"DB_POOL": "true", "DB_POOL_MAX_SIZE": "7"})
+    # Django refuses persistent connections together with a pool: the pool keeps them instead.
+    assert found["CONN_MAX_AGE"] == 0
+    assert found["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 7, "timeout": 10.0}
+
+
+def test_the_pgbouncer_option_parses():
+    found = _database_settings({"DB_PGBOUNCER": "true"})
+    assert found["DISABLE_SERVER_SIDE_CURSORS"] is True
+    assert found["OPTIONS"]["prepare_threshold"] is None
+    assert found["CONN_MAX_AGE"] == 600
+
+
+def test_two_poolers_at_once_are_refused():
+    result = run_python("import django; django.setup()", {**PRODUCTION, "DB_POOL": "1", "DB_PGBOUNCER": "1"})
+    assert result.returncode != 0 and "choose one" in result.stderr
+
+
+def test_the_pool_opens_real_connections():
+    """With DB_POOL, Django's psycopg pool serves queries (psycopg-pool is installed and pinned)."""
+    url = os.environ.get("DATABASE_URL") or ""
+    if not url:
+        pytest.skip("needs DATABASE_URL")
+    code = (
+        "import django; django.setup(); from django.db import connection;"
+        "c = connection.cursor(); c.execute('select 1'); print(c.fetchone()[0], connection.pool is not None)"
+    )
+    result = run_python(code, {"DATABASE_URL": url, "DB_POOL": "true", "DB_POOL_MIN_SIZE": "1"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1", "True"]
