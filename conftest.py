@@ -62,3 +62,25 @@ def staff_client(staff_with_perms):
         return client
 
     return make
+
+
+@pytest.fixture
+def with_redis(settings):
+    """Run the test with ``REDIS_URL`` set (``TEST_REDIS_URL``, default db 13 on 127.0.0.1) and a key
+    prefix of its own; its keys are deleted afterwards. Skipped when no Redis answers."""
+    import os
+    import uuid
+
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+    client = redis.Redis.from_url(url)
+    try:
+        client.ping()
+    except redis.RedisError:
+        pytest.skip(f"no Redis at {url}")
+    settings.REDIS_URL = url
+    settings.REDIS_KEY_PREFIX = f"test-{uuid.uuid4().hex[:10]}:"
+    yield client
+    for key in client.scan_iter(match=settings.REDIS_KEY_PREFIX + "*", count=1000):
+        client.delete(key)

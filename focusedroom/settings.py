@@ -146,11 +146,19 @@ DATABASE_ROUTERS = ["focusedroom.db.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# -------------------------------------------------------------------------- cache
-# Throttling and rate limits live in the cache, so it must be shared by every
-# process: the database cache by default, Redis when CACHE_URL or REDIS_URL is set.
+# -------------------------------------------------------------------------- redis
+# Optional. When set, Redis holds the counters of throttles and rate limits (focusedroom.counters),
+# the version of the experiment definitions, the exposure buffer (EXPOSURE_BUFFER) and the cache.
+# Without it, the counters live in an UNLOGGED PostgreSQL table and exposures are written in the request.
+REDIS_URL = env.str("REDIS_URL", default="")
+# Every key FocusedRoom writes in Redis starts with this (several deployments may share a server).
+REDIS_KEY_PREFIX = env.str("REDIS_KEY_PREFIX", default="fr:")
 
-_cache_url = env.str("CACHE_URL", default="") or env.str("REDIS_URL", default="")
+# -------------------------------------------------------------------------- cache
+# The shared cache (dashboard sections, holdout and definition fallbacks): the database cache by
+# default, Redis when CACHE_URL or REDIS_URL is set. Nothing that must not be lost lives here.
+
+_cache_url = env.str("CACHE_URL", default="") or REDIS_URL
 if _cache_url:
     CACHES = {"default": env.cache_url_config(_cache_url)}
 else:
@@ -284,10 +292,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "focusedroom.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    # The client address of every throttle is focusedroom.context.client_ip (configured proxies only).
+    # One throttle per request (user rate for a person, anon rate for an address), counted by
+    # focusedroom.counters; the client address is focusedroom.context.client_ip (configured proxies only).
     "DEFAULT_THROTTLE_CLASSES": [
-        "focusedroom.api.throttling.AnonRateThrottle",
-        "focusedroom.api.throttling.UserRateThrottle",
+        "focusedroom.api.throttling.RateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="120/min"),

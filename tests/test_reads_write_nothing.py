@@ -2,7 +2,7 @@
 
 Counted by PostgreSQL itself (``pg_stat_xact_user_tables``: rows inserted, updated and deleted in the
 current transaction, per table), so a write to any table of any app is caught — not only the ones a
-test thought of. The session and the rate-limit counters (kept in the shared cache) are the documented
+test thought of. The session and the throttle counters (focusedroom.counters, a table of their own) are the documented
 exceptions: they are the request's bookkeeping, not data about the person.
 """
 
@@ -17,7 +17,7 @@ from accounts.tests.factories import CustomerFactory, StaffFactory
 from engagement.tests.helpers import submit
 from focusedroom.context import RequestContext
 
-ALLOWED = {"django_session", "focusedroom_cache"}
+ALLOWED = {"django_session", "focusedroom_counter"}
 PAGES = [
     "/account/",
     "/account/reports/",

@@ -1,9 +1,9 @@
 import pytest
 from django.contrib.auth.models import Group
-from rest_framework.throttling import AnonRateThrottle
 
 from accounts.models import User
 from accounts.roles import ROLES, sync_roles
+from focusedroom.api.throttling import RateThrottle
 
 
 @pytest.mark.django_db
@@ -63,15 +63,11 @@ def test_role_groups_exist_with_sensible_permissions():
 
 @pytest.mark.django_db
 def test_anonymous_clients_are_throttled_with_the_error_shape(client, monkeypatch):
-    from django.core.cache import cache
-
-    cache.clear()
-    monkeypatch.setattr(AnonRateThrottle, "rate", "2/min", raising=False)
+    monkeypatch.setattr(RateThrottle, "anon_rate", "2/hour")
     statuses = [client.post("/api/v1/auth/token/", {}).status_code for _ in range(3)]
     assert statuses == [400, 400, 429]
     body = client.post("/api/v1/auth/token/", {}).json()
     assert body["error"]["status"] == 429
-    cache.clear()
 
 
 @pytest.mark.django_db

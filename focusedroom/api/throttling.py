@@ -1,29 +1,86 @@
-"""API throttles whose client address is ``focusedroom.context.client_ip`` (the one rule).
+"""API throttles on ``focusedroom.counters`` (one round trip per request, no count ever lost).
 
-DRF's own throttles read ``X-Forwarded-For`` with their own logic; these use the same
-function as the rest of FocusedRoom, so a client rotating that header never gets a fresh
-history unless a configured proxy wrote it.
+Every request runs one throttle of the default set, ``RateThrottle``: a person is counted under
+the ``user`` rate by their id, an anonymous client under the ``anon`` rate by its address.
+``ScopedRateThrottle`` adds a view's own scope (``throttle_scope``, e.g. ``auth``).
+
+The client address is ``focusedroom.context.client_ip`` (the one rule): DRF's own throttles read
+``X-Forwarded-For`` with their own logic; these use the same function as the rest of FocusedRoom,
+so a client rotating that header never gets a fresh count unless a configured proxy wrote it.
+
+Windows are fixed (``120/min`` allows 120 requests from :00 to :59): a client can at most double
+its rate across a window boundary, and the counter is one integer instead of a list of timestamps.
 """
 
 from __future__ import annotations
 
 from rest_framework import throttling
+from rest_framework.settings import api_settings
 
+from focusedroom import counters
 from focusedroom.context import client_ip
 
 
-class ClientAddressMixin:
+def _parse(rate: str | None) -> tuple[int, int] | None:
+    if not rate:
+        return None
+    num, period = rate.split("/")
+    return int(num), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
+
+
+class CounterThrottle(throttling.BaseThrottle):
+    """Allow ``num`` requests per fixed window for the key ``scope_and_ident`` returns (None: not throttled)."""
+
+    _wait: int | None = None
+
+    def rate_for(self, scope: str) -> str | None:
+        return getattr(self, f"{scope}_rate", None) or api_settings.DEFAULT_THROTTLE_RATES.get(scope)
+
+    def scope_and_ident(self, request, view) -> tuple[str, str] | None:
+        raise NotImplementedError
+
     def get_ident(self, request) -> str:
         return client_ip(request) or "unknown"
 
+    def allow_request(self, request, view) -> bool:
+        found = self.scope_and_ident(request, view)
+        if found is None:
+            return True
+        scope, ident = found
+        parsed = _parse(self.rate_for(scope))
+        if parsed is None:
+            return True
+        limit, window = parsed
+        counted = counters.hit(counters.digest(f"throttle-{scope}", ident), window=window)
+        if counted.count <= limit:
+            return True
+        self._wait = counted.reset_in
+        return False
 
-class AnonRateThrottle(ClientAddressMixin, throttling.AnonRateThrottle):
-    pass
+    def wait(self) -> int | None:
+        return self._wait
 
 
-class UserRateThrottle(ClientAddressMixin, throttling.UserRateThrottle):
-    pass
+class RateThrottle(CounterThrottle):
+    """The default throttle: ``user`` rate per person, ``anon`` rate per client address — one per request."""
+
+    anon_rate: str | None = None  # overrides of DEFAULT_THROTTLE_RATES (tests)
+    user_rate: str | None = None
+
+    def scope_and_ident(self, request, view):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return "user", str(user.pk)
+        return "anon", self.get_ident(request)
 
 
-class ScopedRateThrottle(ClientAddressMixin, throttling.ScopedRateThrottle):
-    pass
+class ScopedRateThrottle(CounterThrottle):
+    """A view's ``throttle_scope`` rate, per person or client address, on top of the default throttle."""
+
+    def scope_and_ident(self, request, view):
+        scope = getattr(view, "throttle_scope", None)
+        if not scope:
+            return None
+        user = getattr(request, "user", None)
+        ident = f"user-{user.pk}" if user is not None and user.is_authenticated else self.get_ident(request)
+        return scope, ident

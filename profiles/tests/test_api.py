@@ -307,9 +307,9 @@ def test_container_detail_embeds_records_in_a_fixed_number_of_queries(client):
     own = [
         q["sql"]
         for q in queries.captured_queries
-        if "focusedroom_cache" not in q["sql"] and "SAVEPOINT" not in q["sql"]
+        if "focusedroom_counter" not in q["sql"] and "SAVEPOINT" not in q["sql"]
     ]
-    assert len(own) == 1, own  # (permissions are cached on the user; the throttle's cache is not ours)
+    assert len(own) == 1, own  # (permissions are cached on the user; the throttle counter is not ours)
 
 
 @pytest.mark.parametrize(

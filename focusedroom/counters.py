@@ -1,0 +1,129 @@
+"""Fixed-window counters: one round trip per count, and no count is ever lost to eviction.
+
+Every throttle and rate limit of FocusedRoom counts here (``focusedroom.api.throttling``,
+``focusedroom.ratelimit``). A counter is a ``name`` and a ``window`` in seconds; windows are aligned
+on the epoch (a 60-second window runs from :00 to :59), so every process agrees on them.
+
+Two stores, chosen by the settings (``backend()``):
+
+* **Redis** when ``REDIS_URL`` is set: ``INCR`` and ``EXPIRE`` of the window's key in one
+  ``MULTI``/``EXEC`` pipeline — one round trip, atomic; the key expires a little after its window.
+* **PostgreSQL** otherwise: one statement on the UNLOGGED ``focusedroom_counter`` table
+  (``focusedroom.models.Counter``), ``INSERT … ON CONFLICT (key) DO UPDATE SET count = count + 1 …
+  RETURNING count``. A key keeps one row: a new window restarts its count in place. Rows whose
+  window ended long ago are deleted now and then (one hit in ``PRUNE_EVERY``, and ``prune()``).
+
+Never the Django cache: the database cache culls a third of its entries when full (so limits
+stopped working under load) and a cache may evict any key. Names are hashed with the secret key
+(``digest``): no email address or IP address is stored as such.
+
+The PostgreSQL statement runs on the caller's connection: inside a transaction that rolls back,
+the count rolls back with it (the throttles and the log-in limits run outside any transaction).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+
+from django.db import connection
+from django.utils.crypto import salted_hmac
+
+from focusedroom import redis_client
+
+SALT = "focusedroom.counters"
+PRUNE_EVERY = 1000
+# Rows are kept this long after their window ended (a late request of the old window still counts).
+PRUNE_GRACE_SECONDS = 60
+
+_UPSERT = """
+INSERT INTO focusedroom_counter AS c (key, window_start, window_seconds, count)
+VALUES (%s, %s, %s, 1)
+ON CONFLICT (key) DO UPDATE
+   SET count = CASE WHEN EXCLUDED.window_start > c.window_start THEN 1 ELSE c.count + 1 END,
+       window_start = GREATEST(c.window_start, EXCLUDED.window_start),
+       window_seconds = EXCLUDED.window_seconds
+RETURNING count, window_start
+"""
+
+
+@dataclass(frozen=True)
+class Hit:
+    count: int  # events counted in the window so far, this one included
+    reset_in: int  # seconds until the window ends (at least 1)
+
+
+def backend() -> str:
+    return "redis" if redis_client.client() is not None else "postgres"
+
+
+def digest(scope: str, value: str) -> str:
+    """The stored name of what is counted: a keyed hash, never the address or email itself."""
+    return scope + ":" + salted_hmac(SALT, f"{scope}\n{value}", algorithm="sha256").hexdigest()[:32]
+
+
+def _window_start(window: int, now: float) -> int:
+    return int(now // window) * window
+
+
+def _reset_in(start: int, window: int, now: float) -> int:
+    return max(1, int(start + window - now + 0.999))
+
+
+def hit(name: str, *, window: int, now: float | None = None) -> Hit:
+    """Count one event for ``name`` in the current window (one round trip)."""
+    now = time.time() if now is None else now
+    start = _window_start(window, now)
+    redis = redis_client.client()
+    if redis is not None:
+        key = redis_client.key("ctr", name, start)
+        pipe = redis.pipeline(transaction=True)
+        pipe.incr(key)
+        pipe.expire(key, window + PRUNE_GRACE_SECONDS)
+        count, _ = pipe.execute()
+        return Hit(int(count), _reset_in(start, window, now))
+    with connection.cursor() as cursor:
+        cursor.execute(_UPSERT, [name, start, window])
+        count, stored_start = cursor.fetchone()
+    if random.randrange(PRUNE_EVERY) == 0:
+        prune(now=now)
+    return Hit(count, _reset_in(stored_start, window, now))
+
+
+def peek(name: str, *, window: int, now: float | None = None) -> Hit:
+    """The current window's count without counting (0 when nothing was counted)."""
+    now = time.time() if now is None else now
+    start = _window_start(window, now)
+    redis = redis_client.client()
+    if redis is not None:
+        found = redis.get(redis_client.key("ctr", name, start))
+        return Hit(int(found or 0), _reset_in(start, window, now))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count FROM focusedroom_counter WHERE key = %s AND window_start = %s", [name, start])
+        row = cursor.fetchone()
+    return Hit(row[0] if row else 0, _reset_in(start, window, now))
+
+
+def clear(name: str, *, window: int, now: float | None = None) -> None:
+    """Forget the current window's count."""
+    now = time.time() if now is None else now
+    redis = redis_client.client()
+    if redis is not None:
+        redis.delete(redis_client.key("ctr", name, _window_start(window, now)))
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM focusedroom_counter WHERE key = %s", [name])
+
+
+def prune(*, now: float | None = None) -> int:
+    """Delete the PostgreSQL rows whose window ended more than ``PRUNE_GRACE_SECONDS`` ago (Redis keys expire)."""
+    if redis_client.client() is not None:
+        return 0
+    now = time.time() if now is None else now
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM focusedroom_counter WHERE window_start + window_seconds < %s",
+            [int(now) - PRUNE_GRACE_SECONDS],
+        )
+        return cursor.rowcount

@@ -1,0 +1,27 @@
+"""Plumbing tables that belong to no app.
+
+``Counter`` is the PostgreSQL store of ``focusedroom.counters`` when Redis is not configured: one
+row per counted key, reused from window to window (``window_start`` moves on, ``count`` restarts),
+so the table holds one row per key seen recently, never one per window. The table is UNLOGGED
+(counters are bookkeeping: not worth WAL, and an unclean shutdown only resets them) and has no
+index besides its primary key, so every increment is a HOT update.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class Counter(models.Model):
+    key = models.TextField(primary_key=True)
+    window_start = models.BigIntegerField(help_text="Start of the current window, in seconds since the epoch.")
+    window_seconds = models.IntegerField()
+    count = models.IntegerField()
+
+    class Meta:
+        db_table = "focusedroom_counter"
+        constraints = [
+            models.CheckConstraint(condition=Q(count__gte=1), name="focusedroom_counter_count_positive"),
+            models.CheckConstraint(condition=Q(window_seconds__gte=1), name="focusedroom_counter_window_positive"),
+        ]
