@@ -84,3 +84,14 @@ def with_redis(settings):
     yield client
     for key in client.scan_iter(match=settings.REDIS_KEY_PREFIX + "*", count=1000):
         client.delete(key)
+
+
+@pytest.fixture(autouse=True)
+def _forget_process_memory():
+    """Copies a process keeps in memory (the experiment definitions) start empty in every test:
+    the database they were read from is rolled back between tests."""
+    from experiments.selectors import definitions_forget_local
+
+    definitions_forget_local()
+    yield
+    definitions_forget_local()

@@ -83,5 +83,4 @@ def on_definition_changed(sender, instance, **kwargs) -> None:
             key = instance.experiment.key
         except ObjectDoesNotExist:  # the experiment itself is being deleted and invalidates
             return
-    definition_invalidate(key)
-    transaction.on_commit(lambda: definition_invalidate(key))
+    definition_invalidate(key)  # bumps the shared version with the change (focusedroom.versions)

@@ -1,9 +1,12 @@
 """Reads: the cached experiment definitions (the assignment hot path) and the results.
 
-``experiment_definition(key)`` is the only read on the exposure path: a plain dict kept
-in the shared Django cache and deleted whenever the experiment or one of its variants
-changes (``experiments.receivers.on_definition_changed``, and the services for writes
-that send no signal).
+``experiment_definition(key)`` is the only read on the exposure path: a plain dict kept in
+the process's own memory, good while the shared version ``experiments.definitions``
+(``focusedroom.versions``: a Redis key, or a row bumped in the writer's transaction) has not
+changed. Whenever an experiment, one of its variants or a holdout changes
+(``experiments.receivers.on_definition_changed``, and the services for writes that send no
+signal), the version is bumped and every process reloads what it needs, once. Other traffic can
+never evict a definition (the database cache culled them first when full).
 
 Results — ``experiment_results`` (one experiment, for the console, the API and the report
 command) and ``running_experiments_overview`` (the dashboard) — are computed in
@@ -19,12 +22,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.cache import cache
-
 from accounts import selectors as accounts_selectors
 from experiments import hashing
 from experiments.models import Experiment, ExperimentStatus, Holdout
 from experiments.results import experiment_results, running_experiments_overview
+from focusedroom import versions
 
 __all__ = [
     "ACTIVE_CACHE_KEY",
@@ -33,6 +35,7 @@ __all__ = [
     "definition_build",
     "definition_cache_key",
     "definition_invalidate",
+    "definitions_forget_local",
     "experiment_definition",
     "experiment_results",
     "holdout_contains",
@@ -44,11 +47,40 @@ __all__ = [
 
 DEFINITION_TTL = 60 * 60
 ACTIVE_CACHE_KEY = "experiments:active:v1"
+VERSION_NAME = "experiments.definitions"
 _MISSING = "__missing__"
 
 
 def definition_cache_key(key: str) -> str:
     return f"experiments:def:v1:{key}"
+
+
+class _LocalDefinitions:
+    """The process's copy of the definitions, holdouts and active list, valid at one shared version."""
+
+    def __init__(self) -> None:
+        self.version: int | None = None
+        self.entries: dict[str, Any] = {}
+
+    def fresh(self) -> dict[str, Any]:
+        """The entries, emptied first when the shared version moved (one read of the version)."""
+        version = versions.current(VERSION_NAME)
+        if version != self.version:
+            self.entries = {}
+            self.version = version
+        return self.entries
+
+    def forget(self) -> None:
+        self.version = None
+        self.entries = {}
+
+
+_local = _LocalDefinitions()
+
+
+def definitions_forget_local() -> None:
+    """Drop this process's copy (tests: the database is rolled back under it)."""
+    _local.forget()
 
 
 _DEFAULT_HOLDOUT = object()
@@ -83,29 +115,32 @@ def definition_build(experiment: Experiment, *, holdout: Any = _DEFAULT_HOLDOUT)
 
 
 def experiment_definition(*, key: str) -> dict[str, Any] | None:
-    """The experiment's definition from the cache (loaded once per change), or None."""
+    """The experiment's definition from this process's memory (loaded once per change), or None."""
+    entries = _local.fresh()
     cache_key = definition_cache_key(key)
-    found = cache.get(cache_key)
+    found = entries.get(cache_key)
     if found is None:
         experiment = Experiment.objects.prefetch_related("variants").filter(key=key).first()
         found = definition_build(experiment) if experiment is not None else _MISSING
-        cache.set(cache_key, found, DEFINITION_TTL if experiment is not None else 60)
+        entries[cache_key] = found
     return None if found == _MISSING else found
 
 
 def active_definitions() -> list[dict[str, Any]]:
     """Running experiments, for client SDKs that assign locally with the same hash."""
-    found = cache.get(ACTIVE_CACHE_KEY)
+    entries = _local.fresh()
+    found = entries.get(ACTIVE_CACHE_KEY)
     if found is None:
         experiments = Experiment.objects.filter(status=ExperimentStatus.RUNNING).prefetch_related("variants")
         holdout = holdout_definition(brand_id=accounts_selectors.brand_default_id())
         found = [definition_build(e, holdout=holdout) for e in experiments.order_by("key")]
-        cache.set(ACTIVE_CACHE_KEY, found, DEFINITION_TTL)
+        entries[ACTIVE_CACHE_KEY] = found
     return found
 
 
 def definition_invalidate(*keys: str) -> None:
-    cache.delete_many([definition_cache_key(k) for k in keys if k] + [ACTIVE_CACHE_KEY])
+    """An experiment or its variants changed: every process reloads its definitions (one bump for all)."""
+    versions.bump(VERSION_NAME)
 
 
 # ------------------------------------------------------------------------------ holdouts
@@ -116,15 +151,16 @@ def holdout_cache_key(brand_id: int) -> str:
 
 
 def holdout_definition(*, brand_id: int | None) -> dict[str, Any] | None:
-    """The brand's active holdout as ``{"share", "seed"}`` (cached), or None when it holds nobody out."""
+    """The brand's active holdout as ``{"share", "seed"}`` (kept with the definitions), or None (nobody held out)."""
     if brand_id is None:
         return None
+    entries = _local.fresh()
     cache_key = holdout_cache_key(brand_id)
-    found = cache.get(cache_key)
+    found = entries.get(cache_key)
     if found is None:
         row = Holdout.objects.filter(brand_id=brand_id, is_active=True, share__gt=0).values("share", "seed").first()
         found = {"share": float(row["share"]), "seed": row["seed"]} if row else _MISSING
-        cache.set(cache_key, found, DEFINITION_TTL)
+        entries[cache_key] = found
     return None if found == _MISSING else found
 
 
@@ -147,6 +183,5 @@ def holdout_contains(*, brand=None, user=None, anonymous_id: str = "") -> bool:
 
 
 def holdout_invalidate(brand_id: int) -> None:
-    """A holdout changed: drop it and every cached definition (the default brand's travels with them)."""
-    keys = list(Experiment.objects.values_list("key", flat=True))
-    cache.delete_many([holdout_cache_key(brand_id)] + [definition_cache_key(k) for k in keys] + [ACTIVE_CACHE_KEY])
+    """A holdout changed: every process reloads it and the definitions (the default brand's travels with them)."""
+    versions.bump(VERSION_NAME)

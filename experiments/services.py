@@ -252,14 +252,13 @@ def _audit(
 
 
 def _invalidate_on_commit(*keys: str) -> None:
-    """Drop the cached definitions now and again after commit (another process may re-cache meanwhile).
+    """Every process reloads the definitions once the change commits (``focusedroom.versions``).
 
     Saves and deletes of experiments and variants do this through
     ``receivers.on_definition_changed``; this covers what sends no signal (a renamed
     key's old entry, bulk-created variants).
     """
     definition_invalidate(*keys)
-    transaction.on_commit(lambda: definition_invalidate(*keys))
 
 
 # -------------------------------------------------------------------- definitions
@@ -1078,7 +1077,6 @@ def holdout_save(
         context.source if context is not None else "system",
     )
     holdout_invalidate(brand.pk)
-    transaction.on_commit(lambda: holdout_invalidate(brand.pk))
     return holdout
 
 

@@ -25,3 +25,14 @@ class Counter(models.Model):
             models.CheckConstraint(condition=Q(count__gte=1), name="focusedroom_counter_count_positive"),
             models.CheckConstraint(condition=Q(window_seconds__gte=1), name="focusedroom_counter_window_positive"),
         ]
+
+
+class SharedVersion(models.Model):
+    """A named version number every process compares with its own in-memory copy
+    (``focusedroom.versions``): a change bumps it in the same transaction as the change itself."""
+
+    name = models.CharField(max_length=100, primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "focusedroom_shared_version"
