@@ -88,10 +88,13 @@ def with_redis(settings):
 
 @pytest.fixture(autouse=True)
 def _forget_process_memory():
-    """Copies a process keeps in memory (the experiment definitions) start empty in every test:
+    """Copies a process keeps in memory (experiment definitions, API tokens) start empty in every test:
     the database they were read from is rolled back between tests."""
+    from accounts import token_cache
     from experiments.selectors import definitions_forget_local
 
     definitions_forget_local()
+    token_cache.clear()
     yield
     definitions_forget_local()
+    token_cache.clear()

@@ -21,6 +21,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import token_cache
 from accounts.models import (
     AccountClaim,
     ActionToken,
@@ -177,6 +178,7 @@ def accounts_erase(*, user: User) -> None:
     ActionToken.objects.filter(user=user).delete()
     EmailChange.objects.filter(user=user).delete()
     ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
+    token_cache.forget(user_id=user.pk)
     sessions_end(user_id=user.pk)
     # The console's change history names the person by email.
     content_types = ContentType.objects.get_for_models(User, Customer, StaffUser, for_concrete_models=False)

@@ -23,7 +23,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import signals
+from accounts import signals, token_cache
 from accounts.models import (
     BIG_FIVE_TEST_CHANNEL_ID,
     DEFAULT_BRAND_SLUG,
@@ -363,6 +363,7 @@ def person_soft_delete(*, user: User, context: RequestContext, reason: str = "")
     user.deleted_at = now
     user.save(update_fields=[*changed, "updated_at"])
     ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
+    token_cache.forget(user_id=user.pk)
     sessions_end(user_id=user.pk)
     _record_change(user=user, fields=changed, context=context, reason=reason)
     return user
@@ -397,6 +398,7 @@ def person_set_password(*, user: User, password: str, context: RequestContext) -
     # Every session and API token of the person ends (a page that changes the password of the person
     # who is logged in keeps them logged in with Django's update_session_auth_hash).
     ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    token_cache.forget(user_id=user.pk)
     sessions_end(user_id=user.pk)
     _record_change(user=user, fields=["password"], context=context)
     return user
@@ -747,22 +749,44 @@ def api_token_create(*, user: User, name: str = "") -> tuple[ApiToken, str]:
 
 
 def api_token_authenticate(*, raw: str) -> ApiToken | None:
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=hash_token(raw), revoked_at__isnull=True, user__is_active=True, user__deleted_at__isnull=True)
-        .first()
-    )
-    if token is not None:
-        now = timezone.now()
-        # Record use at most once a minute per token: no write on every request.
-        ApiToken.objects.filter(pk=token.pk).exclude(last_used_at__gt=now - timedelta(minutes=1)).update(
+    """The live token for ``raw`` with its person, or None.
+
+    A token this process saw in the last ``API_TOKEN_CACHE_SECONDS`` costs one read of the person's
+    row (``accounts.token_cache``: the revocation bound across processes); otherwise one read of the
+    token (three columns) with its person. ``last_used_at`` is written at most once a minute.
+    """
+    key_hash = hash_token(raw)
+    entry = token_cache.get(key_hash)
+    if entry is not None:
+        user = User.objects.filter(pk=entry.user_id, is_active=True, deleted_at__isnull=True).first()
+        if user is None:
+            return None
+    else:
+        found = (
+            ApiToken.objects.select_related("user")
+            .only("id", "user_id", "last_used_at", "user")
+            .filter(key_hash=key_hash, revoked_at__isnull=True, user__is_active=True, user__deleted_at__isnull=True)
+            .first()
+        )
+        if found is None:
+            return None
+        user = found.user
+        entry = token_cache.put(key_hash, token_id=found.pk, user_id=user.pk, last_used_at=found.last_used_at)
+    now = timezone.now()
+    if entry.last_used_at is None or entry.last_used_at <= now - timedelta(minutes=1):
+        # Record use at most once a minute per token (and per process): no write on every request.
+        ApiToken.objects.filter(pk=entry.token_id).exclude(last_used_at__gt=now - timedelta(minutes=1)).update(
             last_used_at=now
         )
+        entry.last_used_at = now
+    token = ApiToken(id=entry.token_id, user=user, key_hash=key_hash, last_used_at=entry.last_used_at)
+    token._state.adding = False
     return token
 
 
 def api_token_revoke(*, token: ApiToken) -> None:
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    token_cache.forget(token_id=token.pk)
 
 
 REFERENCE_CHANNELS = [

@@ -201,6 +201,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24)
+# An API token seen by a web process is remembered this many seconds (accounts.token_cache): a token
+# revoked elsewhere keeps working in another process for at most this long (0: no memory).
+API_TOKEN_CACHE_SECONDS = env.int("API_TOKEN_CACHE_SECONDS", default=30)
 # How long a sign-up that claims an existing customer record stays valid.
 ACCOUNT_CLAIM_TTL_HOURS = env.int("ACCOUNT_CLAIM_TTL_HOURS", default=48)
 
