@@ -301,11 +301,15 @@ class Participation(models.Model):
     """A participant's assignment in one experiment (seed 002 ``user_experiment_participation``)."""
 
     id = _uuid_pk()
+    # No index of their own on user and experiment: the partial index on user (non-null rows only) and
+    # the indexes that start with experiment serve every query and cascade; each index is paid on every exposure.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False
     )
     anonymous_id = models.CharField(max_length=64, blank=True, default="", db_default="")
-    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="participations")
+    experiment = models.ForeignKey(
+        Experiment, on_delete=models.CASCADE, related_name="participations", db_index=False
+    )
     variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="participations")
     first_exposure_date = models.DateTimeField(default=timezone.now, db_default=Now())
     was_eligible_at_exposure = models.BooleanField(default=True, db_default=True)
@@ -410,14 +414,16 @@ class Impression(models.Model):
     """One exposure of a participant to a variant (seed 002 ``impressions``)."""
 
     id = _uuid_pk()
+    # No index of their own on user and experiment: the partial index on user (non-null rows only) and
+    # the indexes that start with experiment serve every query and cascade; each index is paid on every exposure.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False
     )
     anonymous_id = models.CharField(max_length=64, blank=True, default="", db_default="")
     variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="+")
     session_identifier = models.TextField(null=True, blank=True)
     impression_at = models.DateTimeField(default=timezone.now, db_default=Now())
-    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="impressions")
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="impressions", db_index=False)
     page_url = models.TextField(null=True, blank=True)
     user_agent = models.TextField(null=True, blank=True)
     country_code = models.CharField(max_length=2, null=True, blank=True)

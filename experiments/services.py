@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -28,9 +27,10 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
+from psycopg.types.json import Jsonb
 
 from engagement import selectors as engagement_selectors
-from experiments import conditions, hashing
+from experiments import conditions, exposure_buffer, hashing
 from experiments.models import (
     HOLDOUT_SHARE_MAX,
     PRE_EXPOSURE_WINDOW_MAX,
@@ -50,6 +50,7 @@ from experiments.models import (
 from experiments.selectors import definition_invalidate, experiment_definition, holdout_invalidate, holdout_member
 from focusedroom.context import visitor_id_from_token
 from focusedroom.errors import Conflict, NotFound, PermissionDenied
+from focusedroom.ids import uuid7
 
 if TYPE_CHECKING:
     from focusedroom.context import RequestContext
@@ -533,14 +534,19 @@ INSERT INTO user_experiment_participation AS p
     (id, user_id, anonymous_id, experiment_id, variant_id, first_exposure_date, was_eligible_at_exposure,
      eligibility_criteria, total_impressions, has_converted, conversion_within_window, created_at, updated_at,
      has_multiple_exposures, identity_merges, device_type, acquisition_channel)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 1, false, false, %s, %s, false, '[]', %s, %s)
+SELECT t.id, t.user_id, t.anonymous_id, t.experiment_id, t.variant_id, t.first_at, t.eligible, t.criteria::jsonb,
+       t.n, false, false, t.first_at, t.last_at, false, '[]', t.device_type, t.channel
+  FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::uuid[], %s::uuid[], %s::timestamptz[], %s::boolean[],
+              %s::text[], %s::integer[], %s::timestamptz[], %s::text[], %s::smallint[])
+       AS t(id, user_id, anonymous_id, experiment_id, variant_id, first_at, eligible, criteria, n, last_at,
+            device_type, channel)
 ON CONFLICT {target}
-DO UPDATE SET total_impressions = p.total_impressions + 1, updated_at = EXCLUDED.updated_at
-RETURNING id, variant_id, was_eligible_at_exposure, has_multiple_exposures, (xmax = 0) AS inserted
+DO UPDATE SET total_impressions = p.total_impressions + EXCLUDED.total_impressions, updated_at = EXCLUDED.updated_at
+RETURNING id, experiment_id, user_id, anonymous_id, variant_id, was_eligible_at_exposure, has_multiple_exposures,
+          (xmax = 0) AS inserted
 """
-
-
 def _record_pre_exposure_traits(*, participation_id, user, anonymous_id: str, exposed_at: datetime) -> None:
+    # ``user``: the person or their id.
     """Keep, with a new participation, the Big Five traits measured before this first exposure (if any):
     segments and regression adjustment only use what was known before the exposure."""
     traits = engagement_selectors.big_five_traits_before(user=user, anonymous_id=anonymous_id, before=exposed_at)
@@ -673,7 +679,6 @@ def _clean_tracking(tracking: dict[str, Any] | None, allowed: frozenset[str]) ->
     return cleaned
 
 
-@transaction.atomic
 def exposure_record(
     *,
     key: str,
@@ -692,6 +697,12 @@ def exposure_record(
     weights say. Concurrency-safe: the participation row is upserted in one statement
     against the database's unique indexes, so parallel exposures of one participant
     produce one participation and count every impression.
+
+    With the exposure buffer on (``experiments.exposure_buffer``: Redis configured), nothing is
+    written here: the exposure is appended to the stream and ``manage.py exposure_writer`` stores
+    it with ``exposures_write`` — the same rows. The answer is then the assignment of the current
+    definition (the stored first variant wins in the data; the answer differs from it only for a
+    participant first exposed before a change of coverage or eligibility rules).
     """
     tracking = _clean_tracking(
         _with_context(dict(tracking or {}), context, IMPRESSION_TRACKING_FIELDS), IMPRESSION_TRACKING_FIELDS
@@ -710,48 +721,185 @@ def exposure_record(
         return Assignment(key, control["name"], control["config"], False, reason="holdout")
     attributes = participant_attributes(user=user, tracking=tracking)
     variant, counted, reason = assign(definition=definition, participant_key=participant_key, attributes=attributes)
-    now = timezone.now()
-    criteria = json.dumps({"reason": reason, "attributes": attributes}, default=str)
+    event = {
+        "at": timezone.now().isoformat(),
+        "experiment": definition["id"],
+        "user": user.pk if user is not None else None,
+        "anonymous_id": anonymous_id,
+        "channel": user.channel_id if user is not None else None,
+        "variant": variant["id"],
+        "counted": counted,
+        "reason": reason,
+        "attributes": attributes,
+        "tracking": tracking,
+    }
+    if exposure_buffer.enabled():
+        exposure_buffer.push(event)
+        return Assignment(key, variant["name"], variant["config"], counted, recorded=True, reason=reason)
+    with transaction.atomic():
+        (stored,) = exposures_write(events=[event])
+    chosen = next((v for v in definition["variants"] if v["id"] == stored.variant_id), variant)
+    in_experiment = bool(stored.eligible and not stored.multiple)
+    return Assignment(key, chosen["name"], chosen["config"], in_experiment, recorded=True, reason=reason)
+
+
+@dataclass(frozen=True)
+class StoredExposure:
+    variant_id: str  # the participation's (first) variant
+    eligible: bool
+    multiple: bool
+    first: bool  # this exposure created the participation
+
+
+_IMPRESSION_COLUMNS = (
+    "id",
+    "user_id",
+    "anonymous_id",
+    "experiment_id",
+    "variant_id",
+    "impression_at",
+    "is_first_exposure",
+    "user_was_eligible",
+    "user_eligibility_status",
+    "user_context",
+    "metadata",
+    *sorted(IMPRESSION_TRACKING_FIELDS - {"metadata"}),
+)
+# Column names are this module's constants, never input.
+_IMPRESSION_INSERT = (
+    f"INSERT INTO impressions ({', '.join(_IMPRESSION_COLUMNS)}) "  # noqa: S608
+    f"VALUES ({', '.join(['%s'] * len(_IMPRESSION_COLUMNS))})"
+)
+_IMPRESSION_COPY = f"COPY impressions ({', '.join(_IMPRESSION_COLUMNS)}) FROM STDIN"
+
+
+def exposures_write(*, events: list[dict[str, Any]], copy: bool = False) -> list[StoredExposure]:
+    """Store exposures (assigned already, in the order they happened): one participation upsert per
+    kind of participant (people, visitors) for the whole list, then the impressions — ``INSERT``, or
+    ``COPY`` for a batch (``copy=True``). Call inside a transaction. Returns, per event, what was stored.
+
+    The synchronous path calls it with one event, ``manage.py exposure_writer`` with a batch from
+    the buffer: the same rows either way. Several exposures of one participant in a batch count as
+    one upsert of their number; the first of them is the first exposure (its variant, eligibility
+    and time) when the participation is new.
+    """
+    groups: dict[tuple, list[int]] = {}
+    parsed = []
+    for i, event in enumerate(events):
+        at = datetime.fromisoformat(event["at"]) if isinstance(event["at"], str) else event["at"]
+        parsed.append(at)
+        who = ("u", event["user"]) if event["user"] is not None else ("a", event["anonymous_id"])
+        groups.setdefault((event["experiment"], *who), []).append(i)
+    stored_by_group: dict[tuple, tuple] = {}
     with connection.cursor() as cursor:
-        cursor.execute(
-            _UPSERT_USER if user is not None else _UPSERT_ANONYMOUS,
-            [
-                uuid.uuid4(),
-                user.pk if user else None,
-                anonymous_id,
-                definition["id"],
-                variant["id"],
-                now,
-                counted,
-                criteria,
-                now,
-                now,
-                tracking.get("device_type"),
-                user.channel_id if user is not None else None,
-            ],
-        )
-        participation_id, variant_id, eligible, multiple, inserted = cursor.fetchone()
+        for kind, statement in (("u", _UPSERT_USER), ("a", _UPSERT_ANONYMOUS)):
+            keys = [k for k in groups if k[1] == kind]
+            if not keys:
+                continue
+            columns: list[list[Any]] = [[] for _ in range(12)]
+            for k in keys:
+                first = events[groups[k][0]]
+                values = (
+                    uuid7(),
+                    first["user"],
+                    first["anonymous_id"] if first["user"] is None else "",
+                    first["experiment"],
+                    first["variant"],
+                    parsed[groups[k][0]],
+                    first["counted"],
+                    json.dumps({"reason": first["reason"], "attributes": first["attributes"]}, default=str),
+                    len(groups[k]),
+                    parsed[groups[k][-1]],
+                    first["tracking"].get("device_type"),
+                    first["channel"],
+                )
+                for column, value in zip(columns, values, strict=True):
+                    column.append(value)
+            cursor.execute(statement, columns)
+            for pid, experiment_id, user_id, anonymous_id, variant_id, eligible, multiple, new in cursor.fetchall():
+                group = (str(experiment_id), kind, user_id if kind == "u" else anonymous_id)
+                stored_by_group[group] = (pid, str(variant_id), eligible, multiple, new)
+    out: list[StoredExposure | None] = [None] * len(events)
+    rows = []
+    for group, indexes in groups.items():
+        pid, variant_id, eligible, multiple, inserted = stored_by_group[group]
         if inserted:
+            first = events[indexes[0]]
             _record_pre_exposure_traits(
-                participation_id=participation_id, user=user, anonymous_id=anonymous_id, exposed_at=now
+                participation_id=pid,
+                user=first["user"],
+                anonymous_id=first["anonymous_id"],
+                exposed_at=parsed[indexes[0]],
             )
-    stored = next((v for v in definition["variants"] if v["id"] == str(variant_id)), variant)
-    metadata = tracking.pop("metadata", None) or {}
-    Impression.objects.create(
-        user=user,
-        anonymous_id=anonymous_id,
-        experiment_id=definition["id"],
-        variant_id=stored["id"],
-        impression_at=now,
-        is_first_exposure=inserted,
-        user_was_eligible=eligible,
-        user_eligibility_status={"reason": reason if inserted else "returning", "eligible": eligible},
-        user_context=attributes,
-        metadata=metadata,
-        **tracking,
-    )
-    in_experiment = bool(eligible and not multiple)
-    return Assignment(key, stored["name"], stored["config"], in_experiment, recorded=True, reason=reason)
+        for n, i in enumerate(indexes):
+            event = events[i]
+            is_first = bool(inserted and n == 0)
+            tracking = dict(event["tracking"])
+            metadata = tracking.pop("metadata", None) or {}
+            values = {
+                "id": uuid7(),
+                "user_id": event["user"],
+                "anonymous_id": event["anonymous_id"] if event["user"] is None else "",
+                "experiment_id": event["experiment"],
+                "variant_id": variant_id,
+                "impression_at": parsed[i],
+                "is_first_exposure": is_first,
+                "user_was_eligible": eligible,
+                "user_eligibility_status": Jsonb(
+                    {"reason": event["reason"] if is_first else "returning", "eligible": eligible}
+                ),
+                "user_context": Jsonb(event["attributes"]),
+                "metadata": Jsonb(metadata),
+                **{c: tracking.get(c) for c in _IMPRESSION_COLUMNS[11:]},
+            }
+            if "bounce" not in tracking:
+                values["bounce"] = False
+            rows.append(tuple(values[c] for c in _IMPRESSION_COLUMNS))
+            out[i] = StoredExposure(variant_id, eligible, multiple, is_first)
+    rows.sort(key=lambda r: r[5])  # in time order, as they happened
+    with connection.cursor() as cursor:
+        if copy:
+            with cursor.cursor.copy(_IMPRESSION_COPY) as stream:
+                for row in rows:
+                    stream.write_row(row)
+        elif len(rows) == 1:
+            cursor.execute(_IMPRESSION_INSERT, rows[0])
+        else:
+            cursor.executemany(_IMPRESSION_INSERT, rows)
+    return out  # type: ignore[return-value]
+
+
+def exposure_stitch_marker(*, user_id: int, anonymous_id: str) -> dict[str, Any]:
+    return {"stitch": True, "user": user_id, "anonymous_id": anonymous_id}
+
+
+@transaction.atomic
+def exposures_write_buffered(*, events: list[dict[str, Any]]) -> dict[str, int]:
+    """Apply a batch read from the exposure buffer, in order: runs of exposures with
+    ``exposures_write(copy=True)``, identity-stitch markers with ``identity_stitch``."""
+    from accounts import selectors as accounts_selectors
+
+    written = stitched = 0
+    run: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        nonlocal written
+        if run:
+            exposures_write(events=run, copy=True)
+            written += len(run)
+            run.clear()
+
+    for event in events:
+        if event.get("stitch"):
+            flush()
+            user = accounts_selectors.person_get(event["user"])
+            if user is not None:
+                identity_stitch(user=user, anonymous_id=event["anonymous_id"], _from_buffer=True)
+                stitched += 1
+        else:
+            run.append(event)
+    flush()
+    return {"exposures": written, "stitches": stitched}
 
 
 # ------------------------------------------------------------- anonymous participants
@@ -786,9 +934,11 @@ def anonymous_participant(
         return anonymous_id or held
     if not ANONYMOUS_ID_RE.match(anonymous_id):
         return anonymous_id  # the service's own check answers with the field message
-    unused = not (
-        Participation.objects.filter(anonymous_id=anonymous_id).exists()
-        or Impression.objects.filter(anonymous_id=anonymous_id).exists()
+    # One statement: has this id taken part in anything, or been seen in an impression?
+    unused = not list(
+        Participation.objects.filter(anonymous_id=anonymous_id)
+        .values_list("anonymous_id")
+        .union(Impression.objects.filter(anonymous_id=anonymous_id).values_list("anonymous_id"), all=True)[:1]
     )
     if first_exposure and unused:
         return anonymous_id
@@ -956,7 +1106,7 @@ def conversion_record(
 
 
 @transaction.atomic
-def identity_stitch(*, user, anonymous_id: str) -> dict[str, int]:
+def identity_stitch(*, user, anonymous_id: str, _from_buffer: bool = False) -> dict[str, int]:
     """Move an anonymous visitor's participations, impressions and conversions to the person.
 
     When the person already takes part in the same experiment, the earlier first
@@ -967,6 +1117,11 @@ def identity_stitch(*, user, anonymous_id: str) -> dict[str, int]:
     anonymous_id = (anonymous_id or "").strip()
     if user is None or not anonymous_id:
         return {"moved": 0, "merged": 0, "conflicts": 0, "impressions": 0}
+    if not _from_buffer and exposure_buffer.enabled():
+        # Exposures of this visitor may still wait in the buffer: the writer stitches again when it
+        # reaches this point of the stream (after them), once the transaction commits.
+        marker = exposure_stitch_marker(user_id=user.pk, anonymous_id=anonymous_id)
+        transaction.on_commit(lambda: exposure_buffer.push(marker))
     anonymous = list(
         Participation.objects.select_for_update()
         .filter(user__isnull=True, anonymous_id=anonymous_id)

@@ -153,6 +153,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="")
 # Every key FocusedRoom writes in Redis starts with this (several deployments may share a server).
 REDIS_KEY_PREFIX = env.str("REDIS_KEY_PREFIX", default="fr:")
+# Exposures: "redis" appends them to a Redis Stream written by `manage.py exposure_writer` (no database
+# write in the request; the default when REDIS_URL is set), "sync" writes them in the request.
+EXPOSURE_BUFFER = env.str("EXPOSURE_BUFFER", default="redis" if REDIS_URL else "sync")
+if EXPOSURE_BUFFER not in {"redis", "sync"}:
+    raise ImproperlyConfigured(f"EXPOSURE_BUFFER must be redis or sync, not {EXPOSURE_BUFFER!r}.")
+if EXPOSURE_BUFFER == "redis" and not REDIS_URL:
+    raise ImproperlyConfigured("EXPOSURE_BUFFER=redis needs REDIS_URL.")
 
 # -------------------------------------------------------------------------- cache
 # The shared cache (dashboard sections, holdout and definition fallbacks): the database cache by

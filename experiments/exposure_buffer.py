@@ -1,0 +1,120 @@
+"""The exposure buffer: exposures travel through a Redis Stream to ``manage.py exposure_writer``.
+
+On when ``EXPOSURE_BUFFER=redis`` (the default whenever ``REDIS_URL`` is set). The request assigns
+from the in-process definition and appends one entry (``XADD``, one round trip, no database
+write); the writer reads the stream in a consumer group (``XREADGROUP … BLOCK``), writes each batch
+in one transaction (``experiments.services.exposures_write`` — the same function the synchronous
+path uses, so both modes store the same rows) and acknowledges the entries after the commit.
+
+Durability and exactly-once: an entry stays in the stream (pending in the group) until the batch
+that holds it committed. With the batch, the writer commits a checkpoint — the last entry id it
+wrote, per consumer name — so entries written but not acknowledged (a crash between commit and
+``XACK``) are recognised and only acknowledged when they come back. On start a writer re-reads its
+own pending entries, and claims entries another consumer left pending longer than
+``CLAIM_IDLE_MS`` (``XPENDING`` + ``XCLAIM``), skipping those under that consumer's checkpoint.
+
+Identity stitching (``services.identity_stitch``) also appends a marker to the stream, so an
+exposure buffered before a visitor identified is moved to the person once the writer reaches it:
+entries are applied in stream order by a writer. Run one writer per stream (several consumers stay
+correct for exposures, but a stitch marker then only orders the entries of its own consumer).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from typing import Any
+
+from django.conf import settings
+
+from focusedroom import redis_client
+
+GROUP = "writers"
+CLAIM_IDLE_MS = 60_000
+
+
+def enabled() -> bool:
+    return settings.EXPOSURE_BUFFER == "redis" and redis_client.client() is not None
+
+
+def stream_key() -> str:
+    return redis_client.key("exposures")
+
+
+def checkpoint_name(consumer: str) -> str:
+    return f"experiments.exposure_writer:{consumer}"
+
+
+def default_consumer() -> str:
+    return f"writer-{socket.gethostname()}"
+
+
+def encode_id(entry_id: str | bytes) -> int:
+    """A stream id ``<ms>-<seq>`` as one ordered integer (the checkpoint column is a bigint)."""
+    ms, _, seq = (entry_id.decode() if isinstance(entry_id, bytes) else entry_id).partition("-")
+    return int(ms) * 1_000_000 + int(seq or 0)
+
+
+def push(event: dict[str, Any]) -> None:
+    redis_client.client().xadd(stream_key(), {"e": json.dumps(event, separators=(",", ":"), default=str)})
+
+
+def ensure_group() -> None:
+    import redis
+
+    try:
+        redis_client.client().xgroup_create(stream_key(), GROUP, id="0", mkstream=True)
+    except redis.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+def _decode(entries) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for entry_id, fields in entries or []:
+        if fields is None:  # deleted meanwhile
+            continue
+        raw = fields.get(b"e") or fields.get("e")
+        out.append((entry_id.decode() if isinstance(entry_id, bytes) else entry_id, json.loads(raw)))
+    return out
+
+
+def read_own_pending(consumer: str, count: int) -> list[tuple[str, dict[str, Any]]]:
+    """Entries delivered to ``consumer`` before and never acknowledged (a restart)."""
+    found = redis_client.client().xreadgroup(GROUP, consumer, {stream_key(): "0"}, count=count)
+    return _decode(found[0][1]) if found else []
+
+
+def read_new(consumer: str, count: int, block_ms: int) -> list[tuple[str, dict[str, Any]]]:
+    found = redis_client.client().xreadgroup(GROUP, consumer, {stream_key(): ">"}, count=count, block=block_ms)
+    return _decode(found[0][1]) if found else []
+
+
+def claim_abandoned(consumer: str, count: int) -> list[tuple[str, str, dict[str, Any]]]:
+    """Entries other consumers left pending for ``CLAIM_IDLE_MS``: ``(id, previous owner, event)``, now ours."""
+    client = redis_client.client()
+    pending = client.xpending_range(stream_key(), GROUP, min="-", max="+", count=count, idle=CLAIM_IDLE_MS)
+    claimed = []
+    for item in pending:
+        owner = item["consumer"].decode() if isinstance(item["consumer"], bytes) else item["consumer"]
+        if owner == consumer:
+            continue
+        entry_id = item["message_id"]
+        got = _decode(client.xclaim(stream_key(), GROUP, consumer, CLAIM_IDLE_MS, [entry_id]))
+        claimed.extend((eid, owner, event) for eid, event in got)
+    return claimed
+
+
+def ack(entry_ids: list[str]) -> None:
+    """Acknowledge and delete written entries (one round trip): the stream holds only what is not written."""
+    if not entry_ids:
+        return
+    pipe = redis_client.client().pipeline(transaction=True)
+    pipe.xack(stream_key(), GROUP, *entry_ids)
+    pipe.xdel(stream_key(), *entry_ids)
+    pipe.execute()
+
+
+def backlog() -> int:
+    """Entries in the stream not yet written and acknowledged."""
+    return int(redis_client.client().xlen(stream_key()))
