@@ -7,11 +7,11 @@ in one transaction (``experiments.services.exposures_write`` — the same functi
 path uses, so both modes store the same rows) and acknowledges the entries after the commit.
 
 Durability and exactly-once: an entry stays in the stream (pending in the group) until the batch
-that holds it committed. With the batch, the writer commits a checkpoint — the last entry id it
-wrote, per consumer name — so entries written but not acknowledged (a crash between commit and
-``XACK``) are recognised and only acknowledged when they come back. On start a writer re-reads its
-own pending entries, and claims entries another consumer left pending longer than
-``CLAIM_IDLE_MS`` (``XPENDING`` + ``XCLAIM``), skipping those under that consumer's checkpoint.
+that holds it committed. Each impression's id derives from its entry's id (``impression_id``: a
+UUIDv7 with the entry's timestamp), so an entry written but not acknowledged (a crash between the
+commit and ``XACK``) is recognised when it comes back and only acknowledged. On start a writer
+re-reads its own pending entries, then claims entries other consumers left pending longer than
+``CLAIM_IDLE_MS`` (``XAUTOCLAIM``).
 
 Identity stitching (``services.identity_stitch``) also appends a marker to the stream, so an
 exposure buffered before a visitor identified is moved to the person once the writer reaches it:
@@ -28,6 +28,7 @@ from typing import Any
 from django.conf import settings
 
 from focusedroom import redis_client
+from focusedroom.ids import uuid7_for
 
 GROUP = "writers"
 CLAIM_IDLE_MS = 60_000
@@ -41,18 +42,13 @@ def stream_key() -> str:
     return redis_client.key("exposures")
 
 
-def checkpoint_name(consumer: str) -> str:
-    return f"experiments.exposure_writer:{consumer}"
-
-
 def default_consumer() -> str:
     return f"writer-{socket.gethostname()}"
 
 
-def encode_id(entry_id: str | bytes) -> int:
-    """A stream id ``<ms>-<seq>`` as one ordered integer (the checkpoint column is a bigint)."""
-    ms, _, seq = (entry_id.decode() if isinstance(entry_id, bytes) else entry_id).partition("-")
-    return int(ms) * 1_000_000 + int(seq or 0)
+def impression_id(entry_id: str):
+    """The id of the impression an entry becomes: the same entry, the same id (written once)."""
+    return uuid7_for(int(entry_id.partition("-")[0]), stream_key() + "/" + entry_id)
 
 
 def push(event: dict[str, Any]) -> None:
@@ -85,24 +81,15 @@ def read_own_pending(consumer: str, count: int) -> list[tuple[str, dict[str, Any
     return _decode(found[0][1]) if found else []
 
 
-def read_new(consumer: str, count: int, block_ms: int) -> list[tuple[str, dict[str, Any]]]:
+def read_new(consumer: str, count: int, block_ms: int | None) -> list[tuple[str, dict[str, Any]]]:
     found = redis_client.client().xreadgroup(GROUP, consumer, {stream_key(): ">"}, count=count, block=block_ms)
     return _decode(found[0][1]) if found else []
 
 
-def claim_abandoned(consumer: str, count: int) -> list[tuple[str, str, dict[str, Any]]]:
-    """Entries other consumers left pending for ``CLAIM_IDLE_MS``: ``(id, previous owner, event)``, now ours."""
-    client = redis_client.client()
-    pending = client.xpending_range(stream_key(), GROUP, min="-", max="+", count=count, idle=CLAIM_IDLE_MS)
-    claimed = []
-    for item in pending:
-        owner = item["consumer"].decode() if isinstance(item["consumer"], bytes) else item["consumer"]
-        if owner == consumer:
-            continue
-        entry_id = item["message_id"]
-        got = _decode(client.xclaim(stream_key(), GROUP, consumer, CLAIM_IDLE_MS, [entry_id]))
-        claimed.extend((eid, owner, event) for eid, event in got)
-    return claimed
+def claim_abandoned(consumer: str, count: int) -> list[tuple[str, dict[str, Any]]]:
+    """Entries other consumers left pending for ``CLAIM_IDLE_MS``, now ours (``XAUTOCLAIM``)."""
+    found = redis_client.client().xautoclaim(stream_key(), GROUP, consumer, CLAIM_IDLE_MS, "0-0", count=count)
+    return _decode(found[1])
 
 
 def ack(entry_ids: list[str]) -> None:

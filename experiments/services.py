@@ -837,7 +837,7 @@ def exposures_write(*, events: list[dict[str, Any]], copy: bool = False) -> list
             tracking = dict(event["tracking"])
             metadata = tracking.pop("metadata", None) or {}
             values = {
-                "id": uuid7(),
+                "id": event.get("impression_id") or uuid7(),
                 "user_id": event["user"],
                 "anonymous_id": event["anonymous_id"] if event["user"] is None else "",
                 "experiment_id": event["experiment"],
@@ -876,10 +876,15 @@ def exposure_stitch_marker(*, user_id: int, anonymous_id: str) -> dict[str, Any]
 @transaction.atomic
 def exposures_write_buffered(*, events: list[dict[str, Any]]) -> dict[str, int]:
     """Apply a batch read from the exposure buffer, in order: runs of exposures with
-    ``exposures_write(copy=True)``, identity-stitch markers with ``identity_stitch``."""
+    ``exposures_write(copy=True)``, identity-stitch markers with ``identity_stitch``.
+
+    Exposures carry the ``impression_id`` their buffer entry determines: one already stored (a batch
+    written but not acknowledged before a crash) is skipped, so each is written once."""
     from accounts import selectors as accounts_selectors
 
-    written = stitched = 0
+    ids = [e["impression_id"] for e in events if not e.get("stitch")]
+    stored = set(Impression.objects.filter(id__in=ids).values_list("id", flat=True)) if ids else set()
+    written = stitched = skipped = 0
     run: list[dict[str, Any]] = []
 
     def flush() -> None:
@@ -896,10 +901,12 @@ def exposures_write_buffered(*, events: list[dict[str, Any]]) -> dict[str, int]:
             if user is not None:
                 identity_stitch(user=user, anonymous_id=event["anonymous_id"], _from_buffer=True)
                 stitched += 1
+        elif event["impression_id"] in stored:
+            skipped += 1
         else:
             run.append(event)
     flush()
-    return {"exposures": written, "stitches": stitched}
+    return {"exposures": written, "stitches": stitched, "skipped": skipped}
 
 
 # ------------------------------------------------------------- anonymous participants

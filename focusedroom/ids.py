@@ -21,3 +21,17 @@ def uuid7(now_ms: int | None = None) -> uuid.UUID:
     rand_b = rand & ((1 << 62) - 1)
     value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b
     return uuid.UUID(int=value)
+
+
+def uuid7_for(ms: int, name: str) -> uuid.UUID:
+    """A UUIDv7 with the timestamp ``ms`` whose other bits derive from ``name``: the same name, the same id.
+
+    For rows written from a durable buffer: written twice (a retry after a crash), the second write
+    meets the primary key instead of making a copy.
+    """
+    import hashlib
+
+    rand = int.from_bytes(hashlib.sha256(name.encode()).digest()[:10], "big")
+    rand_a = rand >> 68 & 0xFFF
+    rand_b = rand & ((1 << 62) - 1)
+    return uuid.UUID(int=(ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b)

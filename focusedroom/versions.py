@@ -49,20 +49,3 @@ def bump(name: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(_BUMP, [name])
 
-
-def stored(name: str) -> int:
-    """The value kept in PostgreSQL under ``name`` (checkpoints: always the database, Redis or not)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT value FROM focusedroom_shared_version WHERE name = %s", [name])
-        row = cursor.fetchone()
-    return row[0] if row else 0
-
-
-def store(name: str, value: int) -> None:
-    """Set ``name`` in PostgreSQL, in the caller's transaction (a worker's checkpoint commits with its work)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO focusedroom_shared_version AS v (name, value) VALUES (%s, %s)"
-            " ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
-            [name, value],
-        )
