@@ -31,6 +31,7 @@ from django.db.models.functions import Cast, Concat, Now
 from django.utils import timezone
 
 from experiments.stats import DEFAULT_SEQUENTIAL_TUNING
+from focusedroom.ids import uuid7
 
 SEQUENTIAL_TUNING_MIN = 100
 PRE_EXPOSURE_WINDOW_MAX = 365
@@ -85,6 +86,10 @@ def _trait_percentile(domain: str) -> models.GeneratedField:
 
 def _uuid_pk():
     return models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+
+
+def _uuid7_pk():
+    return models.UUIDField(primary_key=True, default=uuid7, editable=False)
 
 
 class Experiment(models.Model):
@@ -300,7 +305,7 @@ class Variant(models.Model):
 class Participation(models.Model):
     """A participant's assignment in one experiment (seed 002 ``user_experiment_participation``)."""
 
-    id = _uuid_pk()
+    id = _uuid7_pk()  # time-ordered: rows written together share index pages (focusedroom.ids)
     # No index of their own on user and experiment: the partial index on user (non-null rows only) and
     # the indexes that start with experiment serve every query and cascade; each index is paid on every exposure.
     user = models.ForeignKey(
@@ -413,7 +418,7 @@ class Participation(models.Model):
 class Impression(models.Model):
     """One exposure of a participant to a variant (seed 002 ``impressions``)."""
 
-    id = _uuid_pk()
+    id = _uuid7_pk()  # time-ordered: rows written together share index pages (focusedroom.ids)
     # No index of their own on user and experiment: the partial index on user (non-null rows only) and
     # the indexes that start with experiment serve every query and cascade; each index is paid on every exposure.
     user = models.ForeignKey(
