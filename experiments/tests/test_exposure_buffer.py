@@ -192,3 +192,8 @@ def test_the_writer_refuses_to_run_without_the_buffer(settings):
     settings.REDIS_URL = ""
     with pytest.raises(CommandError, match="buffer is off"):
         call_command("exposure_writer", "--once")
+
+
+def test_make_run_may_always_start_the_writer(settings):
+    settings.REDIS_URL = ""
+    call_command("exposure_writer", "--if-enabled")  # the buffer is off: nothing to do, no error

@@ -40,9 +40,14 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=500, help="Entries per transaction.")
         parser.add_argument("--block-ms", type=int, default=1000, help="How long a read waits for entries.")
         parser.add_argument("--once", action="store_true", help="Write what is buffered now, then stop.")
+        parser.add_argument(
+            "--if-enabled", action="store_true", help="Exit quietly when the buffer is off (make run starts it always)."
+        )
 
-    def handle(self, *args, consumer: str, batch: int, block_ms: int, once: bool, **options):
+    def handle(self, *args, consumer: str, batch: int, block_ms: int, once: bool, if_enabled: bool, **options):
         if not exposure_buffer.enabled():
+            if if_enabled:
+                return
             raise CommandError("The exposure buffer is off: set REDIS_URL (and EXPOSURE_BUFFER=redis).")
         consumer = consumer or exposure_buffer.default_consumer()
         exposure_buffer.ensure_group()
