@@ -46,11 +46,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# Redis for the benchmarks (a database of its own; keys under "bench:"). Unset BENCH_REDIS_URL=""
+# to measure a deployment without Redis.
+BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+
+def production_env(**extra: str) -> dict[str, str]:
+    """What a production deployment runs with: DEBUG off, persistent connections (the default),
+    Redis for the cache, the counters and (unless EXPOSURE_BUFFER says otherwise) the exposure buffer."""
+    env = {"DEBUG": "false", "DB_CONN_MAX_AGE": "600", "REDIS_URL": BENCH_REDIS_URL, "REDIS_KEY_PREFIX": "bench:"}
+    if not BENCH_REDIS_URL:
+        env.pop("REDIS_URL")
+    return {**env, **extra}
+
+
 @contextlib.contextmanager
 def live_server(*, workers: int = 2, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Serve FocusedRoom with gunicorn on 127.0.0.1 (same database as this process)."""
+    """Serve FocusedRoom with gunicorn on 127.0.0.1 (same database as this process), production-like
+    (``production_env``) unless ``env`` says otherwise."""
     port = free_port()
-    full_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "focusedroom.settings", **(env or {})}
+    full_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "focusedroom.settings", **production_env(), **(env or {})}
     full_env.setdefault("THROTTLE_ANON", "1000000/min")
     full_env.setdefault("THROTTLE_USER", "1000000/min")
     full_env.setdefault("THROTTLE_AUTH", "1000000/min")
@@ -156,3 +171,32 @@ def per_call(fn: Callable[[], object], *, repeat: int = 20, warmup: int = 2) -> 
         fn()
         samples.append(time.perf_counter() - started)
     return statistics.median(samples)
+
+
+@contextlib.contextmanager
+def background_process(*args: str, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
+    """Run ``manage.py <args>`` beside a live server (a worker), stopped with SIGTERM at the end."""
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "focusedroom.settings", **production_env(), **(env or {})},
+    )
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def statements_per_request(make_request: Callable[[int], object], *, n: int = 50) -> float:
+    """SQL statements per request, counted in this process (Django's query log) over ``n`` requests
+    of the same code path as the server's, after two warm-up requests."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_request(-1)
+    make_request(-2)
+    with CaptureQueriesContext(connection) as queries:
+        for i in range(n):
+            make_request(i)
+    return len(queries.captured_queries) / n
