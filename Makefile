@@ -31,9 +31,12 @@ run: db
 	SERVE_ADDRESS=$(HOST):$(PORT) $(PY) manage.py seed_demo
 	SERVE_ADDRESS=$(HOST):$(PORT) $(PY) manage.py ensure_demo_admin
 	@echo "FocusedRoom: http://$(HOST):$(PORT)/  (console: /admin/, API docs: /api/docs/)"
-	@# With Redis configured (REDIS_URL, in the environment or .env), exposures are buffered: the writer runs beside the server.
-	$(PY) manage.py exposure_writer --if-enabled & writer=$$!; trap 'kill $$writer 2>/dev/null' EXIT INT TERM; \
-		SERVE_ADDRESS=$(HOST):$(PORT) $(PY) manage.py runserver $(HOST):$(PORT)
+	@echo "Task worker: manage.py procrastinate worker (stops with the server)"
+	@# With Redis configured (REDIS_URL, in the environment or .env), exposures are buffered: their writer runs too.
+	@SERVE_ADDRESS=$(HOST):$(PORT) $(PY) manage.py procrastinate worker & WORKER=$$!; \
+	$(PY) manage.py exposure_writer --if-enabled & WRITER=$$!; \
+	trap 'kill $$WORKER $$WRITER 2>/dev/null' EXIT INT TERM; \
+	SERVE_ADDRESS=$(HOST):$(PORT) $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: bootstrap e2e-deps
 	$(PY) -m pytest

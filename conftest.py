@@ -98,3 +98,22 @@ def _forget_process_memory():
     yield
     definitions_forget_local()
     token_cache.clear()
+
+
+@pytest.fixture
+def task_queue(settings, transactional_db):
+    """The real task engine: tasks are queued (not run at commit), and the queue starts and ends empty.
+
+    procrastinate's tables are not Django-managed, so a transactional test's flush leaves them alone.
+    """
+    from django.db import connection
+
+    settings.TASKS_EAGER = False
+
+    def empty() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE procrastinate_jobs, procrastinate_periodic_defers, procrastinate_events CASCADE")
+
+    empty()
+    yield
+    empty()
