@@ -1,9 +1,17 @@
-"""Experiments: exposure API throughput and results computation at scale.
+"""Experiments: exposure API throughput, the database work of an exposure, and results at scale.
 
-1. ``POST /api/v1/experiments/<key>/exposures/`` (anonymous visitor: cached definition,
-   hash assignment, participation upsert, impression insert) against ``GET /healthz`` of
-   the same server.
-2. ``experiment_results`` for an experiment with 1,000,000 participants, 3,000,000
+1. ``POST /api/v1/experiments/<key>/exposures/`` (anonymous visitor naming its own id: in-memory
+   definition, hash assignment, then either the participation upsert and impression insert in the
+   request — ``EXPOSURE_BUFFER=sync`` — or one ``XADD`` to the Redis Stream with
+   ``manage.py exposure_writer`` running beside the server — ``redis``) against ``GET /healthz`` of
+   the same server, production-like (``common.production_env``). Statements per request are counted
+   in this process on the same code path.
+2. The database work per exposure when the tables hold 1,000,000 participants and 3,000,000
+   impressions, in both modes: WAL bytes (``pg_current_wal_lsn()`` before and after, right after a
+   ``CHECKPOINT`` so both modes pay the same full-page images; the server is shared, so the lower
+   of three rounds is kept) and SQL statements, request and writer together. Half the exposures are
+   new participants, half returning ones.
+3. ``experiment_results`` for an experiment with 1,000,000 participants, 3,000,000
    impressions and 100,000 conversions, against a hand-written SQL aggregate (participants
    and converters per variant) over the same tables. Participants have a device and (three in
    four) a channel, and one in ten took the Big Five before exposure, so the results compute
@@ -16,12 +24,22 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
-from common import Result, live_server, per_call, throughput
+from common import (
+    BENCH_REDIS_URL,
+    Result,
+    background_process,
+    live_server,
+    per_call,
+    statements_per_request,
+    throughput,
+)
 
 PARTICIPANTS = 1_000_000
 IMPRESSIONS_PER_PARTICIPANT = 3
 RESULTS_KEY = "bench-results"
 EXPOSURE_KEY = "bench-exposures"
+WAL_KEY = "bench-wal"
+WAL_EXPOSURES = 2000
 
 BASELINE_SQL = """
 SELECT p.variant_id, count(*) AS participants, count(c.participation_id) AS converters
@@ -153,6 +171,103 @@ def _describe(experiment) -> str:
     return f"segments and traits added in {time.perf_counter() - started:.0f} s"
 
 
+def _exposure_body(i: int) -> dict:
+    return {"participant": {"anonymous_id": f"bench-visitor-{i:012d}"}, "page_url": "/big-five/"}
+
+
+def _drain(timeout: float = 120) -> float:
+    """Seconds until the exposure writer emptied the stream."""
+    from django.test import override_settings
+
+    from experiments import exposure_buffer
+
+    started = time.perf_counter()
+    with override_settings(REDIS_URL=BENCH_REDIS_URL, REDIS_KEY_PREFIX="bench:", EXPOSURE_BUFFER="redis"):
+        while exposure_buffer.backlog() and time.perf_counter() - started < timeout:
+            time.sleep(0.2)
+        left = exposure_buffer.backlog()
+    if left:
+        raise RuntimeError(f"the exposure writer left {left} entries")
+    return time.perf_counter() - started
+
+
+def _exposure_throughput(mode: str) -> tuple[float, float, float]:
+    """(exposures/s, healthz/s, SQL statements per exposure request) with ``EXPOSURE_BUFFER=mode``."""
+    from django.test import Client, override_settings
+
+    env = {"EXPOSURE_BUFFER": mode}
+    url_path = f"/api/v1/experiments/{EXPOSURE_KEY}/exposures/"
+    with live_server(workers=2, env=env) as url:
+        writer = background_process("exposure_writer", "--consumer", "bench", env=env) if mode == "redis" else None
+        with writer or _nothing():
+            health = throughput(url + "/healthz", concurrency=4, duration=5)
+            exposures = throughput(url + url_path, method="POST", body_factory=_exposure_body, concurrency=4, duration=5)
+            if mode == "redis":
+                _drain()
+    client = Client()
+    offset = 1_000_000_000 if mode == "redis" else 2_000_000_000
+    with override_settings(REDIS_URL=BENCH_REDIS_URL, REDIS_KEY_PREFIX="bench:", EXPOSURE_BUFFER=mode):
+        statements = statements_per_request(
+            lambda i: client.post(url_path, _exposure_body(offset + time.time_ns() % 10**9 + i), content_type="application/json")
+        )
+        if mode == "redis":
+            from django.core.management import call_command
+
+            call_command("exposure_writer", "--once", "--consumer", "bench")
+    return exposures, health, statements
+
+
+class _nothing:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _wal_per_exposure(mode: str) -> tuple[float, float]:
+    """(WAL bytes, SQL statements) per exposure on tables holding a million participants."""
+    import random
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import override_settings
+    from django.test.utils import CaptureQueriesContext
+
+    from experiments import services
+
+    experiment = _experiment(WAL_KEY)
+    rng = random.Random(7)
+    best_wal, statements = float("inf"), 0.0
+    for round_ in range(3):
+        with connection.cursor() as cursor:
+            for table in ("impressions", "user_experiment_participation"):
+                cursor.execute(f"DELETE FROM {table} WHERE experiment_id = %s", [str(experiment.pk)])
+        # Returning participants: exposed once before the measurement.
+        returning = [f"bench-{rng.randrange(1, PARTICIPANTS)}-{round_}" for _ in range(WAL_EXPOSURES // 2)]
+        with override_settings(REDIS_URL=BENCH_REDIS_URL, REDIS_KEY_PREFIX="bench:", EXPOSURE_BUFFER="sync"):
+            for visitor in returning:
+                services.exposure_record(key=WAL_KEY, anonymous_id=visitor)
+        visitors = returning + [f"bench-new-{mode}-{round_}-{i}" for i in range(WAL_EXPOSURES // 2)]
+        rng.shuffle(visitors)
+        with override_settings(REDIS_URL=BENCH_REDIS_URL, REDIS_KEY_PREFIX="bench:", EXPOSURE_BUFFER=mode):
+            with connection.cursor() as cursor:
+                cursor.execute("CHECKPOINT")
+                cursor.execute("SELECT pg_current_wal_lsn()")
+                (before,) = cursor.fetchone()
+            with CaptureQueriesContext(connection) as queries:
+                for visitor in visitors:
+                    services.exposure_record(key=WAL_KEY, anonymous_id=visitor, tracking={"page_url": "/big-five/"})
+                if mode == "redis":
+                    call_command("exposure_writer", "--once", "--consumer", "bench-wal", "--batch", "500")
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s)", [before])
+                (wal,) = cursor.fetchone()
+        best_wal = min(best_wal, float(wal) / len(visitors))
+        statements = len(queries.captured_queries) / len(visitors)
+    return best_wal, statements
+
+
 def run() -> list[Result]:
     from django.db import connection
 
@@ -162,26 +277,35 @@ def run() -> list[Result]:
     results = []
 
     _experiment(EXPOSURE_KEY)
-    with live_server(workers=2) as url:
-        health = throughput(url + "/healthz", concurrency=4, duration=5)
-        exposures = throughput(
-            url + f"/api/v1/experiments/{EXPOSURE_KEY}/exposures/",
-            method="POST",
-            body_factory=lambda i: {
-                "participant": {"anonymous_id": f"bench-visitor-{i:012d}"},
-                "page_url": "/big-five/",
-            },
-            concurrency=4,
-            duration=5,
+    for mode, label, note in (
+        ("sync", "synchronous", "in-memory definition + hash + participation upsert + impression insert"),
+        ("redis", "buffered", "in-memory definition + hash + XADD; exposure_writer beside the server"),
+    ):
+        exposures, health, statements = _exposure_throughput(mode)
+        results.append(
+            Result(
+                f"POST /api/v1/experiments/<key>/exposures/ (anonymous, {label})",
+                exposures,
+                "req/s",
+                "GET /healthz",
+                health,
+                f"goal ≥ 0.5×; {statements:.1f} SQL statements per request; {note}",
+            )
         )
+
+    experiment = _experiment(RESULTS_KEY)
+    note = _generate(experiment)
+    wal = {mode: _wal_per_exposure(mode) for mode in ("sync", "redis")}
     results.append(
         Result(
-            "POST /api/v1/experiments/<key>/exposures/ (anonymous)",
-            exposures,
-            "req/s",
-            "GET /healthz",
-            health,
-            "cached definition + hash + participation upsert + impression insert",
+            f"database work per exposure at {PARTICIPANTS:,} participants (buffered)",
+            wal["redis"][0] / 1024,
+            "KB WAL",
+            "synchronous",
+            wal["sync"][0] / 1024,
+            f"lower is better; SQL statements per exposure {wal['redis'][1]:.2f} (writer, batches of 500) vs "
+            f"{wal['sync'][1]:.2f}; half new participants, half returning; after a CHECKPOINT",
+            higher_is_better=False,
         )
     )
 

@@ -4,7 +4,12 @@ from rest_framework import serializers
 
 from accounts.models import Brand, CareerStage, Channel, User
 from accounts.services import career_stage_value
-from focusedroom.api.serializers import NormalizedChoiceField, StrictModelSerializer, StrictSerializer
+from focusedroom.api.serializers import (
+    FieldsBuiltOnceMixin,
+    NormalizedChoiceField,
+    StrictModelSerializer,
+    StrictSerializer,
+)
 
 
 class CredentialsSerializer(StrictSerializer):
@@ -29,7 +34,9 @@ class EmailChangeSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254, help_text="The new address; a link is sent to it.")
 
 
-class PersonSerializer(serializers.ModelSerializer):
+class PersonSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
+    """A person as the API shows them (``GET /api/v1/me/`` on every app start: fields built once)."""
+
     channel = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:

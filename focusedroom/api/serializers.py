@@ -17,6 +17,7 @@ Nested serializers built on these classes are checked the same way (errors keep 
 
 from __future__ import annotations
 
+import copy
 import difflib
 from collections.abc import Mapping
 from typing import ClassVar
@@ -144,3 +145,18 @@ class DocumentField(serializers.JSONField):
     def __init__(self, *, document_schema: dict, **kwargs):
         self.document_schema = document_schema
         super().__init__(**kwargs)
+
+
+class FieldsBuiltOnceMixin:
+    """For a ``ModelSerializer`` on a hot path: introspect the model into fields once per class, then
+    give every instance deep copies (what DRF already does for declared fields). Building them from
+    the model on every instance is most of the cost of a small read (``GET /api/v1/me/``). Only for
+    serializers whose fields do not depend on the instance or the context."""
+
+    def get_fields(self):
+        cls = type(self)
+        built = cls.__dict__.get("_fields_built_once")
+        if built is None:
+            built = super().get_fields()
+            cls._fields_built_once = built
+        return copy.deepcopy(built)

@@ -59,3 +59,11 @@ def test_favicon_is_served_and_linked(client):
     assert response.content[:4] == b"\x00\x00\x01\x00"  # an ICO file
     html = client.get("/").content.decode()
     assert 'rel="icon"' in html and "favicon.svg" in html
+
+
+def test_fields_built_once_give_each_instance_its_own_copies():
+    from accounts.api.serializers import CustomerSerializer, PersonSerializer
+
+    first, second = PersonSerializer().fields, PersonSerializer().fields
+    assert list(first) == list(second) and first["email"] is not second["email"]
+    assert "kit_state" in CustomerSerializer().fields and "kit_state" not in PersonSerializer().fields
