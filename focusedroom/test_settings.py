@@ -12,3 +12,6 @@ BACKGROUND_MODE = "inline"  # after-response work runs at commit time: tests rea
 TASKS_EAGER = True  # deferred tasks run at commit time; engine tests defer for real and drain with run_jobs
 # Tests open connections in threads and drop the test database at the end: no connection outlives its request.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Tests that need Redis ask for it (the ``with_redis`` fixture: a db and a key prefix of their own).
+REDIS_URL = ""
+EXPOSURE_BUFFER = "sync"
