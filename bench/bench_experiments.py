@@ -171,8 +171,11 @@ def _describe(experiment) -> str:
     return f"segments and traits added in {time.perf_counter() - started:.0f} s"
 
 
-def _exposure_body(i: int) -> dict:
-    return {"participant": {"anonymous_id": f"bench-visitor-{i:012d}"}, "page_url": "/big-five/"}
+RUN = f"{time.time_ns() // 1_000_000 % 10**10:010d}"  # visitor ids never seen by an earlier run
+
+
+def _exposure_body(i: int, mode: str = "") -> dict:
+    return {"participant": {"anonymous_id": f"bv{mode[:1]}{RUN}-{i:012d}"}, "page_url": "/big-five/"}
 
 
 def _drain(timeout: float = 120) -> float:
@@ -201,14 +204,20 @@ def _exposure_throughput(mode: str) -> tuple[float, float, float]:
         writer = background_process("exposure_writer", "--consumer", "bench", env=env) if mode == "redis" else None
         with writer or _nothing():
             health = throughput(url + "/healthz", concurrency=4, duration=5)
-            exposures = throughput(url + url_path, method="POST", body_factory=_exposure_body, concurrency=4, duration=5)
+            exposures = throughput(
+                url + url_path,
+                method="POST",
+                body_factory=lambda i: _exposure_body(i, mode),
+                concurrency=4,
+                duration=5,
+            )
             if mode == "redis":
                 _drain()
     client = Client()
-    offset = 1_000_000_000 if mode == "redis" else 2_000_000_000
+    offset = 900_000_000_000
     with override_settings(REDIS_URL=BENCH_REDIS_URL, REDIS_KEY_PREFIX="bench:", EXPOSURE_BUFFER=mode):
         statements = statements_per_request(
-            lambda i: client.post(url_path, _exposure_body(offset + time.time_ns() % 10**9 + i), content_type="application/json")
+            lambda i: client.post(url_path, _exposure_body(offset + i, mode), content_type="application/json")
         )
         if mode == "redis":
             from django.core.management import call_command
