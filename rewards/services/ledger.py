@@ -323,13 +323,13 @@ def entry_write(
         entry.wallet = wallet
     crossed = rank_crossed or min(old_lifetime, new_lifetime) == 0
     # A wallet kept from before its holder became staff can still be corrected; staff hold no rank.
-    # What other apps do on these signals commits with the entry inside a caller's transaction, or
-    # right after it in its own (autocommit: the statement has already committed).
-    with transaction.atomic(savepoint=False):
-        if new_lifetime != old_lifetime and crossed and not user.is_staff:
+    # After the statement: inside a caller's transaction these commit with the entry; in autocommit
+    # (the statement has committed) each runs in its own transaction right after it.
+    if new_lifetime != old_lifetime and crossed and not user.is_staff:
+        with transaction.atomic(savepoint=False):
             rank_recompute(user=user, lifetime=new_lifetime, context=context)
-        if credit:
-            signals.gems_credited.send(sender=LedgerEntry, entry=entry, user=user, context=context)
+    if credit:
+        signals.gems_credited.send(sender=LedgerEntry, entry=entry, user=user, context=context)
     return entry, True
 
 
