@@ -37,7 +37,9 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name="ledgerentry",
-            constraint=models.UniqueConstraint(fields=("idempotency_key",), name="rewards_ledger_idempotency_key_unique"),
+            constraint=models.UniqueConstraint(
+                fields=("idempotency_key",), name="rewards_ledger_idempotency_key_unique"
+            ),
         ),
         migrations.AlterField(
             model_name="ledgerentry",
