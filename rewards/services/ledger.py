@@ -20,10 +20,12 @@ reversed earnings; ranks follow it. ``rewards_audit`` recomputes both from the l
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import psycopg
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -141,22 +143,24 @@ WITH w AS (
 ), ins AS (
     INSERT INTO rewards_ledgerentry (wallet_id, kind, amount, reason, brand_id, source, description, actor_kind,
                                      actor_id, idempotency_key, reverses_id, created_at{extra_columns})
-    SELECT w.id, %(kind)s, %(amount)s, %(reason)s, %(brand)s, %(source)s, %(description)s, %(actor_kind)s,
-           %(actor)s, %(key)s, %(reverses)s, %(now)s{extra_values}
+    SELECT w.id, %(kind)s::varchar, %(amount)s::int, %(reason)s::varchar, %(brand)s::bigint, %(source)s::varchar,
+           %(description)s::varchar, %(actor_kind)s::varchar, %(actor)s::bigint, %(key)s::varchar,
+           %(reverses)s::bigint, %(now)s::timestamptz{extra_values}
       FROM w
-     WHERE %(credit)s OR w.balance >= %(amount)s
+     WHERE %(credit)s::boolean OR w.balance >= %(amount)s::int
     ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING id, wallet_id
 ), upd AS (
     UPDATE rewards_wallet AS t
-       SET balance = t.balance + %(signed)s, lifetime_earned = t.lifetime_earned + %(delta)s, updated_at = %(now)s
+       SET balance = t.balance + %(signed)s::int, lifetime_earned = t.lifetime_earned + %(delta)s::int,
+           updated_at = %(now)s::timestamptz
       FROM ins
      WHERE t.id = ins.wallet_id
  RETURNING t.user_id, t.balance, t.lifetime_earned
 ), g AS (
-    UPDATE rewards_goal AS goal SET completed_at = %(now)s
+    UPDATE rewards_goal AS goal SET completed_at = %(now)s::timestamptz
       FROM upd
-     WHERE %(credit)s AND goal.user_id = upd.user_id AND goal.is_active AND goal.completed_at IS NULL
+     WHERE %(credit)s::boolean AND goal.user_id = upd.user_id AND goal.is_active AND goal.completed_at IS NULL
        AND goal.target_points <= upd.balance
  RETURNING 1
 )
@@ -190,12 +194,13 @@ _BASE_COLUMNS = frozenset(
 
 
 @functools.cache
-def _write_sql(by_wallet: bool, extra: tuple[str, ...]) -> str:
+def _write_sql(by_wallet: bool, extra: tuple[tuple[str, str], ...]) -> str:
+    """The statement for a wallet given by id or by person, with optional ``(column, type)`` pairs."""
     quote = connection.ops.quote_name
     return _WRITE_SQL.format(
-        wallet_where="id = %(wallet)s" if by_wallet else "user_id = %(user)s",
+        wallet_where="id = %(wallet)s::bigint" if by_wallet else "user_id = %(user)s::bigint",
         extra_columns="".join(f", {quote(column)}" for column in extra),
-        extra_values="".join(f", %(x_{column})s" for column in extra),
+        extra_values="".join(f", %(x_{column})s::{db_type}" for column, db_type in extra),
     )
 
 
@@ -282,11 +287,9 @@ def entry_write(
         "delta": delta,
         **{f"x_{column}": db_value for column, (_, db_value) in extra.items()},
     }
-    sql = _write_sql(wallet is not None, tuple(extra))
+    sql = _write_sql(wallet is not None, tuple((c, _db_type(c)) for c in extra))
     for _attempt in range(3):
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
+        row = _execute_prepared(sql, params)
         if row is None:  # no wallet yet: the person becomes a member (welcome credit once), then again
             member_enrol(user=user, context=context)
             continue
@@ -331,6 +334,27 @@ def entry_write(
     if credit:
         signals.gems_credited.send(sender=LedgerEntry, entry=entry, user=user, context=context)
     return entry, True
+
+
+def _execute_prepared(sql: str, params: dict[str, Any]) -> tuple | None:
+    """Run the write on a server-side binding cursor: psycopg prepares it on the connection after a
+    few runs (its ``prepare_threshold``; none behind a transaction-mode pooler that sets it to None),
+    so a persistent connection plans the statement once. Errors are Django's; the query log sees it."""
+    connection.ensure_connection()
+    with connection.cursor() as logged:
+        debug = getattr(logged, "debug_sql", None)
+        with (
+            debug(sql, params, use_last_executed_query=False) if debug else contextlib.nullcontext(),
+            connection.wrap_database_errors,
+            psycopg.Cursor(connection.connection) as cursor,
+        ):
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+
+
+def _db_type(column: str) -> str:
+    field = next(f for f in LedgerEntry._meta.concrete_fields if f.column == column)
+    return field.db_type(connection)
 
 
 def _attname(column: str) -> str:
