@@ -136,6 +136,7 @@ def events_ingest(
     forbidden: dict[str, list[str]] = {}
     times: dict[int, datetime] = {}
     metadata: dict[int, str] = {}
+    actor_pk = actor.pk
     for i, item in enumerate(items):
         if isinstance(item, dict):
             for key in _INTEGER_FIELDS:  # JSON 1.0 is the integer 1 to the schema: store it as one
@@ -159,7 +160,7 @@ def events_ingest(
             if not item.get("user") and not item.get("anonymous_id"):
                 errors.setdefault(f"{i}.user", []).append("Give the person (user) or the visitor (anonymous_id).")
         else:
-            if item.get("user") not in (None, actor.pk):
+            if item.get("user") not in (None, actor_pk):
                 forbidden.setdefault(f"{i}.user", []).append("You can only post your own events.")
             if item.get("points_awarded"):
                 errors.setdefault(f"{i}.points_awarded", []).append("Only trusted clients may record points.")
@@ -180,7 +181,7 @@ def events_ingest(
         (
             ids[i],
             item["event_type"],
-            item.get("user") if may_post_for_anyone else actor.pk,
+            item.get("user") if may_post_for_anyone else actor_pk,
             item.get("anonymous_id", ""),
             brands.get(item.get("brand")),
             metadata.get(i, "{}"),
