@@ -19,6 +19,7 @@ BATCH = 500
 CONCURRENCY = 4
 DURATION = 5.0
 MESSAGES = 2000
+SERVICE_BATCHES = 20
 
 
 def _events(user_id: int, n: int) -> list[dict]:
@@ -101,6 +102,7 @@ def _ingestion() -> list[Result]:
 
     user, _ = User.objects.get_or_create(email="bench.events@example.com", defaults={"name": "Bench"})
     _, token = services.api_token_create(user=user, name="bench-events")
+    copy_before = _direct_rate(user.pk, "copy")
     with live_server(workers=4) as url:
         rps = throughput(
             url + "/api/v1/events/",
@@ -112,13 +114,101 @@ def _ingestion() -> list[Result]:
             expect=(201,),
         )
     endpoint = rps * BATCH
-    copy = _direct_rate(user.pk, "copy")
+    # COPY brackets the endpoint's run (measured before and after it, averaged) against load drift.
+    copy = (copy_before + _direct_rate(user.pk, "copy")) / 2
     many = _direct_rate(user.pk, "executemany")
-    note = f"batches of {BATCH}, {CONCURRENCY} clients; validation, enrichment, one INSERT per batch"
+    statements = _statements_per_batch(user, token)
+    note = (
+        f"batches of {BATCH}, {CONCURRENCY} clients; compiled validation, enrichment, ids from the sequence "
+        f"and one COPY per batch; {statements:g} statements per request"
+    )
+    service, service_copy = _service_rates(user)
     return [
+        Result(
+            "event ingestion service (events_ingest), batches of 500",
+            service,
+            "events/s",
+            "COPY of the same rows, same connection, alternated",
+            service_copy,
+            "compiled validation, reference checks, enrichment, ids from the sequence, one COPY; no HTTP",
+        ),
         Result("POST /api/v1/events/ (batch)", endpoint, "events/s", "COPY of the same rows", copy, note),
         Result("POST /api/v1/events/ (batch)", endpoint, "events/s", "executemany of the same rows", many, note),
     ]
+
+
+def _service_rates(user) -> tuple[float, float]:
+    """Events/second through ``events_ingest`` (validation, enrichment, ids, COPY) on this process's
+    connection, and through a bare COPY of the same rows on the same connection, alternated
+    batch by batch so both see the same load."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from engagement.event_log import events_ingest
+    from engagement.models import Event
+    from focusedroom.context import RequestContext
+
+    context = RequestContext(ip="127.0.0.1", user_agent="Mozilla/5.0 (iPhone) bench")
+    table = Event._meta.db_table
+    cols = (
+        "(event_type, user_id, anonymous_id, brand_id, metadata, experiment_context, variant_context, page_url, "
+        "product_id, points_awarded, ip_address, user_agent, device_type, session_identifier, created_at)"
+    )
+    spent = {"service": 0.0, "copy": 0.0}
+    for n in range(SERVICE_BATCHES):
+        batch = _events(user.pk, n)
+        started = time.perf_counter()
+        events_ingest(payload=batch, actor=user, may_post_for_anyone=False, context=context)
+        spent["service"] += time.perf_counter() - started
+        started = time.perf_counter()
+        now = timezone.now()
+        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} {cols} FROM STDIN") as copy:
+            for event in batch:
+                copy.write_row(
+                    (
+                        event["event_type"],
+                        user.pk,
+                        "",
+                        None,
+                        json.dumps(event["metadata"]),
+                        "",
+                        "",
+                        event["page_url"],
+                        None,
+                        0,
+                        "127.0.0.1",
+                        context.user_agent,
+                        context.device_type,
+                        event["session_identifier"],
+                        now,
+                    )
+                )
+        spent["copy"] += time.perf_counter() - started
+    return SERVICE_BATCHES * BATCH / spent["service"], SERVICE_BATCHES * BATCH / spent["copy"]
+
+
+def _statements_per_batch(user, token: str) -> float:
+    """SQL statements of one batch request, counted in this process on the same code path."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_AUTHORIZATION=f"Token {token}", HTTP_USER_AGENT="Mozilla/5.0 (iPhone) bench")
+
+    def post(n: int) -> None:
+        body = json.dumps(_events(user.pk, n))
+        response = client.post("/api/v1/events/", data=body, content_type="application/json")
+        if response.status_code != 201:
+            raise RuntimeError(f"events endpoint answered {response.status_code}")
+
+    post(-1)
+    with CaptureQueriesContext(connection) as queries:
+        for n in range(5):
+            post(n)
+    sqls = [q["sql"] for q in queries.captured_queries]
+    # An atomic block in which no statement ran is logged as BEGIN/COMMIT; psycopg sends nothing then.
+    empty = sum(1 for a, b in zip(sqls, sqls[1:], strict=False) if (a, b) == ("BEGIN", "COMMIT"))
+    return (len(sqls) - 2 * empty) / 5
 
 
 def _delivery() -> list[Result]:

@@ -3,6 +3,10 @@ connection) crediting gems through ``rewards.services.gems_credit`` — on one w
 write waits for the same row lock) and on one wallet per worker — against plain single-row
 INSERTs into a table of the same shape (no trigger, no foreign keys, no wallet update),
 measured in the same run.
+
+Also reported: the statements one credit sends (Django's query log; an atomic block in
+which nothing ran is not a statement) and the share of wallet updates PostgreSQL made HOT
+during the run (``pg_stat_user_tables``).
 """
 
 from __future__ import annotations
@@ -88,18 +92,25 @@ def run() -> list[Result]:
                 "INSERT INTO bench_ledger_plain (wallet_id, kind, amount, reason, brand_id, source, description, "
                 "actor_kind, idempotency_key, created_at) VALUES (%s, 'CREDIT', 1, 'adjustment', %s, '', "
                 "'benchmark', 'system', %s, now())",
-                [wallet_ids[people[i].pk], brand.pk, f"plain:{run_id}:{i}:{n}"],
+                [wallet_ids[people[i].pk], brand.pk, f"plain:{run_id}:{i}:{n}:{uuid.uuid4().hex[:6]}"],
             )
 
-    baseline = _run(WORKERS, plain_insert)
+    statements = _statements_per_credit(people[0], brand)
+    # The baseline brackets the measured runs (before and after, averaged): on a shared machine the
+    # load drifts during a run, and a baseline taken only first would carry all of that drift.
+    baseline_before = _run(WORKERS, plain_insert)
+    before = _wallet_updates()
     one_wallet = _run(WORKERS, credit(lambda i: people[0]))
     many_wallets = _run(WORKERS, credit(lambda i: people[i]))
+    after = _wallet_updates()
+    baseline = (baseline_before + _run(WORKERS, plain_insert)) / 2
+    updates, hot = after[0] - before[0], after[1] - before[1]
     audit = services.rewards_audit(store=False)
     if audit.differences:
         raise RuntimeError(f"ledger audit found {audit.differences} differences after the benchmark")
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_ledger_plain")
-    plain = "plain single-row INSERT, 8 workers"
+    plain = "plain single-row INSERT, 8 workers (before and after)"
     return [
         Result(
             "ledger credit, 8 workers, one wallet",
@@ -107,7 +118,7 @@ def run() -> list[Result]:
             "writes/s",
             plain,
             baseline,
-            "row lock on one wallet serialises writers; entry + wallet update + rank/goal checks per write",
+            f"one statement per write ({statements}), in autocommit: the row lock lasts one statement",
         ),
         Result(
             "ledger credit, 8 workers, 8 wallets",
@@ -115,6 +126,49 @@ def run() -> list[Result]:
             "writes/s",
             plain,
             baseline,
-            "one wallet per worker: no lock contention",
+            f"one wallet per worker: {statements} statement per write (entry, wallet, goals, rank check)",
+        ),
+        Result(
+            "HOT wallet updates during the ledger runs",
+            100.0 * hot / updates if updates else float("nan"),
+            "%",
+            "every wallet update",
+            100.0,
+            f"{hot:,} of {updates:,} wallet updates changed no index (no index on the columns a write sets)",
         ),
     ]
+
+
+def _statements_per_credit(person, brand) -> int:
+    """Statements of one credit on an existing wallet, in autocommit, from Django's query log."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from rewards import services
+    from rewards.models import LedgerEntry
+
+    with CaptureQueriesContext(connection) as queries:
+        services.gems_credit(
+            user=person,
+            amount=1,
+            reason=LedgerEntry.Reason.ADJUSTMENT,
+            idempotency_key=f"bench:count:{uuid.uuid4().hex}",
+            brand=brand,
+        )
+    sqls = [q["sql"] for q in queries.captured_queries]
+    # An atomic block in which no statement ran is logged as BEGIN/COMMIT; psycopg sends nothing then.
+    empty = sum(1 for a, b in zip(sqls, sqls[1:], strict=False) if (a, b) == ("BEGIN", "COMMIT"))
+    return len(sqls) - 2 * empty
+
+
+def _wallet_updates() -> tuple[int, int]:
+    """(updates, HOT updates) of the wallet table so far (statistics flushed first)."""
+    import time as _time
+
+    from django.db import connection
+
+    _time.sleep(1.1)  # other backends flush their statistics at most once a second
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush(), pg_stat_clear_snapshot()")
+        cursor.execute("SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'rewards_wallet'")
+        return cursor.fetchone()

@@ -65,7 +65,7 @@ class WalletAdmin(ReadOnlyAdmin):
     list_select_related = ("user",)
     search_fields = ("user__email",)
     list_filter = ("updated_at",)
-    ordering = ("-updated_at",)
+    ordering = ("-id",)  # newest members first, on the primary key (updated_at is not indexed: HOT writes)
     readonly_fields = ("user", "balance", "lifetime_earned", "created_at", "updated_at")
     actions = ["adjust_balance"]
 

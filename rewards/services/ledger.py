@@ -4,10 +4,14 @@ The ledger rules:
 
 * every change of a balance is one immutable ``LedgerEntry`` with a unique idempotency
   key: asking for the same key again returns the first entry and writes nothing;
-* the wallet row is locked (``SELECT … FOR UPDATE``) before the entry is written and
-  updated in the same transaction; several wallets are locked in ``user_id`` order;
-* a debit larger than the balance is refused before anything is written (and the
-  database refuses a negative balance anyway);
+* an entry and its wallet move together in ONE SQL statement (``entry_write``): the
+  statement locks the wallet row for its own duration, inserts the entry unless the key
+  exists (or a debit is not covered), and updates the wallet only when the entry went
+  in. ``gems_credit``/``gems_debit`` run it in autocommit, so no row lock is held
+  across round trips; inside a caller's transaction it joins that transaction (several
+  wallets: lock them first, in ``user_id`` order, with ``wallets_lock``);
+* a debit larger than the balance is refused and writes nothing (and the database
+  refuses a negative balance anyway);
 * only members hold a wallet: staff are refused here and by a database trigger.
 
 Lifetime earned counts credits that are earnings (every credit except a reversal) minus
@@ -16,8 +20,12 @@ reversed earnings; ranks follow it. ``rewards_audit`` recomputes both from the l
 
 from __future__ import annotations
 
+import contextlib
+import functools
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import psycopg
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -122,136 +130,235 @@ def wallets_lock(*, users: list[User], context: RequestContext | None = None) ->
 
 # ------------------------------------------------------------------------- entries
 
-_ENTRY_INSERT_SQL = """
-INSERT INTO rewards_ledgerentry (wallet_id, kind, amount, reason, brand_id, source, description, actor_kind,
-                                 actor_id, idempotency_key, reverses_id, created_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT (idempotency_key) DO NOTHING
-RETURNING id
-"""
-
-# One round trip after the entry: the wallet moves, open goals the new balance reaches are
-# completed (once: only rows without a date), and we learn whether a rank threshold lies
-# between the old and the new lifetime earned.
-_WALLET_APPLY_SQL = """
+# The one statement of a ledger write. ``w`` locks the wallet row for the rest of this statement only (in
+# autocommit the statement is the whole transaction; inside a caller's transaction the lock joins it);
+# after a wait, FOR UPDATE returns the row's newest version, so a debit is checked against the current
+# balance. ``ins`` writes the entry unless its idempotency key exists (a concurrent writer of the same
+# key is waited for) or a debit is not covered; ``upd`` moves the wallet only when the entry went in;
+# ``g`` completes the open goals the new balance reaches (once: only rows without a date). The final
+# SELECT says whether a rank threshold lies between the old and the new lifetime earned.
+_WRITE_SQL = """
 WITH w AS (
-    UPDATE rewards_wallet
-       SET balance = balance + %(signed)s, lifetime_earned = lifetime_earned + %(delta)s, updated_at = %(now)s
-     WHERE id = %(wallet)s
- RETURNING balance, lifetime_earned
+    SELECT id, balance, lifetime_earned FROM rewards_wallet WHERE {wallet_where} FOR UPDATE
+), ins AS (
+    INSERT INTO rewards_ledgerentry (wallet_id, kind, amount, reason, brand_id, source, description, actor_kind,
+                                     actor_id, idempotency_key, reverses_id, created_at{extra_columns})
+    SELECT w.id, %(kind)s::varchar, %(amount)s::int, %(reason)s::varchar, %(brand)s::bigint, %(source)s::varchar,
+           %(description)s::varchar, %(actor_kind)s::varchar, %(actor)s::bigint, %(key)s::varchar,
+           %(reverses)s::bigint, %(now)s::timestamptz{extra_values}
+      FROM w
+     WHERE %(credit)s::boolean OR w.balance >= %(amount)s::int
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id, wallet_id
+), upd AS (
+    UPDATE rewards_wallet AS t
+       SET balance = t.balance + %(signed)s::int, lifetime_earned = t.lifetime_earned + %(delta)s::int,
+           updated_at = %(now)s::timestamptz
+      FROM ins
+     WHERE t.id = ins.wallet_id
+ RETURNING t.user_id, t.balance, t.lifetime_earned
 ), g AS (
-    UPDATE rewards_goal SET completed_at = %(now)s
-     WHERE %(credit)s AND user_id = %(user)s AND is_active AND completed_at IS NULL
-       AND target_points <= (SELECT balance FROM w)
+    UPDATE rewards_goal AS goal SET completed_at = %(now)s::timestamptz
+      FROM upd
+     WHERE %(credit)s::boolean AND goal.user_id = upd.user_id AND goal.is_active AND goal.completed_at IS NULL
+       AND goal.target_points <= upd.balance
  RETURNING 1
 )
-SELECT w.balance, w.lifetime_earned,
-       EXISTS (SELECT 1 FROM rewards_rank r
-                WHERE r.is_active AND r.points_required > LEAST(%(old)s, w.lifetime_earned)
-                  AND r.points_required <= GREATEST(%(old)s, w.lifetime_earned)),
+SELECT w.id, w.balance, w.lifetime_earned, ins.id, upd.balance, upd.lifetime_earned,
+       upd.lifetime_earned IS NOT NULL AND EXISTS (
+           SELECT 1 FROM rewards_rank r
+            WHERE r.is_active AND r.points_required > LEAST(w.lifetime_earned, upd.lifetime_earned)
+              AND r.points_required <= GREATEST(w.lifetime_earned, upd.lifetime_earned)),
        (SELECT COUNT(*) FROM g)
-  FROM w
+  FROM w LEFT JOIN ins ON TRUE LEFT JOIN upd ON TRUE
 """
 
+# Columns every write sets; others (nullable ones added later, e.g. an expiry) come through ``columns``.
+_BASE_COLUMNS = frozenset(
+    {
+        "id",
+        "wallet_id",
+        "kind",
+        "amount",
+        "reason",
+        "brand_id",
+        "source",
+        "description",
+        "actor_kind",
+        "actor_id",
+        "idempotency_key",
+        "reverses_id",
+        "created_at",
+    }
+)
 
-def _existing_entry(*, wallet: Wallet, idempotency_key: str) -> LedgerEntry | None:
+
+@functools.cache
+def _write_sql(by_wallet: bool, extra: tuple[tuple[str, str], ...]) -> str:
+    """The statement for a wallet given by id or by person, with optional ``(column, type)`` pairs."""
+    quote = connection.ops.quote_name
+    return _WRITE_SQL.format(
+        wallet_where="id = %(wallet)s::bigint" if by_wallet else "user_id = %(user)s::bigint",
+        extra_columns="".join(f", {quote(column)}" for column in extra),
+        extra_values="".join(f", %(x_{column})s::{db_type}" for column, db_type in extra),
+    )
+
+
+def _extra_columns(columns: Mapping[str, Any] | None) -> dict[str, tuple[Any, Any]]:
+    """``{column: (python value, database value)}`` for the optional columns a caller sets."""
+    if not columns:
+        return {}
+    fields = {f.column: f for f in LedgerEntry._meta.concrete_fields}
+    extra = {}
+    for name, value in sorted(columns.items()):
+        field = fields.get(name)
+        if field is None or name in _BASE_COLUMNS:
+            raise ValueError(f"{name!r} is not an optional column of the ledger")
+        extra[name] = (value, field.get_db_prep_save(value, connection))
+    return extra
+
+
+def _existing_entry(*, wallet_id: int, idempotency_key: str) -> LedgerEntry | None:
     existing = LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None and existing.wallet_id != wallet.pk:
+    if existing is not None and existing.wallet_id != wallet_id:
         raise Conflict("This idempotency key was already used for another wallet.")
     return existing
 
 
+def _insufficient(*, balance: int, amount: int) -> InsufficientGems:
+    return InsufficientGems(
+        f"Not enough Insight Gems: this needs {amount} and the balance is {balance}.",
+        fields={"amount": [f"The balance is {balance} gems; {amount} are needed."]},
+        extra={"balance": balance, "needed": amount},
+    )
+
+
 def entry_write(
     *,
-    wallet: Wallet,
     user: User,
     kind: str,
     amount: int,
     reason: str,
     brand: Brand,
     idempotency_key: str,
+    wallet: Wallet | None = None,
     source: str = "",
     description: str = "",
     actor: User | None = None,
     reverses: LedgerEntry | None = None,
+    columns: Mapping[str, Any] | None = None,
     context: RequestContext | None = None,
 ) -> tuple[LedgerEntry, bool]:
-    """Write one entry on a wallet the caller has locked. Returns ``(entry, created)``.
+    """Write one entry and move the wallet in one SQL statement. Returns ``(entry, created)``.
 
-    The entry is inserted with ``ON CONFLICT (idempotency_key) DO NOTHING``: a key seen
-    before (or being written by a concurrent transaction, which the insert waits for)
-    returns the first entry and changes nothing.
+    Runs in autocommit when no transaction is open (nothing is held across round trips),
+    or joins the caller's transaction. ``wallet`` (optional) names the wallet; without it
+    the statement finds the person's wallet, made on first need (``member_enrol``).
+    ``columns`` sets optional ledger columns by name (``{"expires_at": …}``).
+
+    A key seen before (or being written by a concurrent transaction, which the statement
+    waits for) returns the first entry and changes nothing; a key of another wallet is a
+    ``Conflict``; a debit the balance does not cover is ``InsufficientGems`` and writes
+    nothing. After the statement: the rank is recomputed when a threshold was crossed and
+    ``gems_credited`` is sent for a credit.
     """
-    if kind == Kind.DEBIT and amount > wallet.balance:
-        existing = _existing_entry(wallet=wallet, idempotency_key=idempotency_key)
-        if existing is not None:  # a retry of a debit that went through
-            return existing, False
-        raise InsufficientGems(
-            f"Not enough Insight Gems: this needs {amount} and the balance is {wallet.balance}.",
-            fields={"amount": [f"The balance is {wallet.balance} gems; {amount} are needed."]},
-            extra={"balance": wallet.balance, "needed": amount},
-        )
+    extra = _extra_columns(columns)
     now = timezone.now()
+    credit = kind == Kind.CREDIT
+    actor_kind = _actor_kind(user=user, actor=actor)
+    source, description = source[:100], description[:500]
+    delta = _lifetime_delta(kind=kind, reason=reason, amount=amount)
+    params = {
+        "wallet": wallet.pk if wallet is not None else None,
+        "user": user.pk,
+        "kind": kind,
+        "amount": amount,
+        "reason": reason,
+        "brand": brand.pk,
+        "source": source,
+        "description": description,
+        "actor_kind": actor_kind,
+        "actor": actor.pk if actor else None,
+        "key": idempotency_key,
+        "reverses": reverses.pk if reverses else None,
+        "now": now,
+        "credit": credit,
+        "signed": amount if credit else -amount,
+        "delta": delta,
+        **{f"x_{column}": db_value for column, (_, db_value) in extra.items()},
+    }
+    sql = _write_sql(wallet is not None, tuple((c, _db_type(c)) for c in extra))
+    for _attempt in range(3):
+        row = _execute_prepared(sql, params)
+        if row is None:  # no wallet yet: the person becomes a member (welcome credit once), then again
+            member_enrol(user=user, context=context)
+            continue
+        wallet_id, balance, old_lifetime, entry_id, new_balance, new_lifetime, rank_crossed, _goals = row
+        if entry_id is not None:
+            break
+        existing = _existing_entry(wallet_id=wallet_id, idempotency_key=idempotency_key)
+        if existing is not None:  # a retry (of a debit too: it went through before)
+            return existing, False
+        if not credit and balance < amount:
+            raise _insufficient(balance=balance, amount=amount)
+        # The conflicting writer rolled back between the statement and the look-up: write again.
+    else:
+        raise Conflict("The ledger is busy; try again.")
     entry = LedgerEntry(
-        wallet=wallet,
+        id=entry_id,
+        wallet_id=wallet_id,
         kind=kind,
         amount=amount,
         reason=reason,
         brand=brand,
-        source=source[:100],
-        description=description[:500],
+        source=source,
+        description=description,
         actor=actor,
-        actor_kind=_actor_kind(user=user, actor=actor),
+        actor_kind=actor_kind,
         idempotency_key=idempotency_key,
         reverses=reverses,
         created_at=now,
+        **{_attname(column): value for column, (value, _) in extra.items()},
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _ENTRY_INSERT_SQL,
-            [
-                wallet.pk,
-                entry.kind,
-                entry.amount,
-                entry.reason,
-                brand.pk,
-                entry.source,
-                entry.description,
-                entry.actor_kind,
-                actor.pk if actor else None,
-                idempotency_key,
-                reverses.pk if reverses else None,
-                now,
-            ],
-        )
-        row = cursor.fetchone()
-        if row is None:
-            return _existing_entry(wallet=wallet, idempotency_key=idempotency_key), False
-        entry.pk = row[0]
-        entry._state.adding, entry._state.db = False, "default"
-        signed = amount if kind == Kind.CREDIT else -amount
-        old_lifetime = wallet.lifetime_earned
-        cursor.execute(
-            _WALLET_APPLY_SQL,
-            {
-                "signed": signed,
-                "delta": _lifetime_delta(kind=kind, reason=reason, amount=amount),
-                "now": now,
-                "wallet": wallet.pk,
-                "credit": kind == Kind.CREDIT,
-                "user": user.pk,
-                "old": old_lifetime,
-            },
-        )
-        wallet.balance, wallet.lifetime_earned, rank_crossed, _ = cursor.fetchone()
-    wallet.updated_at = now
-    crossed = rank_crossed or min(old_lifetime, wallet.lifetime_earned) == 0
+    entry._state.adding, entry._state.db = False, "default"
+    if wallet is not None:
+        wallet.balance, wallet.lifetime_earned, wallet.updated_at = new_balance, new_lifetime, now
+        entry.wallet = wallet
+    crossed = rank_crossed or min(old_lifetime, new_lifetime) == 0
     # A wallet kept from before its holder became staff can still be corrected; staff hold no rank.
-    if wallet.lifetime_earned != old_lifetime and crossed and not user.is_staff:
-        rank_recompute(user=user, lifetime=wallet.lifetime_earned, context=context)
-    if kind == Kind.CREDIT:
+    # After the statement: inside a caller's transaction these commit with the entry; in autocommit
+    # (the statement has committed) each runs in its own transaction right after it.
+    if new_lifetime != old_lifetime and crossed and not user.is_staff:
+        with transaction.atomic(savepoint=False):
+            rank_recompute(user=user, lifetime=new_lifetime, context=context)
+    if credit:
         signals.gems_credited.send(sender=LedgerEntry, entry=entry, user=user, context=context)
     return entry, True
+
+
+def _execute_prepared(sql: str, params: dict[str, Any]) -> tuple | None:
+    """Run the write on a server-side binding cursor: psycopg prepares it on the connection after a
+    few runs (its ``prepare_threshold``; none behind a transaction-mode pooler that sets it to None),
+    so a persistent connection plans the statement once. Errors are Django's; the query log sees it."""
+    connection.ensure_connection()
+    with connection.cursor() as logged:
+        debug = getattr(logged, "debug_sql", None)
+        with (
+            debug(sql, params, use_last_executed_query=False) if debug else contextlib.nullcontext(),
+            connection.wrap_database_errors,
+            psycopg.Cursor(connection.connection) as cursor,
+        ):
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+
+
+def _db_type(column: str) -> str:
+    field = next(f for f in LedgerEntry._meta.concrete_fields if f.column == column)
+    return field.db_type(connection)
+
+
+def _attname(column: str) -> str:
+    return next(f.attname for f in LedgerEntry._meta.concrete_fields if f.column == column)
 
 
 def _check_amount(amount: Any) -> int:
@@ -271,6 +378,7 @@ def _post(
     source: str = "",
     description: str = "",
     actor: User | None = None,
+    columns: Mapping[str, Any] | None = None,
     context: RequestContext | None = None,
 ) -> tuple[LedgerEntry, bool]:
     member_require(user)
@@ -279,21 +387,20 @@ def _post(
         raise ValidationError({"reason": ["Unknown reason code (reversals go through ledger_reverse)."]})
     if not idempotency_key or len(idempotency_key) > 255:
         raise ValidationError({"idempotency_key": ["An idempotency key of 1 to 255 characters is required."]})
-    with transaction.atomic():
-        wallet = wallet_lock(user=user, context=context)
-        return entry_write(
-            wallet=wallet,
-            user=user,
-            kind=kind,
-            amount=amount,
-            reason=reason,
-            brand=brand or brand_default(),
-            idempotency_key=idempotency_key,
-            source=source,
-            description=description,
-            actor=actor,
-            context=context,
-        )
+    # One statement, in autocommit (or joining the caller's transaction): no wallet lock held here.
+    return entry_write(
+        user=user,
+        kind=kind,
+        amount=amount,
+        reason=reason,
+        brand=brand or brand_default(),
+        idempotency_key=idempotency_key,
+        source=source,
+        description=description,
+        actor=actor,
+        columns=columns,
+        context=context,
+    )
 
 
 def gems_credit(
@@ -306,9 +413,13 @@ def gems_credit(
     source: str = "",
     description: str = "",
     actor: User | None = None,
+    columns: Mapping[str, Any] | None = None,
     context: RequestContext | None = None,
 ) -> LedgerEntry:
-    """Credit a member gems. The same idempotency key asked twice returns the first entry."""
+    """Credit a member gems. The same idempotency key asked twice returns the first entry.
+
+    One SQL statement (see ``entry_write``); ``columns`` sets optional ledger columns.
+    """
     entry, _ = _post(
         user=user,
         kind=Kind.CREDIT,
@@ -319,6 +430,7 @@ def gems_credit(
         source=source,
         description=description,
         actor=actor,
+        columns=columns,
         context=context,
     )
     return entry
@@ -334,6 +446,7 @@ def gems_debit(
     source: str = "",
     description: str = "",
     actor: User | None = None,
+    columns: Mapping[str, Any] | None = None,
     context: RequestContext | None = None,
 ) -> LedgerEntry:
     """Debit gems; refused with ``InsufficientGems`` (nothing written) when the balance is short."""
@@ -347,6 +460,7 @@ def gems_debit(
         source=source,
         description=description,
         actor=actor,
+        columns=columns,
         context=context,
     )
     return entry
