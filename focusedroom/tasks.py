@@ -23,6 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
 
@@ -44,3 +45,25 @@ def run_jobs(*, queues: list[str] | None = None) -> None:
     """Run every job that is due, then return (tests, and ``make`` targets that drain a queue)."""
     with app.replace_connector(app.connector.get_worker_connector()) as worker_app:
         worker_app.run_worker(queues=queues, wait=False, install_signal_handlers=False, listen_notify=False)
+
+
+# ------------------------------------------------------------------------- the plumbing's own tasks
+
+EMAIL_RETRY = RetryStrategy(max_attempts=8, exponential_wait=5)  # SMTP down: 5 s, 25 s, 125 s … about a day in all
+
+
+@app.task(name="focusedroom.send_email", queue="email", retry=EMAIL_RETRY)
+def send_email(*, message: str) -> None:
+    """Send one sealed message (``focusedroom.email.deliver_later``)."""
+    from focusedroom.email import send_sealed
+
+    send_sealed(message=message)
+
+
+@app.periodic(cron="17 3 * * *", periodic_id="focusedroom.prune_delivery_receipts")
+@app.task(name="focusedroom.prune_delivery_receipts", queue="maintenance")
+def prune_delivery_receipts(timestamp: int) -> None:
+    """Receipts of background announcements outlive any retry of their job (``focusedroom.delivery``)."""
+    from focusedroom.delivery import receipts_prune
+
+    receipts_prune(older_than_days=settings.DELIVERY_RECEIPT_DAYS)
