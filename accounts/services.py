@@ -217,6 +217,12 @@ def person_identify(
     return user, created
 
 
+def person_lock(pk: int) -> User | None:
+    """The (not deleted) person with this id, their row locked until the caller's transaction ends;
+    None when there is no such person. Call inside a transaction."""
+    return User.objects.select_for_update().filter(pk=pk).first()
+
+
 def _record_change(
     *, user: User, fields: list[str], context: RequestContext | None, source: str = "", reason: str = ""
 ) -> None:

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accounts import signals as accounts_signals
-from accounts.selectors import BIG_FIVE_TEST_CHANNEL_ID, holds_account, is_member, person_get
+from accounts.selectors import BIG_FIVE_TEST_CHANNEL_ID, holds_account, is_member
 from accounts.services import (
     clean_email,
     clean_profile,
@@ -32,6 +32,7 @@ from accounts.services import (
     person_fill_empty_profile,
     person_give_marketing_consent,
     person_identify,
+    person_lock,
     person_update_profile,
 )
 from engagement import signals
@@ -283,10 +284,7 @@ def _owner(*, data: BigFiveInput, context: RequestContext, anonymous_id: str) ->
     if user.deleted_at is not None or user.is_staff:
         return _Owner()  # stored anonymously; the answer is the same as for anyone
     if holds_account(user):
-        recent = PendingResult.objects.filter(
-            user=user, attached_at__isnull=True, created_at__gt=timezone.now() - timedelta(days=1)
-        ).count()
-        return _Owner(pending_for=user if recent < PENDING_PER_DAY else None)
+        return _Owner(pending_for=user)  # the worker offers it, at most PENDING_PER_DAY a day
     return _Owner(user=user, identified=True, created=_created)  # a record nobody has claimed: seed 000's flow
 
 
@@ -478,8 +476,16 @@ def _result_event(*, result: QuizResult, context: RequestContext) -> Event:
 
 
 def _pending_offer_to(*, result: QuizResult, user_id: int) -> PendingResult | None:
-    user = person_get(user_id)
+    """Offer the result to the account holder unless they were offered ``PENDING_PER_DAY`` in the last
+    day (then it stays unattached, its own scores only). Their row is locked: parallel workers count
+    one after the other."""
+    user = person_lock(user_id)
     if user is None:  # erased or deleted since the test
+        return None
+    recent = PendingResult.objects.filter(
+        user=user, attached_at__isnull=True, created_at__gt=timezone.now() - timedelta(days=1)
+    ).count()
+    if recent >= PENDING_PER_DAY:
         return None
     return _pending_offer(result=result, user=user, profile=(result.quiz_metadata or {}).get("demographics", {}))
 

@@ -19,7 +19,7 @@ from django.db import transaction
 
 from experiments import services
 from experiments.selectors import definition_invalidate
-from focusedroom.context import RequestContext
+from focusedroom.context import RequestContext, valid_visitor_id
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +37,11 @@ def _safely(action: str, fn, **kwargs) -> None:
 
 
 def _known_visitor(anonymous_id: str, context) -> str:
-    """The visitor id to stitch or convert, "" when it was born in this act's request."""
-    if anonymous_id and getattr(context, "visitor_id_is_new", False) and anonymous_id == _visitor(context):
+    """The visitor id to stitch or convert: "" when it was born in this act's request, or is not a
+    visitor id at all (nothing can have been recorded under either)."""
+    if not valid_visitor_id(anonymous_id):
+        return ""
+    if getattr(context, "visitor_id_is_new", False) and anonymous_id == _visitor(context):
         return ""
     return anonymous_id
 

@@ -5,21 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='DeliveryReceipt',
+            name="DeliveryReceipt",
             fields=[
-                ('key', models.CharField(max_length=255, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), db_index=True)),
+                ("key", models.CharField(max_length=255, primary_key=True, serialize=False)),
+                (
+                    "created_at",
+                    models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), db_index=True),
+                ),
             ],
             options={
-                'db_table': 'focusedroom_delivery_receipt',
+                "db_table": "focusedroom_delivery_receipt",
             },
         ),
     ]
