@@ -25,6 +25,14 @@ from django.conf import settings
 from django.db import transaction
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
+from procrastinate.contrib.django.django_connector import DjangoConnector
+from procrastinate.manager import JobManager
+from procrastinate.tasks import configure_task
+
+
+# Jobs are always written through Django's connection, also from inside a running job: a worker's
+# own connector (a psycopg pool) would commit the job at once, outside the task's transaction.
+_in_transaction = JobManager(connector=DjangoConnector())
 
 
 def defer(task_name: str, /, *, queueing_lock: str | None = None, lock: str | None = None, **kwargs: Any) -> None:
@@ -33,12 +41,14 @@ def defer(task_name: str, /, *, queueing_lock: str | None = None, lock: str | No
     if settings.TASKS_EAGER:
         transaction.on_commit(lambda: task(**kwargs))
         return
-    options: dict[str, Any] = {}
-    if queueing_lock:
-        options["queueing_lock"] = queueing_lock
-    if lock:
-        options["lock"] = lock
-    task.configure(**options).defer(**kwargs)
+    configure_task(
+        name=task.name,
+        job_manager=_in_transaction,
+        lock=lock or task.lock,
+        queueing_lock=queueing_lock or task.queueing_lock,
+        queue=task.queue,
+        priority=task.priority,
+    ).defer(**kwargs)
 
 
 def run_jobs(*, queues: list[str] | None = None) -> None:

@@ -91,14 +91,14 @@ def test_the_work_that_differs_runs_in_a_worker(task_queue):
     CustomerFactory(email="slow@example.com")
     shapes = []
     for email in ("slow@example.com", "nobody@example.com"):
-        tasks.run_jobs()  # the previous address's jobs, if any
+        sent = len(mail.outbox)
         response = APIClient().post("/api/v1/auth/verification/", {"email": email})
         assert response.status_code == 202
         jobs = _queued()
         assert [name for name, _ in jobs] == ["accounts.verification_resend"]
         assert email not in json.dumps(jobs[0][1])  # never in clear in the job table
         shapes.append(sorted(jobs[0][1]))
-        assert mail.outbox == []  # answered before anything is looked up or sent
+        assert len(mail.outbox) == sent  # answered before anything is looked up or sent
         tasks.run_jobs()
     assert shapes[0] == shapes[1]
     assert [m.to for m in mail.outbox] == [["slow@example.com"]]  # two jobs: the resend, then its email
@@ -121,7 +121,6 @@ def test_password_reset_queues_the_same_job_for_every_address(task_queue):
     CustomerFactory(email="known@example.com", password=PASSWORD)
     shapes = []
     for email in ("known@example.com", "unknown@example.com"):
-        tasks.run_jobs()  # the previous address's jobs, if any
         response = Client().post("/accounts/password-reset/", {"email": email})
         assert response.status_code == 302
         jobs = _queued()

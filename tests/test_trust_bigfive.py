@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
-from django.test import Client
+from django.test import Client, TestCase
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -53,7 +53,8 @@ def victim(db):
     rewards_services.member_enrol(user=user)
     client = APIClient()
     client.force_authenticate(user)
-    assert client.post(SUBMIT, {"answers": answers(2), "sex": "F"}, format="json").status_code == 201
+    with TestCase.captureOnCommitCallbacks(execute=True):  # and what follows it in the worker
+        assert client.post(SUBMIT, {"answers": answers(2), "sex": "F"}, format="json").status_code == 201
     OutboxMessage.objects.all().delete()
     mail.outbox.clear()
     return user
