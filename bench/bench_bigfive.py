@@ -3,13 +3,14 @@
 * ``POST /api/v1/assessments/big-five/`` with a new email each time (person created on channel 1,
   120 answers validated and scored, insights written, result + one ``engagement.result_recorded``
   job stored), against ``GET /healthz`` of the same gunicorn server (2 workers, persistent database
-  connections, Redis cache) in the same run. **All effects eventually applied**: a task worker
-  (``manage.py procrastinate worker``, running during the whole measurement on the same 2 cores)
-  applies every other app's reaction — membership and gems, stitching and the conversion, outbox
-  rows, the event, the verification email — and the clock stops when the queue is empty. Also
-  reported: the rate the requests alone were answered at, and the worker's drain rate.
+  connections, Redis cache db 10) in the same run, 4 keep-alive clients for 5 s each.
+* **All effects eventually applied**: after the submissions, one task worker (this process, the code
+  ``manage.py procrastinate worker`` runs, one job at a time) drains the queue — membership and gems,
+  stitching and the conversion, outbox rows, the event, the verification email. The headline rate is
+  submissions / (time answering + time draining); the answer-only rate and the worker's own rate are
+  reported beside it.
 * Statements per request and per job, counted in this process with Django's query capture (one new
-  customer through the test client, then the worker's jobs).
+  customer through the test client, then its jobs run in this thread).
 * ``scoring.score`` (raw sums, T-scores, percentiles, levels for 5 domains and 30 facets) per result,
   against serialising the same answers with ``json.dumps``.
 """
@@ -19,13 +20,11 @@ from __future__ import annotations
 import json
 import os
 import random
-import subprocess
-import sys
 import threading
 import time
 import uuid
 
-from common import ROOT, Result, live_server, per_call, throughput
+from common import Result, live_server, per_call, throughput
 
 SETS = 50
 DURATION = 5.0
@@ -45,35 +44,42 @@ def _pending_jobs() -> int:
         return cursor.fetchone()[0]
 
 
-def _statements(answers: dict) -> tuple[int, int, int]:
-    """(statements of one new customer's request, statements of its jobs, jobs) in this process."""
+def _statements(answers: dict) -> tuple[int, int, int, float]:
+    """(statements of one new customer's request, statements of its jobs, jobs, seconds of the jobs),
+    counted in this process: the jobs are run here, in this thread, one by one as a worker would."""
     from django.db import connection
     from django.test import Client, override_settings
     from django.test.utils import CaptureQueriesContext
+    from procrastinate.contrib.django import app
 
     from focusedroom.tasks import run_jobs
 
     client = Client(HTTP_HOST="127.0.0.1")
-    with override_settings(TASKS_EAGER=False):
+    with override_settings(TASKS_EAGER=False, EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
         while _pending_jobs():
             run_jobs()
         body = {"answers": answers, "email": f"count.{uuid.uuid4().hex[:10]}@example.com", "age": 30, "sex": "F"}
         with CaptureQueriesContext(connection) as request_queries:
             response = client.post("/api/v1/assessments/big-five/", body, content_type="application/json")
         assert response.status_code == 201, response.content
-        jobs = _pending_jobs()
-        with CaptureQueriesContext(connection) as job_queries:
-            run_jobs()
-    return len(request_queries.captured_queries), len(job_queries.captured_queries), jobs
-
-
-def _drain_until_empty(timeout: float = 600) -> float:
-    started = time.monotonic()
-    while _pending_jobs():
-        if time.monotonic() - started > timeout:
-            raise RuntimeError("the task worker did not drain the queue")
-        time.sleep(0.05)
-    return time.monotonic()
+        jobs, statements, seconds = 0, 0, 0.0
+        while True:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "DELETE FROM procrastinate_jobs WHERE id = (SELECT min(id) FROM procrastinate_jobs "
+                    "WHERE status = 'todo') RETURNING task_name, args"
+                )
+                row = cursor.fetchone()
+            if row is None:
+                break
+            name, args = row
+            started = time.perf_counter()
+            with CaptureQueriesContext(connection) as job_queries:
+                app.tasks[name](**(json.loads(args) if isinstance(args, str) else args))
+            seconds += time.perf_counter() - started
+            jobs += 1
+            statements += len(job_queries.captured_queries)
+    return len(request_queries.captured_queries), statements, jobs, seconds
 
 
 def run() -> list[Result]:
@@ -84,7 +90,7 @@ def run() -> list[Result]:
     answer_sets = [{item.id: rng.randint(1, 5) for item in ITEMS} for _ in range(SETS)]
     score_s = per_call(lambda: [scoring.score(answers=a, sex="F", age=30) for a in answer_sets], repeat=30) / SETS
     json_s = per_call(lambda: [json.dumps(a) for a in answer_sets], repeat=30) / SETS
-    request_statements, job_statements, jobs_per_submission = _statements(answer_sets[0])
+    request_statements, job_statements, jobs_per_submission, job_seconds = _statements(answer_sets[0])
 
     run_id = uuid.uuid4().hex[:8]
     url_path = "/api/v1/assessments/big-five/"
@@ -96,29 +102,27 @@ def run() -> list[Result]:
             sent[0] += 1
         return {"answers": answer_sets[i % SETS], "email": f"bench.{run_id}.{i}@example.com", "age": 30, "sex": "F"}
 
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "focusedroom.settings", **ENV}
-    with live_server(workers=2, env=ENV) as url:
-        health = throughput(url + "/healthz", concurrency=4, duration=DURATION)
-        worker = subprocess.Popen(
-            [sys.executable, "manage.py", "procrastinate", "worker", "--concurrency", "2"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
+    from django.test import override_settings
+
+    from focusedroom.tasks import run_jobs
+
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        while _pending_jobs():
+            run_jobs()
+        with live_server(workers=2, env=ENV) as url:
+            health = throughput(url + "/healthz", concurrency=4, duration=DURATION)
             started = time.monotonic()
             answered = throughput(
                 url + url_path, method="POST", body_factory=new_customer, concurrency=4, duration=DURATION
             )
-            requests_done = time.monotonic()
-            drained = _drain_until_empty()
-        finally:
-            worker.terminate()
-            worker.wait(timeout=30)
-    submissions = sent[0]
-    applied = submissions / (drained - started)
-    backlog_s = drained - requests_done
+            answering = time.monotonic() - started
+        submissions = sent[0]
+        queued = _pending_jobs()
+        started = time.monotonic()
+        while _pending_jobs():  # one worker (this process), as manage.py procrastinate worker runs them
+            run_jobs()
+        draining = time.monotonic() - started
+    applied = submissions / (answering + draining)
     return [
         Result(
             "POST big-five (new customer, all effects applied)",
@@ -126,18 +130,26 @@ def run() -> list[Result]:
             "/s",
             "GET /healthz",
             health,
-            f"{submissions} submissions from 4 clients for {DURATION:.0f} s, clock stopped when the worker "
-            f"(running alongside, same 2 cores) had applied every effect ({backlog_s:.1f} s after the last "
-            f"answer); {request_statements} statements per request, {job_statements} in "
-            f"{jobs_per_submission}+ jobs per submission",
+            f"{submissions} submissions (4 clients, {DURATION:.0f} s) then the worker applying all their effects "
+            f"({queued} jobs, {draining:.1f} s): submissions / (answering + draining); {request_statements} "
+            f"statements per request (throttles included), {job_statements} in its {jobs_per_submission} jobs",
         ),
         Result(
-            "POST big-five (new customer), answers only",
+            "POST big-five (new customer), the answer only",
             answered,
             "req/s",
             "GET /healthz",
             health,
-            "the request's own rate while the worker runs beside it (effects applied later)",
+            "the request's own rate (person, result, one job); effects applied by the worker afterwards",
+        ),
+        Result(
+            "Big Five effects applied by one worker",
+            submissions / draining if draining else float("nan"),
+            "submissions/s",
+            "GET /healthz",
+            health,
+            f"one worker process, one job at a time: {job_seconds * 1000:.0f} ms of jobs per submission "
+            "measured in-process",
         ),
         Result(
             "Big Five scoring per result",
