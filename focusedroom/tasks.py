@@ -29,7 +29,6 @@ from procrastinate.contrib.django.django_connector import DjangoConnector
 from procrastinate.manager import JobManager
 from procrastinate.tasks import configure_task
 
-
 # Jobs are always written through Django's connection, also from inside a running job: a worker's
 # own connector (a psycopg pool) would commit the job at once, outside the task's transaction.
 _in_transaction = JobManager(connector=DjangoConnector())

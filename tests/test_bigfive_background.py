@@ -14,7 +14,6 @@ from engagement.tests.helpers import random_answers
 from experiments import services as experiment_services
 from focusedroom import tasks
 from focusedroom.context import VISITOR_COOKIE
-from focusedroom.models import DeliveryReceipt
 from integrations.models import OutboxMessage
 from rewards.models import LedgerEntry, Wallet
 
