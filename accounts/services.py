@@ -656,7 +656,7 @@ def member_signup(
       their password;
     - a deleted person: nothing happens.
 
-    The password is hashed in every case and every email leaves after the response, so the
+    The password is hashed in every case and every email leaves from a task worker, so the
     time taken does not tell the cases apart either.
     """
     email = clean_email(email)
