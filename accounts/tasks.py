@@ -9,7 +9,7 @@ RETRY = RetryStrategy(max_attempts=8, exponential_wait=5)
 
 
 @app.task(name="accounts.verification_resend", queue="email", retry=RETRY)
-def verification_resend(*, email: str, context: dict | None = None) -> None:
+def verification_resend(*, email: str, context: str | None = None) -> None:
     from accounts.verification import verification_resend as resend
 
     resend(email=email, context=context)

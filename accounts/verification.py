@@ -109,16 +109,17 @@ def verification_request(*, email: str, context: RequestContext | None = None) -
     defer(
         "accounts.verification_resend",
         email=encrypt_value(normalize_email(email)),
-        context=(context or RequestContext.system()).as_payload(),
+        context=(context or RequestContext.system()).sealed(),
     )
 
 
-def verification_resend(*, email: str, context: dict | None = None) -> bool:
-    """The worker's half of ``verification_request`` (``email`` as the job carries it, encrypted)."""
+def verification_resend(*, email: str, context: str | None = None) -> bool:
+    """The worker's half of ``verification_request`` (``email`` and ``context`` as the job carries
+    them, encrypted)."""
     user = User.objects.filter(email=decrypt_value(email)).first()
     if user is None or user.is_email_verified:
         return False
-    return verification_send(user=user, context=RequestContext.from_payload(context))
+    return verification_send(user=user, context=RequestContext.from_sealed(context))
 
 
 def verification_token_get(*, raw_token: str) -> EmailVerificationToken:

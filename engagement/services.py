@@ -391,9 +391,8 @@ def bigfive_submit(
                 result_id=result.pk,
                 identified=owner.identified,
                 created=owner.created,
-                anonymous_id=anonymous_id,
                 pending_for=owner.pending_for.pk if owner.pending_for is not None else None,
-                context=context.as_payload(),
+                context=context.sealed(),  # encrypted: no address or visitor id in clear in the job table
             )
     except IntegrityError as exc:
         diag = getattr(exc.__cause__, "diag", None)
@@ -408,9 +407,8 @@ def quiz_result_announce(
     result_id: int,
     identified: bool = False,
     created: bool = False,
-    anonymous_id: str = "",
     pending_for: int | None = None,
-    context: dict[str, Any] | None = None,
+    context: str | None = None,
 ) -> None:
     """What follows a stored Big Five result, in a worker (``engagement.result_recorded``).
 
@@ -420,12 +418,14 @@ def quiz_result_announce(
     submission's address found or made the person), every receiver of ``quiz_completed``
     (``identified`` tells them the visitor is already linked), the ``quiz_completed`` event (dated
     when the result was stored) and, for an account holder's address, the emailed offer to add the
-    report to their history. The arguments are those ``bigfive_submit`` queued.
+    report to their history. The arguments are those ``bigfive_submit`` queued (``context``: the
+    submission's ``RequestContext``, sealed).
     """
     result = QuizResult.objects.select_related("customer").filter(pk=result_id).first()
     if result is None:  # erased since: nothing left to announce
         return
-    act = RequestContext.from_payload(context) or RequestContext.system(source="task")
+    act = RequestContext.from_sealed(context) or RequestContext.system(source="task")
+    anonymous_id = act.visitor_id  # the submission's visitor id, as bigfive_submit stored it
     user = result.customer
     steps: list[Step] = []
     if identified and user is not None:

@@ -15,9 +15,8 @@ def result_recorded(
     result_id: int,
     identified: bool = False,
     created: bool = False,
-    anonymous_id: str = "",
     pending_for: int | None = None,
-    context: dict | None = None,
+    context: str | None = None,
 ) -> None:
     """A Big Five result was stored: the other apps react, exactly once (``quiz_result_announce``)."""
     from engagement.services import quiz_result_announce
@@ -26,7 +25,6 @@ def result_recorded(
         result_id=result_id,
         identified=identified,
         created=created,
-        anonymous_id=anonymous_id,
         pending_for=pending_for,
         context=context,
     )

@@ -15,6 +15,7 @@ forwarded headers to believe.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Mapping
@@ -170,6 +171,21 @@ class RequestContext:
             "utm": dict(self.utm),
             "visitor_id_is_new": self.visitor_id_is_new,
         }
+
+    def sealed(self) -> str:
+        """:meth:`as_payload` encrypted with the field-encryption keys: what a job carries, so the job
+        table holds no address, user agent or visitor id in clear (see :meth:`from_sealed`)."""
+        from focusedroom.fields import encrypt_value
+
+        return encrypt_value(json.dumps(self.as_payload()))
+
+    @classmethod
+    def from_sealed(cls, token: str | None) -> RequestContext | None:
+        if not token:
+            return None
+        from focusedroom.fields import decrypt_value
+
+        return cls.from_payload(json.loads(decrypt_value(token)))
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any] | None) -> RequestContext | None:

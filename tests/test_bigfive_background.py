@@ -3,6 +3,8 @@ every other app's reaction, exactly once, even when a receiver fails and the job
 
 from __future__ import annotations
 
+import json
+
 from django.core import mail
 from django.db import connection
 from procrastinate.contrib.django.models import ProcrastinateJob
@@ -67,6 +69,8 @@ def test_the_request_writes_the_person_the_result_and_one_job(task_queue, django
     assert any("procrastinate_defer_jobs" in sql for sql in submission)
     assert result.customer is not None and result.report_id == 1
     assert _todo() == ["engagement.result_recorded"]
+    args = json.dumps(ProcrastinateJob.objects.get().args)
+    assert "127.0.0.1" not in args and result.quiz_metadata["anonymous_id"] not in args  # the context travels sealed
     assert not Wallet.objects.filter(user=result.customer).exists()
     assert not OutboxMessage.objects.exists() and not Event.objects.filter(event_type="quiz_completed").exists()
     assert mail.outbox == []
