@@ -10,7 +10,8 @@ Apps declare their background work in ``<app>/tasks.py`` (discovered at start-up
 
 and hand work to it with :func:`defer`, by task name, so a service never imports its own
 ``tasks`` module (which imports the services). A job deferred inside a transaction is a row
-written in that transaction: it exists only if the change it follows commits.
+written in that transaction: it exists only if the change it follows commits — also when a running
+job defers another (the row goes through Django's connection, never the worker's own pool).
 
 ``TASKS_EAGER = True`` (the test suite) runs the task in the calling thread when the
 transaction commits, so tests see its effects at once; tests of the engine itself defer for
