@@ -1,15 +1,16 @@
 from django import forms
+from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
-from django.template import loader
 
 from accounts import services, throttles
 from accounts.models import CareerStage, CustomFieldType
 from focusedroom.context import RequestContext, client_ip
-from focusedroom.email import deliver_later
+from focusedroom.fields import decrypt_value, encrypt_value
 from focusedroom.forms import NormalizedChoiceField
+from focusedroom.tasks import defer
 
 
 class SignupForm(forms.Form):
@@ -47,18 +48,44 @@ class ConsoleLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
 
 
 class BackgroundPasswordResetForm(PasswordResetForm):
-    """Django's password-reset form whose email leaves after the response (``focusedroom.email``),
-    so asking for a known address takes as long as asking for an unknown one."""
+    """Django's password-reset form whose lookup and email run in a worker: ``save()`` only queues an
+    ``accounts.password_reset_send`` job (the address encrypted), whatever the address, so asking for
+    a known address takes as long as asking for an unknown one. Links use Django's default token
+    generator."""
 
-    def send_mail(
-        self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None
+    def save(
+        self,
+        domain_override=None,
+        subject_template_name="registration/password_reset_subject.txt",
+        email_template_name="registration/password_reset_email.html",
+        use_https=False,
+        token_generator=None,
+        from_email=None,
+        request=None,
+        html_email_template_name=None,
+        extra_email_context=None,
     ):
-        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
-        body = loader.render_to_string(email_template_name, context)
-        message = EmailMultiAlternatives(subject, body, from_email, [to_email])
-        if html_email_template_name is not None:
-            message.attach_alternative(loader.render_to_string(html_email_template_name, context), "text/html")
-        deliver_later(message)
+        domain = domain_override or (get_current_site(request).domain if request is not None else "")
+        if not domain:
+            site = settings.SITE_URL.split("://", 1)
+            domain = site[1] if len(site) == 2 else site[0]
+        options = {
+            "domain_override": domain,
+            "subject_template_name": subject_template_name,
+            "email_template_name": email_template_name,
+            "use_https": bool(use_https),
+            "from_email": from_email,
+            "html_email_template_name": html_email_template_name,
+            "extra_email_context": extra_email_context,
+        }
+        defer("accounts.password_reset_send", email=encrypt_value(self.cleaned_data["email"]), options=options)
+
+
+def password_reset_send(*, email: str, options: dict) -> None:
+    """The worker's half of the password-reset form: find the person and send the link now."""
+    form = PasswordResetForm({"email": decrypt_value(email)})
+    if form.is_valid():
+        form.save(**options)
 
 
 class ThrottledPasswordResetForm(BackgroundPasswordResetForm):

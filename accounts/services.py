@@ -158,6 +158,7 @@ def person_identify(
     anonymous_id: str = "",
     context: RequestContext | None = None,
     protect_account_holders: bool = False,
+    announce: bool = True,
 ) -> tuple[User, bool]:
     """Find the person with this email (any letter case) or create them.
 
@@ -173,6 +174,10 @@ def person_identify(
     (``selectors.holds_account``), a staff member or a deleted person is returned locked
     and untouched — no profile change, no consent, no ``person_identified`` — and the
     caller decides what to do.
+
+    ``announce=False``: the caller sends ``person_identified`` itself later, with the same
+    arguments, unless the person was returned untouched (the Big Five submission announces it
+    from a worker: ``engagement.result_recorded``).
     """
     email = clean_email(email)
     profile = clean_profile(profile or {})
@@ -205,8 +210,17 @@ def person_identify(
             changed += ["marketing_opt_in", "marketing_opt_in_at"]
         if changed:
             user.save(update_fields=[*changed, "updated_at"])
-    signals.person_identified.send(sender=User, user=user, created=created, anonymous_id=anonymous_id, context=context)
+    if announce:
+        signals.person_identified.send(
+            sender=User, user=user, created=created, anonymous_id=anonymous_id, context=context
+        )
     return user, created
+
+
+def person_lock(pk: int) -> User | None:
+    """The (not deleted) person with this id, their row locked until the caller's transaction ends;
+    None when there is no such person. Call inside a transaction."""
+    return User.objects.select_for_update().filter(pk=pk).first()
 
 
 def _record_change(
@@ -644,7 +658,7 @@ def member_signup(
       their password;
     - a deleted person: nothing happens.
 
-    The password is hashed in every case and every email leaves after the response, so the
+    The password is hashed in every case and every email leaves from a task worker, so the
     time taken does not tell the cases apart either.
     """
     email = clean_email(email)

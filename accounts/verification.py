@@ -22,10 +22,11 @@ from django.utils import timezone
 from accounts import signals
 from accounts.models import EmailVerificationToken, User, normalize_email
 from accounts.services import hash_token, person_give_marketing_consent
-from focusedroom.background import after_response
 from focusedroom.context import RequestContext
 from focusedroom.email import send_templated_email_later
 from focusedroom.errors import ApplicationError, Conflict, NotFound
+from focusedroom.fields import decrypt_value, encrypt_value
+from focusedroom.tasks import defer
 
 logger = logging.getLogger(__name__)
 
@@ -101,17 +102,24 @@ def verification_request(*, email: str, context: RequestContext | None = None) -
     """Resend a link to this address if it belongs to an unverified person; silent otherwise.
 
     The caller answers the same thing whatever happens here (no account enumeration): the
-    lookup and the sending run after the response, so the answer takes as long for an unknown
-    address as for a known one.
+    request only queues an ``accounts.verification_resend`` job, whatever the address; the lookup
+    and the sending run in a worker, so the answer takes as long for an unknown address as for a
+    known one. The job carries the address encrypted.
     """
-    email = normalize_email(email)
+    defer(
+        "accounts.verification_resend",
+        email=encrypt_value(normalize_email(email)),
+        context=(context or RequestContext.system()).sealed(),
+    )
 
-    def resend() -> None:
-        user = User.objects.filter(email=email).first()
-        if user is not None and not user.is_email_verified:
-            verification_send(user=user, context=context)
 
-    after_response(resend)
+def verification_resend(*, email: str, context: str | None = None) -> bool:
+    """The worker's half of ``verification_request`` (``email`` and ``context`` as the job carries
+    them, encrypted)."""
+    user = User.objects.filter(email=decrypt_value(email)).first()
+    if user is None or user.is_email_verified:
+        return False
+    return verification_send(user=user, context=RequestContext.from_sealed(context))
 
 
 def verification_token_get(*, raw_token: str) -> EmailVerificationToken:
@@ -188,8 +196,9 @@ def on_person_signed_up(sender, *, user: User, context: RequestContext | None = 
 
 
 def on_person_identified(sender, *, user: User, created: bool, context: RequestContext | None = None, **kwargs) -> None:
-    """A new person gave their email on a page or through the API (the Big Five test).
+    """A new person gave their email on a page or through the API (the Big Five test, announced by a
+    worker: a failure raises and the job retries; the cooldown keeps a retry from sending twice).
 
     Imports and other commands send nothing."""
     if created and context is not None and context.is_interactive and not user.is_email_verified:
-        _send_safely(user, context)
+        verification_send(user=user, context=context)

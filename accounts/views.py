@@ -79,7 +79,8 @@ class LoginView(auth_views.LoginView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
-    """Limited per account and per address; the email leaves after the response."""
+    """Limited per account and per address; the lookup and the email happen in a task worker
+    (one job whatever the address)."""
 
     form_class = ThrottledPasswordResetForm
 

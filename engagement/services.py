@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from accounts import signals as accounts_signals
 from accounts.selectors import BIG_FIVE_TEST_CHANNEL_ID, holds_account, is_member
 from accounts.services import (
     clean_email,
@@ -31,6 +32,7 @@ from accounts.services import (
     person_fill_empty_profile,
     person_give_marketing_consent,
     person_identify,
+    person_lock,
     person_update_profile,
 )
 from engagement import signals
@@ -49,8 +51,10 @@ from engagement.models import (
     Sex,
 )
 from focusedroom.context import RequestContext
+from focusedroom.delivery import Step, run_once, signal_steps
 from focusedroom.email import send_templated_email_later
 from focusedroom.errors import Conflict, NotFound, PermissionDenied
+from focusedroom.tasks import defer
 
 
 def event_record(
@@ -67,10 +71,14 @@ def event_record(
     variant_context: str = "",
     session_identifier: str = "",
     context: RequestContext | None = None,
+    occurred_at: datetime | None = None,
 ) -> Event:
-    """Append one event; IP, user agent and device type come from ``context`` when given."""
+    """Append one event; IP, user agent and device type come from ``context`` when given.
+    ``occurred_at``: when it happened, for an event recorded later by a worker (default: now)."""
     context = context or RequestContext.system()
+    extra = {"created_at": occurred_at} if occurred_at is not None else {}
     return Event.objects.create(
+        **extra,
         event_type=event_type,
         user=user,
         anonymous_id=anonymous_id,
@@ -232,6 +240,8 @@ class _Owner:
     user: Any = None  # the person the result is attached to now (None: anonymous or pending)
     pending_for: Any = None  # the account holder who is offered the result by email
     is_self: bool = False  # the person is logged in: their own act
+    identified: bool = False  # person_identify found or made them: ``person_identified`` is due (from the worker)
+    created: bool = False  # ... and the person is new
 
     @property
     def kind(self) -> str:
@@ -269,15 +279,13 @@ def _owner(*, data: BigFiveInput, context: RequestContext, anonymous_id: str) ->
         anonymous_id=anonymous_id,
         context=context,
         protect_account_holders=True,
+        announce=False,  # announced by the worker (engagement.result_recorded)
     )
     if user.deleted_at is not None or user.is_staff:
         return _Owner()  # stored anonymously; the answer is the same as for anyone
     if holds_account(user):
-        recent = PendingResult.objects.filter(
-            user=user, attached_at__isnull=True, created_at__gt=timezone.now() - timedelta(days=1)
-        ).count()
-        return _Owner(pending_for=user if recent < PENDING_PER_DAY else None)
-    return _Owner(user=user)  # a customer record nobody has claimed: seed 000's flow
+        return _Owner(pending_for=user)  # the worker offers it, at most PENDING_PER_DAY a day
+    return _Owner(user=user, identified=True, created=_created)  # a record nobody has claimed: seed 000's flow
 
 
 def bigfive_submit(
@@ -306,10 +314,14 @@ def bigfive_submit(
       switched on by a test of an unverified address — the verification link offers it;
     - no email: anonymous.
 
-    One transaction; the person's row is locked while the next ``report_id`` is taken (the
-    unique constraint (customer, quiz_type, report_id) is the backstop). After storing, sends
-    ``quiz_completed`` (with the attached person, or None) and records a ``quiz_completed``
-    event. Emails leave after the response, so the answer takes as long whoever the address is.
+    One transaction that writes the person (when new or unclaimed), the result and **one job**,
+    ``engagement.result_recorded``: the person's row is locked while the next ``report_id`` is
+    taken (a new person's first report is 1; the unique constraint (customer, quiz_type,
+    report_id) is the backstop). Everything else happens in a worker, after the commit, exactly
+    once (``quiz_result_announce``): ``person_identified`` (when the address found or made the
+    person), ``quiz_completed`` (with the attached person, or None), the ``quiz_completed`` event
+    and the emailed offer to an account holder. Emails leave from a worker, so the answer takes
+    as long whoever the address is.
     """
     generator = generator or default_generator
     anonymous_id = context.visitor_id
@@ -320,7 +332,8 @@ def bigfive_submit(
         with transaction.atomic():
             owner = _owner(data=data, context=context, anonymous_id=anonymous_id)
             user = owner.user
-            report_id = _next_report_id(user) if user is not None else None
+            # A new person's first report is 1; anyone else's is numbered with their row locked.
+            report_id = None if user is None else (1 if owner.created else _next_report_id(user))
             # Norms and insights use what this submission says; only the person's own act adds what we know.
             known = user if owner.is_self else None
             sex = data.sex or (_latest_sex(known) if known is not None else "")
@@ -373,26 +386,13 @@ def bigfive_submit(
                 session_identifier=data.session_identifier,
                 experiment_data=data.experiment_data,
             )
-            if owner.pending_for is not None:
-                _pending_offer(result=result, user=owner.pending_for, profile=data.profile)
-            signals.quiz_completed.send(
-                sender=QuizResult, result=result, user=user, anonymous_id=anonymous_id, context=context
-            )
-            event_record(
-                event_type="quiz_completed",
-                user=user,
-                anonymous_id=anonymous_id,
-                metadata={
-                    "quiz_type": QuizType.BIG_FIVE,
-                    "result_id": result.pk,
-                    "public_id": result.public_id,
-                    "report_id": report_id,
-                    "result_type": result.result_type,
-                    "source": context.source,
-                },
-                page_url=context.page_url,
-                session_identifier=str(data.session_identifier or ""),
-                context=context,
+            defer(
+                "engagement.result_recorded",
+                result_id=result.pk,
+                identified=owner.identified,
+                created=owner.created,
+                pending_for=owner.pending_for.pk if owner.pending_for is not None else None,
+                context=context.sealed(),  # encrypted: no address or visitor id in clear in the job table
             )
     except IntegrityError as exc:
         diag = getattr(exc.__cause__, "diag", None)
@@ -400,6 +400,94 @@ def bigfive_submit(
             raise Conflict("Another test for this email was saved at the same moment. Please submit again.") from exc
         raise
     return result
+
+
+def quiz_result_announce(
+    *,
+    result_id: int,
+    identified: bool = False,
+    created: bool = False,
+    pending_for: int | None = None,
+    context: str | None = None,
+) -> None:
+    """What follows a stored Big Five result, in a worker (``engagement.result_recorded``).
+
+    Steps, in this order, each at most once per result (``focusedroom.delivery.run_once``: one
+    transaction when all goes well; otherwise each step on its own and the job retried for the
+    ones that failed): every receiver of ``accounts.signals.person_identified`` (when the
+    submission's address found or made the person), every receiver of ``quiz_completed``
+    (``identified`` tells them the visitor is already linked), the ``quiz_completed`` event (dated
+    when the result was stored) and, for an account holder's address, the emailed offer to add the
+    report to their history. The arguments are those ``bigfive_submit`` queued (``context``: the
+    submission's ``RequestContext``, sealed).
+    """
+    result = QuizResult.objects.select_related("customer").filter(pk=result_id).first()
+    if result is None:  # erased since: nothing left to announce
+        return
+    act = RequestContext.from_sealed(context) or RequestContext.system(source="task")
+    anonymous_id = act.visitor_id  # the submission's visitor id, as bigfive_submit stored it
+    user = result.customer
+    steps: list[Step] = []
+    if identified and user is not None:
+        steps += signal_steps(
+            accounts_signals.person_identified,
+            label="person_identified",
+            sender=type(user),
+            user=user,
+            created=created,
+            anonymous_id=anonymous_id,
+            context=act,
+        )
+    steps += signal_steps(
+        signals.quiz_completed,
+        label="quiz_completed",
+        sender=QuizResult,
+        result=result,
+        user=user,
+        anonymous_id=anonymous_id,
+        context=act,
+        identified=identified and user is not None,
+    )
+    steps.append(Step("engagement.quiz_completed_event", lambda: _result_event(result=result, context=act)))
+    if pending_for is not None:
+        steps.append(Step("engagement.pending_offer", lambda: _pending_offer_to(result=result, user_id=pending_for)))
+    run_once(key=f"engagement.result_recorded:{result.pk}", steps=steps)
+
+
+def _result_event(*, result: QuizResult, context: RequestContext) -> Event:
+    metadata = result.quiz_metadata or {}
+    return event_record(
+        event_type="quiz_completed",
+        user=result.customer,
+        anonymous_id=metadata.get("anonymous_id", "") or "",
+        metadata={
+            "quiz_type": result.quiz_type,
+            "result_id": result.pk,
+            "public_id": result.public_id,
+            "report_id": result.report_id,
+            "result_type": result.result_type,
+            "source": metadata.get("source", context.source),
+        },
+        page_url=context.page_url,
+        session_identifier=str(result.session_identifier or ""),
+        context=context,
+        occurred_at=result.created_at,
+    )
+
+
+def _pending_offer_to(*, result: QuizResult, user_id: int) -> PendingResult | None:
+    """Offer the result to the account holder unless they were offered ``PENDING_PER_DAY`` in the last
+    day (then it stays unattached, its own scores only). Their row is locked: parallel workers count
+    one after the other."""
+    user = person_lock(user_id)
+    if user is None:  # erased or deleted since the test
+        return None
+    recent = PendingResult.objects.filter(
+        user=user, attached_at__isnull=True, created_at__gt=timezone.now() - timedelta(days=1)
+    ).count()
+    if recent >= PENDING_PER_DAY:
+        return None
+    return _pending_offer(result=result, user=user, profile=(result.quiz_metadata or {}).get("demographics", {}))
 
 
 # ----------------------------------------------------------- results waiting for their owner

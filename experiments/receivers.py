@@ -1,7 +1,13 @@
 """Signal receivers: identity stitching, built-in conversions and definition cache invalidation.
 
-Receivers run inside the sender's transaction. Each works in a savepoint and logs (never
-raises) on failure, so experiment bookkeeping can never break a visitor's journey.
+``person_identified`` and ``quiz_completed`` come from a worker (the Big Five submission announces
+them through ``focusedroom.delivery``): those receivers raise on failure, so the job retries, and
+need no savepoint. The receivers of signals sent inside a visitor's request (log-in, email
+verification, goals) work in a savepoint and log on failure, so experiment bookkeeping never
+breaks the visitor's journey.
+
+No stitching for a visitor id made up in the same request (``RequestContext.visitor_id_is_new``):
+nothing was recorded under it.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from django.db import transaction
 
 from experiments import services
 from experiments.selectors import definition_invalidate
-from focusedroom.context import RequestContext
+from focusedroom.context import RequestContext, valid_visitor_id
 
 logger = logging.getLogger(__name__)
 
@@ -30,10 +36,20 @@ def _safely(action: str, fn, **kwargs) -> None:
         logger.exception("experiments: %s failed", action)
 
 
+def _known_visitor(anonymous_id: str, context) -> str:
+    """The visitor id to stitch or convert: "" when it was born in this act's request, or is not a
+    visitor id at all (nothing can have been recorded under either)."""
+    if not valid_visitor_id(anonymous_id):
+        return ""
+    if getattr(context, "visitor_id_is_new", False) and anonymous_id == _visitor(context):
+        return ""
+    return anonymous_id
+
+
 def on_person_identified(sender, *, user, anonymous_id="", context=None, **kwargs) -> None:
-    anonymous_id = anonymous_id or _visitor(context)
+    anonymous_id = _known_visitor(anonymous_id or _visitor(context), context)
     if anonymous_id:
-        _safely("identity stitching", services.identity_stitch, user=user, anonymous_id=anonymous_id)
+        services.identity_stitch(user=user, anonymous_id=anonymous_id)
 
 
 def on_user_logged_in(sender, *, request, user, **kwargs) -> None:
@@ -58,8 +74,24 @@ def _convert(conversion_type: str, *, user=None, anonymous_id: str = "", context
     )
 
 
-def on_quiz_completed(sender, *, result=None, user=None, anonymous_id="", context=None, **kwargs) -> None:
-    _convert("big_five_completed", user=user, anonymous_id=anonymous_id or "", context=context)
+def on_quiz_completed(
+    sender, *, result=None, user=None, anonymous_id="", context=None, identified: bool = False, **kwargs
+) -> None:
+    """In the worker. ``identified``: ``person_identified`` was announced for the same act and
+    stitched this visitor already (no second stitching)."""
+    anonymous_id = _known_visitor(anonymous_id or "", context)
+    if user is None and not anonymous_id:
+        return
+    if user is not None and anonymous_id and not identified:
+        services.identity_stitch(user=user, anonymous_id=anonymous_id)
+    services.conversion_record(
+        conversion_type="big_five_completed",
+        user=user,
+        anonymous_id="" if user is not None else anonymous_id,
+        source="built_in",
+        occurred_at=getattr(result, "created_at", None),
+        context=context if isinstance(context, RequestContext) else None,
+    )
 
 
 def on_email_verified(sender, *, user, context=None, **kwargs) -> None:

@@ -15,6 +15,7 @@ forwarded headers to believe.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Mapping
@@ -92,6 +93,7 @@ class RequestContext:
     visitor_id: str = ""  # the anonymous ``fr_aid`` id of the browser, "" when unknown
     referral_code: str = ""  # from the ``fr_ref`` cookie
     utm: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    visitor_id_is_new: bool = False  # the visitor id was made up for this request: nothing was recorded under it yet
 
     @property
     def device_type(self) -> str:
@@ -126,11 +128,13 @@ class RequestContext:
         user = getattr(request, "user", None)
         actor = user if getattr(user, "is_authenticated", False) else None
         cookie = request.COOKIES.get(VISITOR_COOKIE, "")
+        visitor_is_new = False
         if _VISITOR_ID.match(cookie):
             visitor = cookie
         elif issue_visitor_id and getattr(request, "visitor_id", ""):
             visitor = request.visitor_id  # new browser: the middleware sets the cookie
             request.visitor_id_used = True
+            visitor_is_new = True
         else:
             visitor = ""
         referral = request.COOKIES.get(REFERRAL_COOKIE, "").strip()
@@ -149,7 +153,55 @@ class RequestContext:
             visitor_id=visitor,
             referral_code=referral if _REFERRAL_CODE.match(referral) else "",
             utm=MappingProxyType(utm),
+            visitor_id_is_new=visitor_is_new,
         )
+
+    def as_payload(self) -> dict[str, Any]:
+        """The context as JSON-serialisable data, for a task that acts on the same act later (the
+        actor by id; see :meth:`from_payload`)."""
+        return {
+            "source": self.source,
+            "actor_id": getattr(self.actor, "pk", None),
+            "ip": self.ip,
+            "user_agent": self.user_agent,
+            "referrer": self.referrer,
+            "page_url": self.page_url,
+            "visitor_id": self.visitor_id,
+            "referral_code": self.referral_code,
+            "utm": dict(self.utm),
+            "visitor_id_is_new": self.visitor_id_is_new,
+        }
+
+    def sealed(self) -> str:
+        """:meth:`as_payload` encrypted with the field-encryption keys: what a job carries, so the job
+        table holds no address, user agent or visitor id in clear (see :meth:`from_sealed`)."""
+        from focusedroom.fields import encrypt_value
+
+        return encrypt_value(json.dumps(self.as_payload()))
+
+    @classmethod
+    def from_sealed(cls, token: str | None) -> RequestContext | None:
+        if not token:
+            return None
+        from focusedroom.fields import decrypt_value
+
+        return cls.from_payload(json.loads(decrypt_value(token)))
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any] | None) -> RequestContext | None:
+        """The context :meth:`as_payload` described (the actor loaded again; None when they are gone)."""
+        if payload is None:
+            return None
+        data = dict(payload)
+        actor_id = data.pop("actor_id", None)
+        actor = None
+        if actor_id is not None:
+            from django.contrib.auth import get_user_model
+
+            actor = get_user_model()._base_manager.filter(pk=actor_id).first()
+        data["utm"] = MappingProxyType(dict(data.get("utm") or {}))
+        known = {f for f in cls.__dataclass_fields__ if f != "actor"}
+        return cls(actor=actor, **{k: v for k, v in data.items() if k in known})
 
 
 def new_visitor_id() -> str:

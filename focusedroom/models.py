@@ -5,6 +5,9 @@ row per counted key, reused from window to window (``window_start`` moves on, ``
 so the table holds one row per key seen recently, never one per window. The table is UNLOGGED
 (counters are bookkeeping: not worth WAL, and an unclean shutdown only resets them) and has no
 index besides its primary key, so every increment is a HOT update.
+
+``DeliveryReceipt`` records the steps of background announcements that have taken effect
+(``focusedroom.delivery``).
 """
 
 from __future__ import annotations
@@ -36,3 +39,18 @@ class SharedVersion(models.Model):
 
     class Meta:
         db_table = "focusedroom_shared_version"
+
+
+class DeliveryReceipt(models.Model):
+    """One step of a background announcement that has taken effect (``focusedroom.delivery``).
+
+    The key names the announcement and the step (``engagement.result_recorded:42/rewards.receivers.on_quiz_completed``);
+    it is written in the same transaction as the step's effects, so a retried job skips what already
+    happened: effects exactly once. Receipts older than ``DELIVERY_RECEIPT_DAYS`` are pruned daily.
+    """
+
+    key = models.CharField(max_length=255, primary_key=True)
+    created_at = models.DateTimeField(db_default=models.functions.Now(), db_index=True)
+
+    class Meta:
+        db_table = "focusedroom_delivery_receipt"

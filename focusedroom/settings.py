@@ -187,15 +187,13 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="FocusedRoom <hello@focusedroom.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# Emails and other after-response work run on a small pool of background threads ("threads"), or at
-# commit time in the request's thread ("inline": the test suite). See focusedroom.background.
-BACKGROUND_MODE = env.str("BACKGROUND_MODE", default="threads")
-if BACKGROUND_MODE not in {"threads", "inline"}:
-    raise ImproperlyConfigured(f"BACKGROUND_MODE must be threads or inline, not {BACKGROUND_MODE!r}.")
-BACKGROUND_THREADS = env.int("BACKGROUND_THREADS", default=2)
 # The task engine (procrastinate, on the same database; see focusedroom.tasks). TASKS_EAGER runs a
 # deferred task at commit time in the calling thread instead of queueing it (the test suite).
+# Emails leave through it (focusedroom.email), and so does the work that follows a Big Five test.
 TASKS_EAGER = env.bool("TASKS_EAGER", default=False)
+# How long the receipts of background announcements are kept (focusedroom.delivery): longer than
+# any retry of their job.
+DELIVERY_RECEIPT_DAYS = env.int("DELIVERY_RECEIPT_DAYS", default=14)
 
 # ------------------------------------------------------------------- auth / users
 

@@ -8,7 +8,6 @@ from focusedroom.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast hashing in tests only
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-BACKGROUND_MODE = "inline"  # after-response work runs at commit time: tests read mail.outbox right away
 TASKS_EAGER = True  # deferred tasks run at commit time; engine tests defer for real and drain with run_jobs
 # Tests open connections in threads and drop the test database at the end: no connection outlives its request.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -1,19 +1,20 @@
 """No account enumeration: one answer shape and status for every address, and the work that differs
-(sending email, looking the address up) runs after the response, in the background."""
+(sending email, looking the address up) runs in a task worker, after the response."""
 
-import threading
+import json
 
 import pytest
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
+from procrastinate.contrib.django.models import ProcrastinateJob
 from rest_framework.test import APIClient
 
 from accounts import services
 from accounts.models import User
 from accounts.tests.factories import CustomerFactory, StaffFactory
 from engagement.tests.helpers import answers
-from focusedroom import background
+from focusedroom import tasks
 
 PASSWORD = "correct-horse-42"
 
@@ -79,39 +80,54 @@ def test_verification_resend_answers_the_same(addresses):
     assert len(bodies) == 1
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_work_that_differs_runs_after_the_response(settings, monkeypatch):
-    """Resending a verification link: the lookup and the email happen in the background, so an
-    unknown address answers no faster than a known one."""
-    settings.BACKGROUND_MODE = "threads"
+def _queued() -> list[tuple[str, dict]]:
+    return [(job.task_name, job.args) for job in ProcrastinateJob.objects.filter(status="todo").order_by("id")]
+
+
+def test_the_work_that_differs_runs_in_a_worker(task_queue):
+    """Resending a verification link: the request queues the same one job for any address (the
+    address encrypted); the lookup and the email happen in a worker, so an unknown address answers
+    no faster than a known one."""
     CustomerFactory(email="slow@example.com")
-    gate, started = threading.Event(), threading.Event()
-    from focusedroom import email as email_module
-
-    real_send = email_module.send_templated_email
-
-    def slow_send(**kwargs):
-        started.set()
-        assert gate.wait(10)
-        real_send(**kwargs)
-
-    monkeypatch.setattr(email_module, "send_templated_email", slow_send)
-    try:
-        response = APIClient().post("/api/v1/auth/verification/", {"email": "slow@example.com"})
-        assert response.status_code == 202  # answered while the email is still waiting to be sent
-        assert started.wait(10) and mail.outbox == []
-    finally:
-        gate.set()
-        background.wait_for_background_tasks()
-    assert [m.to for m in mail.outbox] == [["slow@example.com"]]
+    shapes = []
+    for email in ("slow@example.com", "nobody@example.com"):
+        sent = len(mail.outbox)
+        response = APIClient().post("/api/v1/auth/verification/", {"email": email})
+        assert response.status_code == 202
+        jobs = _queued()
+        assert [name for name, _ in jobs] == ["accounts.verification_resend"]
+        assert email not in json.dumps(jobs[0][1])  # never in clear in the job table
+        shapes.append(sorted(jobs[0][1]))
+        assert len(mail.outbox) == sent  # answered before anything is looked up or sent
+        tasks.run_jobs()
+    assert shapes[0] == shapes[1]
+    assert [m.to for m in mail.outbox] == [["slow@example.com"]]  # two jobs: the resend, then its email
 
 
-@pytest.mark.django_db(transaction=True)
-def test_signup_emails_leave_in_the_background_after_the_commit(settings):
-    settings.BACKGROUND_MODE = "threads"
+def test_signup_emails_leave_from_a_worker_after_the_commit(task_queue):
     User.objects.create_user("tested@example.com")
     response = APIClient().post("/api/v1/auth/register/", {"email": "tested@example.com", "password": PASSWORD})
     assert response.status_code == 202
-    background.wait_for_background_tasks()
+    assert mail.outbox == []
+    jobs = _queued()
+    assert [name for name, _ in jobs] == ["focusedroom.send_email"]
+    assert "/accounts/claim/" not in json.dumps(jobs[0][1])  # the emailed link is a secret: sealed in the job
+    tasks.run_jobs()
     assert [m.to for m in mail.outbox] == [["tested@example.com"]]
     assert "/accounts/claim/" in mail.outbox[0].body
+
+
+def test_password_reset_queues_the_same_job_for_every_address(task_queue):
+    CustomerFactory(email="known@example.com", password=PASSWORD)
+    shapes = []
+    for email in ("known@example.com", "unknown@example.com"):
+        response = Client().post("/accounts/password-reset/", {"email": email})
+        assert response.status_code == 302
+        jobs = _queued()
+        assert [name for name, _ in jobs] == ["accounts.password_reset_send"]
+        assert email not in json.dumps(jobs[0][1])
+        shapes.append(json.dumps({k: v for k, v in jobs[0][1].items() if k != "email"}, sort_keys=True))
+        tasks.run_jobs()
+    assert shapes[0] == shapes[1]
+    assert [m.to for m in mail.outbox] == [["known@example.com"]]
+    assert "/accounts/reset/" in mail.outbox[0].body

@@ -24,7 +24,9 @@ def headline_experiment(db):
 
 
 @pytest.mark.django_db
-def test_landing_headline_is_varied_and_the_completed_test_converts_the_identified_visitor(client, headline_experiment):
+def test_landing_headline_is_varied_and_the_completed_test_converts_the_identified_visitor(
+    client, headline_experiment, django_capture_on_commit_callbacks
+):
     page = client.get("/big-five/")
     assert page.status_code == 200
     visitor = client.cookies[VISITOR_COOKIE].value
@@ -37,7 +39,8 @@ def test_landing_headline_is_varied_and_the_completed_test_converts_the_identifi
     participation.refresh_from_db()
     assert participation.total_impressions == 2
 
-    response = client.post("/big-five/", form_post_data(email="Funnel.Person@Example.com", name="Funnel", age=31))
+    with django_capture_on_commit_callbacks(execute=True):  # what follows the test runs in a worker
+        response = client.post("/big-five/", form_post_data(email="Funnel.Person@Example.com", name="Funnel", age=31))
     assert response.status_code == 302
     result = QuizResult.objects.get()
     assert result.customer.email == "funnel.person@example.com"

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
-from django.test import Client
+from django.test import Client, TestCase
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -21,7 +21,7 @@ from accounts import services as accounts_services
 from accounts.models import PersonChange, User
 from accounts.tests.factories import CustomerFactory
 from engagement.models import PendingResult, QuizResult
-from engagement.tests.helpers import answers, form_post_data, random_answers, submit
+from engagement.tests.helpers import answers, form_post_data, random_answers, submit, submit_now
 from focusedroom.context import RequestContext
 from focusedroom.testing import run_in_parallel
 from integrations.models import OutboxMessage
@@ -53,7 +53,8 @@ def victim(db):
     rewards_services.member_enrol(user=user)
     client = APIClient()
     client.force_authenticate(user)
-    assert client.post(SUBMIT, {"answers": answers(2), "sex": "F"}, format="json").status_code == 201
+    with TestCase.captureOnCommitCallbacks(execute=True):  # and what follows it in the worker
+        assert client.post(SUBMIT, {"answers": answers(2), "sex": "F"}, format="json").status_code == 201
     OutboxMessage.objects.all().delete()
     mail.outbox.clear()
     return user
@@ -166,7 +167,7 @@ class TestTheEmailedLink:
         assert snapshot(victim)["balance"] == after["balance"]  # gems once per report
 
     def test_the_owner_sees_it_numbered_with_the_change_since_last_time(self, victim, client):
-        result = submit(**ATTACK)
+        result = submit_now(**ATTACK)
         pending = PendingResult.objects.get(result=result)
         raw = "t" * 43
         PendingResult.objects.filter(pk=pending.pk).update(token_hash=accounts_services.hash_token(raw))
@@ -177,7 +178,7 @@ class TestTheEmailedLink:
         assert "Report 2" in client.get("/account/").content.decode()
 
     def test_expired_or_unknown_links_attach_nothing(self, victim, client):
-        result = submit(**ATTACK)
+        result = submit_now(**ATTACK)
         raw = "e" * 43
         PendingResult.objects.filter(result=result).update(
             token_hash=accounts_services.hash_token(raw),
@@ -210,14 +211,15 @@ def _confirm(raw: str):
 
 @pytest.mark.django_db
 class TestLoggedInMember:
-    def test_page_prefills_the_profile_and_attaches_at_once(self, victim, client):
+    def test_page_prefills_the_profile_and_attaches_at_once(self, victim, client, django_capture_on_commit_callbacks):
         client.force_login(victim)
         form = client.get("/big-five/").content.decode()
         assert 'value="Valentina Quist"' in form and 'value="41"' in form
         assert 'name="email"' not in form and "Logged in as" in form
         assert re.search(r'value="F"[^>]*checked|checked[^>]*value="F"', form)  # sex of the latest test
         before = snapshot(victim)
-        response = client.post("/big-five/", form_post_data(answers(4), name="Valentina Quist", age=41, sex="F"))
+        with django_capture_on_commit_callbacks(execute=True):  # the quiz gems come from the worker
+            response = client.post("/big-five/", form_post_data(answers(4), name="Valentina Quist", age=41, sex="F"))
         assert response.status_code == 302
         result = QuizResult.objects.filter(customer=victim).order_by("-report_id").first()
         assert result.report_id == 2 and result.norm_group == "F_41_60" and result.age == 41
@@ -225,22 +227,26 @@ class TestLoggedInMember:
         html = client.get(response["Location"].split("#")[0]).content.decode()
         assert "Report 2 ·" in html and "Since report 1" in html
 
-    def test_norms_use_the_persons_sex_and_age_when_not_given(self, victim):
+    def test_norms_use_the_persons_sex_and_age_when_not_given(self, victim, django_capture_on_commit_callbacks):
         client = APIClient()
         client.force_authenticate(victim)
-        body = client.post(SUBMIT, {"answers": answers(3)}, format="json").json()
-        assert body["report_id"] == 2 and body["earned_gems"] == QUIZ_GEMS
-        assert body["norm_group"] == "F_41_60"
+        with django_capture_on_commit_callbacks(execute=True):
+            body = client.post(SUBMIT, {"answers": answers(3)}, format="json").json()
+        assert body["report_id"] == 2 and body["norm_group"] == "F_41_60"
+        assert body["earned_gems"] == 0  # credited by the worker, after the answer
+        assert client.get(f"{SUBMIT}{body['id']}/").json()["earned_gems"] == QUIZ_GEMS
 
-    def test_api_with_a_token_attaches_and_answers_with_the_number(self, victim):
+    def test_api_with_a_token_attaches_and_answers_with_the_number(self, victim, django_capture_on_commit_callbacks):
         _, raw = accounts_services.api_token_create(user=victim)
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {raw}")
-        body = client.post(SUBMIT, {"answers": answers(3), "opt_in": True}, format="json").json()
+        with django_capture_on_commit_callbacks(execute=True):
+            body = client.post(SUBMIT, {"answers": answers(3), "opt_in": True}, format="json").json()
         assert body["report_id"] == 2 and "customer_id" not in body
         victim.refresh_from_db()
         assert victim.marketing_opt_in  # their own act, their verified address
-        assert client.post(SUBMIT, {"answers": answers(3)}, format="json").json()["report_id"] == 3
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.post(SUBMIT, {"answers": answers(3)}, format="json").json()["report_id"] == 3
         assert LedgerEntry.objects.filter(wallet__user=victim, reason="quiz_completed").count() == 3
 
     def test_someone_elses_email_while_logged_in_is_refused(self, victim):
@@ -277,9 +283,9 @@ class TestCustomerRecordNobodyClaimed:
         assert PersonChange.objects.filter(user=user, source="link", marketing_opt_in=True).exists()
 
     def test_once_the_address_is_verified_tests_wait_for_the_person(self):
-        submit(email="walkin@example.com")
+        submit_now(email="walkin@example.com")
         User.objects.filter(email="walkin@example.com").update(is_email_verified=True)
-        later = submit(email="walkin@example.com", name="Someone Else")
+        later = submit_now(email="walkin@example.com", name="Someone Else")
         assert later.customer is None and PendingResult.objects.filter(result=later).exists()
 
 

@@ -41,6 +41,15 @@ def submit(*, request=None, context: RequestContext | None = None, **fields):
     return services.bigfive_submit(data=data, context=context)
 
 
+def submit_now(**kwargs):
+    """``submit`` and what follows it in the worker (``engagement.result_recorded``, run at commit in
+    tests): for tests that read the effects of a submission."""
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return submit(**kwargs)
+
+
 def form_post_data(values: dict[str, int] | None = None, **extra) -> dict:
     data = {item.id: str(v) for item, v in zip(ITEMS, (values or answers()).values(), strict=True)}
     data.update({k: str(v) for k, v in extra.items()})

@@ -117,20 +117,14 @@ def test_brand_settings_written_through_the_staff_api_are_validated_too(staff_cl
 
 
 @pytest.mark.django_db
-def test_quiz_completion_gives_gems_once_per_report_and_records_them():
+def test_quiz_completion_gives_gems_once_per_report_and_records_them(django_capture_on_commit_callbacks):
     """End to end: the Big Five API stores a result, ``quiz_completed`` reaches rewards, and the
     gems land in the ledger and on the result (``quiz_attempts.earned_gems``)."""
     from engagement.models import QuizResult
-    from engagement.tests.helpers import random_answers
 
     client = APIClient()
-    first = client.post(
-        "/api/v1/assessments/big-five/", {"answers": random_answers(1), "email": "quiz@example.com"}, format="json"
-    )
-    second = client.post(
-        "/api/v1/assessments/big-five/", {"answers": random_answers(2), "email": "quiz@example.com"}, format="json"
-    )
-    anonymous = client.post("/api/v1/assessments/big-five/", {"answers": random_answers(3)}, format="json")
+    with django_capture_on_commit_callbacks(execute=True):  # the worker's part runs at commit in tests
+        first, second, anonymous = _three_submissions(client)
     assert {first.status_code, second.status_code, anonymous.status_code} == {201}
     member = User.objects.get(email="quiz@example.com")
     results = list(QuizResult.objects.filter(customer=member).order_by("report_id"))
@@ -141,3 +135,16 @@ def test_quiz_completion_gives_gems_once_per_report_and_records_them():
     engagement_signals.quiz_completed.send(sender=None, result=results[0], user=member, anonymous_id="", request=None)
     assert LedgerEntry.objects.filter(reason="quiz_completed", wallet__user=member).count() == 2
     assert QuizResult.objects.get(customer__isnull=True).earned_gems == 0
+
+
+def _three_submissions(client):
+    from engagement.tests.helpers import random_answers
+
+    first = client.post(
+        "/api/v1/assessments/big-five/", {"answers": random_answers(1), "email": "quiz@example.com"}, format="json"
+    )
+    second = client.post(
+        "/api/v1/assessments/big-five/", {"answers": random_answers(2), "email": "quiz@example.com"}, format="json"
+    )
+    anonymous = client.post("/api/v1/assessments/big-five/", {"answers": random_answers(3)}, format="json")
+    return first, second, anonymous

@@ -154,12 +154,13 @@ def test_sign_up_makes_the_wallet_welcome_credit_and_referral_code(client):
 
 
 @pytest.mark.django_db
-def test_a_test_submitted_with_an_email_makes_a_member():
+def test_a_test_submitted_with_an_email_makes_a_member(django_capture_on_commit_callbacks):
     from engagement.tests.helpers import random_answers
 
-    response = APIClient().post(
-        "/api/v1/assessments/big-five/", {"answers": random_answers(1), "email": "taker@example.com"}, format="json"
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # membership comes from the worker's task
+        response = APIClient().post(
+            "/api/v1/assessments/big-five/", {"answers": random_answers(1), "email": "taker@example.com"}, format="json"
+        )
     assert response.status_code == 201
     member = User.objects.get(email="taker@example.com")
     wallet = Wallet.objects.get(user=member)
