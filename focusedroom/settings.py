@@ -161,6 +161,14 @@ BACKGROUND_THREADS = env.int("BACKGROUND_THREADS", default=2)
 # The task engine (procrastinate, on the same database; see focusedroom.tasks). TASKS_EAGER runs a
 # deferred task at commit time in the calling thread instead of queueing it (the test suite).
 TASKS_EAGER = env.bool("TASKS_EAGER", default=False)
+# Workers beat every TASKS_HEARTBEAT_SECONDS; a worker silent for TASKS_STALLED_SECONDS is dead, and the
+# periodic ``focusedroom.retry_stalled_jobs`` puts the jobs it was running back in the queue.
+TASKS_HEARTBEAT_SECONDS = env.float("TASKS_HEARTBEAT_SECONDS", default=10.0)
+TASKS_STALLED_SECONDS = env.float("TASKS_STALLED_SECONDS", default=30.0)
+PROCRASTINATE_WORKER_DEFAULTS = {
+    "update_heartbeat_interval": TASKS_HEARTBEAT_SECONDS,
+    "stalled_worker_timeout": TASKS_STALLED_SECONDS,
+}
 
 # ------------------------------------------------------------------- auth / users
 
@@ -399,4 +407,8 @@ INTEGRATIONS_HTTP_TIMEOUT = env.float("INTEGRATIONS_HTTP_TIMEOUT", default=10.0)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 OUTBOX_BACKOFF_BASE_SECONDS = env.float("OUTBOX_BACKOFF_BASE_SECONDS", default=30)
 OUTBOX_BACKOFF_MAX_SECONDS = env.float("OUTBOX_BACKOFF_MAX_SECONDS", default=21600)
+# A delivery job reserves the rows it claims for OUTBOX_LEASE_SECONDS (at least twice the HTTP timeout
+# plus one second): a worker killed mid-delivery leaves them to be claimed again once the lease expires.
+OUTBOX_LEASE_SECONDS = env.float("OUTBOX_LEASE_SECONDS", default=120.0)
+OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=100)
 WEBHOOK_TOLERANCE_SECONDS = env.int("WEBHOOK_TOLERANCE_SECONDS", default=300)

@@ -2,7 +2,8 @@
 
 Apps declare their background work in ``<app>/tasks.py`` (discovered at start-up)::
 
-    from procrastinate.contrib.django import app
+    from procrastinate import exceptions as procrastinate_exceptions
+from procrastinate.contrib.django import app
 
     @app.task(name="integrations.deliver_outbox", queue="outbox", retry=RETRY)
     def deliver_outbox(*, message_id: int) -> None:
@@ -11,6 +12,17 @@ Apps declare their background work in ``<app>/tasks.py`` (discovered at start-up
 and hand work to it with :func:`defer`, by task name, so a service never imports its own
 ``tasks`` module (which imports the services). A job deferred inside a transaction is a row
 written in that transaction: it exists only if the change it follows commits.
+
+:func:`defer_once` queues a job unless one with the same queueing lock is already waiting: a burst of
+changes (a thousand outbox rows in one minute) wakes one job, not a thousand.
+
+Periodic jobs are declared beside their task with their schedule (``@app.periodic(cron=...)``) and
+run by any worker: procrastinate records each period's defer (``procrastinate_periodic_defers``,
+unique per task and timestamp), so N workers defer a period once, and a queueing lock per periodic
+task keeps a slow run from piling up a second one. No crontab. A worker that dies (SIGKILL, lost
+machine) stops beating; after ``TASKS_STALLED_SECONDS`` the periodic
+``focusedroom.retry_stalled_jobs`` puts its jobs back in the queue (procrastinate's stalled-job
+recovery), which is why every task must be idempotent.
 
 ``TASKS_EAGER = True`` (the test suite) runs the task in the calling thread when the
 transaction commits, so tests see its effects at once; tests of the engine itself defer for
@@ -23,6 +35,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from procrastinate import exceptions as procrastinate_exceptions
 from procrastinate.contrib.django import app
 
 
@@ -38,6 +51,44 @@ def defer(task_name: str, /, *, queueing_lock: str | None = None, lock: str | No
     if lock:
         options["lock"] = lock
     task.configure(**options).defer(**kwargs)
+
+
+def defer_once(task_name: str, /, *, queueing_lock: str, **kwargs: Any) -> bool:
+    """Queue ``task_name`` unless a job holding ``queueing_lock`` is already waiting; True if queued.
+
+    The insert runs in a savepoint, so a refusal leaves the caller's transaction usable. In eager
+    mode the task runs once at commit however many times the transaction asked for it.
+    """
+    if settings.TASKS_EAGER:
+        connection = transaction.get_connection()
+        if any(getattr(fn, "queueing_lock", None) == queueing_lock for _, fn, _ in connection.run_on_commit):
+            return False
+        task = app.tasks[task_name]
+
+        def run() -> None:
+            task(**kwargs)
+
+        run.queueing_lock = queueing_lock  # type: ignore[attr-defined]
+        transaction.on_commit(run)
+        return True
+    try:
+        with transaction.atomic():
+            app.tasks[task_name].configure(queueing_lock=queueing_lock).defer(**kwargs)
+    except procrastinate_exceptions.AlreadyEnqueued:
+        return False
+    return True
+
+
+@app.periodic(cron="* * * * *", periodic_id="every-minute")
+@app.task(name="focusedroom.retry_stalled_jobs", queue="maintenance", queueing_lock="focusedroom.retry_stalled_jobs")
+async def retry_stalled_jobs(*, timestamp: int = 0) -> int:
+    """Jobs of workers that stopped beating for ``TASKS_STALLED_SECONDS`` go back to the queue."""
+    stalled = await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=settings.TASKS_STALLED_SECONDS)
+    count = 0
+    for job in stalled:
+        await app.job_manager.retry_job(job)
+        count += 1
+    return count
 
 
 def run_jobs(*, queues: list[str] | None = None) -> None:

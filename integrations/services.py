@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from accounts import selectors as accounts_selectors
 from accounts.selectors import DEFAULT_BRAND_SLUG
+from focusedroom import tasks
 from integrations.models import OutboxMessage
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def outbox_enqueue(
     """
     if marketing and not may_receive_marketing(user):
         return None
-    return OutboxMessage.objects.create(
+    message = OutboxMessage.objects.create(
         user=user,
         brand=brand,
         destination=destination,
@@ -80,6 +81,20 @@ def outbox_enqueue(
         is_marketing=marketing,
         priority=priority,
     )
+    outbox_wake()
+    return message
+
+
+DELIVERY_TASK = "integrations.deliver_outbox"
+
+
+def outbox_wake() -> bool:
+    """Queue a delivery job in the caller's transaction, unless one is already waiting.
+
+    The job exists only if the rows it is for commit; one waiting job serves every row written
+    before it starts (``integrations.outbox`` explains the design).
+    """
+    return tasks.defer_once(DELIVERY_TASK, queueing_lock=DELIVERY_TASK)
 
 
 # Event name -> marketing? (which events the consent rule applies to)
@@ -180,13 +195,16 @@ def outbox_kit_unsubscribe(
 @transaction.atomic
 def outbox_retry(*, message_ids: list[int]) -> int:
     """Operator action: failed messages go back to ``pending`` for a fresh set of attempts."""
-    return OutboxMessage.objects.filter(pk__in=message_ids, status=Status.FAILED).update(
+    count = OutboxMessage.objects.filter(pk__in=message_ids, status=Status.FAILED).update(
         status=Status.PENDING,
         attempt_count=0,
         next_attempt_at=timezone.now(),
         locked_until=None,
         last_error="",
     )
+    if count:
+        outbox_wake()
+    return count
 
 
 @transaction.atomic
@@ -223,5 +241,6 @@ def outbox_erase_person(*, user: User) -> None:
             event_data={"customer_id": str(user.pk)},
             priority=PRIORITY_DELETE,
         )
+        outbox_wake()
     if not rows.filter(action=Action.SUBSCRIBER_DELETE, status=Status.PENDING).exists():
         outbox_kit_unsubscribe(user=user, event_name="person_erased")
