@@ -31,6 +31,7 @@ real and drain the queue with :func:`run_jobs`. Workers: ``manage.py procrastina
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from django.conf import settings
@@ -95,3 +96,34 @@ def run_jobs(*, queues: list[str] | None = None) -> None:
     """Run every job that is due, then return (tests, and ``make`` targets that drain a queue)."""
     with app.replace_connector(app.connector.get_worker_connector()) as worker_app:
         worker_app.run_worker(queues=queues, wait=False, install_signal_handlers=False, listen_notify=False)
+
+
+def defer_periodic(*, timestamp: int) -> list[str]:
+    """Defer the periodic jobs due at ``timestamp`` exactly as a worker's deferrer does (tests, ops).
+
+    Deferring the same period again — a second worker — defers nothing more. Returns the task names.
+    """
+    import asyncio
+
+    from procrastinate.periodic import PeriodicDeferrer
+
+    deferrer = PeriodicDeferrer(registry=app.periodic_registry)
+    due = [
+        (periodic_task, timestamp)
+        for periodic_task in app.periodic_registry.periodic_tasks.values()
+        if periodic_task.croniter.match(periodic_task.cron, _utc(timestamp))
+    ]
+
+    async def go() -> None:
+        async with app.open_async():
+            await deferrer.defer_jobs(due)
+
+    with app.replace_connector(app.connector.get_worker_connector()):
+        asyncio.run(go())
+    return sorted(periodic_task.task.name for periodic_task, _ in due)
+
+
+def _utc(timestamp: int):
+    from datetime import datetime
+
+    return datetime.fromtimestamp(timestamp, tz=UTC)
