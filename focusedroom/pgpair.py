@@ -56,14 +56,15 @@ class PostgresPair:
             import pwd
 
             entry = pwd.getpwnam(self._system_user)
-            os.chmod(self.base, 0o755)
+            os.chmod(self.base, 0o755)  # noqa: S103 (the server's user must reach its folders)
             os.chown(self.base, entry.pw_uid, entry.pw_gid)
         self.primary_port, self.standby_port = _free_port(), _free_port()
         primary, standby = self.base / "primary", self.base / "standby"
         self._run("initdb", "-D", str(primary), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
         with open(primary / "postgresql.conf", "a") as conf:
             conf.write(
-                f"\nport = {self.primary_port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{self.base}'\n"
+                f"\nport = {self.primary_port}\nlisten_addresses = '127.0.0.1'\n"
+                f"unix_socket_directories = '{self.base}'\n"
                 "wal_level = replica\nmax_wal_senders = 4\nfsync = off\nfull_page_writes = off\n"
                 "max_connections = 60\nshared_buffers = 64MB\n"
             )
@@ -108,13 +109,13 @@ class PostgresPair:
     def load_from(self, source_url: str) -> None:
         """Copy a database (schema and rows) into the primary; the standby follows."""
         dump = subprocess.run(  # noqa: S603 (our argv)
-            [str(_bin_dir() / "pg_dump"), "--no-owner", "--no-privileges", "-d", source_url.replace("postgres://", "postgresql://", 1)],
+            [str(_bin_dir() / "pg_dump"), "--no-owner", "--no-privileges", "-d", source_url],
             capture_output=True, timeout=300, check=True,
         )  # fmt: skip
         # Column options the source server's build may add and the pair's server does not know.
         script = b"\n".join(line for line in dump.stdout.split(b"\n") if b" SET (pg_attver=" not in line)
         restore = subprocess.run(  # noqa: S603 (our argv)
-            [str(_bin_dir() / "psql"), "-q", "-v", "ON_ERROR_STOP=1", "-d", self.url("primary").replace("postgres://", "postgresql://", 1)],
+            [str(_bin_dir() / "psql"), "-q", "-v", "ON_ERROR_STOP=1", "-d", self.url("primary")],
             input=script, capture_output=True, timeout=300, check=False,
         )  # fmt: skip
         if restore.returncode != 0:
