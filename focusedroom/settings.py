@@ -18,6 +18,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from focusedroom import task_middleware as _task_middleware
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -168,6 +170,7 @@ TASKS_STALLED_SECONDS = env.float("TASKS_STALLED_SECONDS", default=30.0)
 PROCRASTINATE_WORKER_DEFAULTS = {
     "update_heartbeat_interval": TASKS_HEARTBEAT_SECONDS,
     "stalled_worker_timeout": TASKS_STALLED_SECONDS,
+    "worker_middleware": [_task_middleware.record_failures],  # failed runs and their errors, for the console
 }
 
 # ------------------------------------------------------------------- auth / users

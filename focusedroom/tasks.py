@@ -127,3 +127,28 @@ def _utc(timestamp: int):
     from datetime import datetime
 
     return datetime.fromtimestamp(timestamp, tz=UTC)
+
+
+def job_retry(*, job_id: int, actor: Any) -> int:
+    """Queue a failed job again (same task, same arguments) for a staff member; returns the new job's id.
+
+    The failed job stays as it was (its history); the new job runs like any other, so the task's own
+    idempotency is what makes a retry safe.
+    """
+    import logging
+
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    from focusedroom.errors import ApplicationError
+
+    job = ProcrastinateJob.objects.filter(pk=job_id).first()
+    if job is None or job.status != "failed":
+        raise ApplicationError("Only a failed job can be retried.", fields={"job_id": ["Not a failed job."]})
+    if job.task_name not in app.tasks:
+        raise ApplicationError(f"No task is declared as {job.task_name!r} any more.")
+    with transaction.atomic():
+        new_id = (
+            app.tasks[job.task_name].configure(queue=job.queue_name, priority=job.priority).defer(**(job.args or {}))
+        )
+    logging.getLogger(__name__).info("job %s (%s) retried as job %s by %s", job_id, job.task_name, new_id, actor)
+    return new_id
