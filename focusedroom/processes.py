@@ -9,10 +9,12 @@ is cleaned up, as when a machine dies), ``stop()`` SIGTERM then wait.
 from __future__ import annotations
 
 import os
+import selectors
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +22,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def child_env(*, database_url: str, replica_url: str = "", **overrides: str | float | int) -> dict[str, str]:
+def child_env(
+    *,
+    database_url: str,
+    replica_url: str = "",
+    settings_module: str = "focusedroom.test_settings",
+    **overrides: str | float | int,
+) -> dict[str, str]:
+    """The environment of a child process; ``settings_module="focusedroom.settings"`` with
+    ``DJANGO_ENV=test`` runs the production code paths (tasks queued, not run at commit)."""
     keep = {k: v for k, v in os.environ.items() if k not in {"DJANGO_ENV", "DJANGO_SETTINGS_MODULE"}}
     keep.pop("DATABASE_REPLICA_URL", None)
-    env = {**keep, "DJANGO_SETTINGS_MODULE": "focusedroom.test_settings", "DATABASE_URL": database_url}
+    env = {**keep, "DJANGO_SETTINGS_MODULE": settings_module, "DATABASE_URL": database_url}
     if replica_url:
         env["DATABASE_REPLICA_URL"] = replica_url
     env.update({key: str(value) for key, value in overrides.items()})
@@ -92,3 +102,59 @@ def wait_for_port(port: int, *, timeout: float = 60, child: Child | None = None)
                 return
         time.sleep(0.1)
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
+
+
+class RoundRobinProxy:
+    """A tiny TCP load balancer on loopback: each new connection goes to the next backend port."""
+
+    def __init__(self, backends: list[int]):
+        self.backends = backends
+        self.counts = [0] * len(backends)
+        self._next = 0
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port = self._server.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def __enter__(self) -> RoundRobinProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._server.close()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            index = self._next % len(self.backends)
+            self._next += 1
+            self.counts[index] += 1
+            threading.Thread(target=self._pipe, args=(client, self.backends[index]), daemon=True).start()
+
+    @staticmethod
+    def _pipe(client: socket.socket, port: int) -> None:
+        try:
+            upstream = socket.create_connection(("127.0.0.1", port))
+        except OSError:
+            client.close()
+            return
+        selector = selectors.DefaultSelector()
+        selector.register(client, selectors.EVENT_READ, upstream)
+        selector.register(upstream, selectors.EVENT_READ, client)
+        try:
+            while True:
+                for key, _ in selector.select(timeout=60):
+                    data = key.fileobj.recv(65536)
+                    if not data:
+                        return
+                    key.data.sendall(data)
+        except OSError:
+            return
+        finally:
+            selector.close()
+            client.close()
+            upstream.close()

@@ -62,6 +62,7 @@ class FakeServer:
         self.reply_delay = 0.0
         self.applied_keys: Counter[str] = Counter()
         self.replayed_keys: Counter[str] = Counter()
+        self.in_flight: set[int] = set()  # client ports of applied requests whose answer is delayed
         self._state = _State()
         self.count = 0
         fake = self
@@ -161,7 +162,12 @@ class FakeServer:
                     self.applied_keys[key] += 1
         recorded.status = status
         if self.reply_delay and not replay:
-            self._state.release.wait(self.reply_delay)
+            port = handler.client_address[1]
+            self.in_flight.add(port)
+            try:
+                self._state.release.wait(self.reply_delay)
+            finally:
+                self.in_flight.discard(port)
         self._reply(handler, status, payload)
 
     @staticmethod
