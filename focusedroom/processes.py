@@ -87,7 +87,7 @@ def free_port() -> int:
 def start_web(*, name: str, env: dict[str, str], log_dir: Path, port: int, workers: int = 2) -> Child:
     args = [
         sys.executable, "-m", "gunicorn", "focusedroom.wsgi", f"--bind=127.0.0.1:{port}",
-        f"--workers={workers}", "--threads=2", "--access-logfile=-", "--timeout=60",
+        f"--workers={workers}", "--threads=4", "--access-logfile=-", "--timeout=60",
     ]  # fmt: skip
     return _spawn(name, args, env, log_dir)
 

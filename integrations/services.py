@@ -88,13 +88,24 @@ def outbox_enqueue(
 DELIVERY_TASK = "integrations.deliver_outbox"
 
 
-def outbox_wake() -> bool:
-    """Queue a delivery job in the caller's transaction, unless one is already waiting.
+def outbox_wake() -> None:
+    """Wake a delivery job once the caller's transaction commits (never for a change that rolls back).
 
-    The job exists only if the rows it is for commit; one waiting job serves every row written
-    before it starts (``integrations.outbox`` explains the design).
+    One waiting job at most (a queueing lock) serves every row written before it starts. The job is
+    queued just after the commit, not inside the transaction: a transaction holding the queueing
+    lock's row would make every other transaction that writes the outbox wait for its commit.
+    A wake-up lost between the commit and the queueing (the process died) is made up by the
+    every-minute ``integrations.sweep_outbox``; the row, not the job, records what is owed.
     """
-    return tasks.defer_once(DELIVERY_TASK, queueing_lock=DELIVERY_TASK)
+    connection = transaction.get_connection()
+    if any(getattr(fn, "outbox_wake", False) for _, fn, _ in connection.run_on_commit):
+        return  # this transaction already asked
+
+    def wake() -> None:
+        tasks.defer_once(DELIVERY_TASK, queueing_lock=DELIVERY_TASK)
+
+    wake.outbox_wake = True  # type: ignore[attr-defined]
+    transaction.on_commit(wake, robust=True)
 
 
 # Event name -> marketing? (which events the consent rule applies to)

@@ -29,6 +29,7 @@ def test_a_transaction_of_outbox_writes_queues_one_delivery_job_that_delivers_th
     with transaction.atomic():
         for n in range(3):
             services.outbox_event(user=person, name="gems_earned", data={"n": n})
+        assert not delivery_jobs().exists()  # queued once the rows are committed
     assert delivery_jobs("todo").count() == 1
     tasks.run_jobs(queues=["outbox"])
     assert delivery_jobs().get().status == "succeeded"
@@ -49,12 +50,12 @@ def test_an_outbox_write_that_rolls_back_leaves_no_job(cio):
     assert not OutboxMessage.objects.filter(event_name="gems_earned").exists()
 
 
-def test_a_waiting_job_serves_later_writes_and_a_refused_defer_leaves_the_transaction_usable(cio):
+def test_a_waiting_job_serves_later_writes(cio):
     person = CustomerFactory(marketing_opt_in=True)
     services.outbox_event(user=person, name="gems_earned", data={"n": 1})
     with transaction.atomic():
         services.outbox_event(user=person, name="gems_earned", data={"n": 2})  # the queueing lock refuses a 2nd job
-        services.outbox_event(user=person, name="gems_earned", data={"n": 3})  # and the transaction goes on
+        services.outbox_event(user=person, name="gems_earned", data={"n": 3})
     assert delivery_jobs().count() == 1
     assert OutboxMessage.objects.filter(event_name="gems_earned").count() == 3
     tasks.run_jobs(queues=["outbox"])
@@ -82,3 +83,28 @@ def test_the_idempotency_key_is_a_ulid_of_the_creation_time_and_the_id():
     assert ulid(timestamp_ms=0, entropy=0) == "0" * 26
     # 2023-11-14T22:13:20Z is 01HF7YAT00 as the first ten characters of any ULID generator; 42 is "1A".
     assert ulid(timestamp_ms=1_700_000_000_000, entropy=42) == "01HF7YAT00000000000000001A"
+
+
+def test_a_transaction_writing_the_outbox_does_not_wait_for_another_one(cio, django_db_blocker):
+    """No lock is held across a transaction: a second writer commits while the first is still open."""
+    import threading
+
+    from django.db import connection
+
+    person = CustomerFactory(marketing_opt_in=True)
+    first_open, second_done = threading.Event(), threading.Event()
+
+    def second() -> None:
+        first_open.wait(10)
+        services.outbox_event(user=person, name="gems_earned", data={"n": 2})
+        second_done.set()
+        connection.close()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with transaction.atomic():
+        services.outbox_event(user=person, name="gems_earned", data={"n": 1})
+        first_open.set()
+        assert second_done.wait(10), "the second writer waited for the first transaction"
+    thread.join()
+    assert delivery_jobs().count() == 1
