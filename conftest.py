@@ -94,8 +94,11 @@ def pg_pair(django_db_setup, django_db_blocker):
     from focusedroom.embedded_db import database_url_for
     from focusedroom.pgpair import PostgresPair
 
-    # The test database's name (in a session fixture the connection may still carry the configured one).
-    source = database_url_for({**connection.settings_dict, "NAME": connection.creation._get_test_db_name()})
+    # The test database (in a session fixture the connection may still carry the configured name).
+    name = connection.settings_dict["NAME"]
+    if not name.startswith("test_"):
+        name = connection.creation._get_test_db_name()
+    source = database_url_for({**connection.settings_dict, "NAME": name})
     pair = PostgresPair().start()
     try:
         pair.load_from(source)
