@@ -118,7 +118,7 @@ def test_traffic_over_two_web_processes_with_a_worker_killed_loses_and_duplicate
                 statuses: list[int] = []
 
                 def bigfive(i: int) -> None:
-                    email = f"cluster{i % 16}@example.com"  # 8 of them come back for a second test
+                    email = f"cluster{i % 14}@example.com"  # 6 of them come back for a second test
                     body = {"answers": {str(k): v for k, v in random_answers(i).items()}, "email": email}
                     statuses.append(
                         requests.post(f"{base}/assessments/big-five/", json=body, timeout=TIMEOUT).status_code
@@ -145,8 +145,8 @@ def test_traffic_over_two_web_processes_with_a_worker_killed_loses_and_duplicate
 
                 cio.reply_delay = 1.5  # under the 2 s HTTP timeout: a request is applied, its answer waits
                 with ThreadPoolExecutor(8) as pool:
-                    traffic = [pool.submit(bigfive, i) for i in range(30)] + [
-                        pool.submit(visitor, i) for i in range(20)
+                    traffic = [pool.submit(bigfive, i) for i in range(20)] + [
+                        pool.submit(visitor, i) for i in range(12)
                     ]
                     traffic += [pool.submit(member, email) for email in setup["members"][:4]]
                     assert _wait_in_flight(cio, workers[0], timeout=90), workers[0].output()[-3000:]
@@ -181,7 +181,7 @@ def test_traffic_over_two_web_processes_with_a_worker_killed_loses_and_duplicate
         assert set(cio.applied_keys) == keys  # nothing lost …
         assert set(cio.applied_keys.values()) == {1}  # … nothing applied twice
         assert sum(cio.replayed_keys.values()) >= 1  # the killed worker's request came again, and changed nothing
-        assert duplicates == 0 and participations >= 12
+        assert duplicates == 0 and participations == 12
     audit = subprocess.run(
         [sys.executable, "manage.py", "rewards_audit", "--no-store"], cwd=ROOT, env=env, capture_output=True, text=True
     )
