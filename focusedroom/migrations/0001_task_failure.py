@@ -6,29 +6,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='TaskFailure',
+            name="TaskFailure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('job_id', models.BigIntegerField(help_text='procrastinate_jobs.id (the job may since have been cleaned away).')),
-                ('task_name', models.CharField(max_length=128)),
-                ('queue_name', models.CharField(max_length=128)),
-                ('attempt', models.PositiveIntegerField(help_text='Which run of the job failed (1 for the first).')),
-                ('error', models.TextField(help_text='Exception class and message (no arguments, no traceback).')),
-                ('failed_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "job_id",
+                    models.BigIntegerField(
+                        help_text="procrastinate_jobs.id (the job may since have been cleaned away)."
+                    ),
+                ),
+                ("task_name", models.CharField(max_length=128)),
+                ("queue_name", models.CharField(max_length=128)),
+                ("attempt", models.PositiveIntegerField(help_text="Which run of the job failed (1 for the first).")),
+                ("error", models.TextField(help_text="Exception class and message (no arguments, no traceback).")),
+                (
+                    "failed_at",
+                    models.DateTimeField(
+                        db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now
+                    ),
+                ),
             ],
             options={
-                'db_table': 'task_failure',
-                'ordering': ['-failed_at', '-id'],
-                'indexes': [models.Index(fields=['-failed_at'], name='task_failure_recent')],
-                'constraints': [models.UniqueConstraint(fields=('job_id', 'attempt'), name='task_failure_once_per_attempt')],
+                "db_table": "task_failure",
+                "ordering": ["-failed_at", "-id"],
+                "indexes": [models.Index(fields=["-failed_at"], name="task_failure_recent")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("job_id", "attempt"), name="task_failure_once_per_attempt")
+                ],
             },
         ),
     ]

@@ -104,7 +104,9 @@ def test_the_standby_is_a_real_streaming_replica_with_a_measured_replay_lag(pg_p
         primary.execute("DROP TABLE replica_probe")
     lags.sort()
     p50, p99 = statistics.median(lags), lags[98]
-    print(f"replay lag over 100 commits: p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, max {lags[-1] * 1000:.1f} ms")
+    print(
+        f"replay lag over 100 commits: p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, max {lags[-1] * 1000:.1f} ms"
+    )
     assert lags[-1] < 2.0  # the documented bound (README "Background work" / read replica): seconds, not minutes
 
 
