@@ -117,3 +117,27 @@ def task_queue(settings, transactional_db):
     empty()
     yield
     empty()
+
+
+@pytest.fixture(scope="session")
+def pg_pair(django_db_setup, django_db_blocker):
+    """A real primary + streaming hot standby (``focusedroom.pgpair``) holding a copy of the test database.
+
+    Started once per session, only by the tests that ask for it (the read replica, the cluster test).
+    """
+    from django.db import connection
+
+    from focusedroom.embedded_db import database_url_for
+    from focusedroom.pgpair import PostgresPair
+
+    # The test database (in a session fixture the connection may still carry the configured name).
+    name = connection.settings_dict["NAME"]
+    if not name.startswith("test_"):
+        name = connection.creation._get_test_db_name()
+    source = database_url_for({**connection.settings_dict, "NAME": name})
+    pair = PostgresPair().start()
+    try:
+        pair.load_from(source)
+        yield pair
+    finally:
+        pair.stop()

@@ -53,6 +53,7 @@ ROLES: dict[str, list[str]] = {
         "accounts.change_brand",
         "accounts.change_apitoken",
         "accounts.delete_apitoken",
+        "procrastinate.change_procrastinatejob",  # retry a failed background job (console: Background work)
     ],
 }
 

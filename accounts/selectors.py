@@ -26,6 +26,7 @@ from accounts.models import (  # noqa: F401  (re-exported: the values other apps
     User,
     normalize_email,
 )
+from focusedroom.db import analytics_alias
 
 # The people table, for analytics SQL in higher apps (AI profiles).
 PEOPLE_TABLE = User._meta.db_table
@@ -118,7 +119,8 @@ def new_customers_per_day(*, days: int = 30) -> dict:
     today = timezone.localdate()
     since = today - timedelta(days=days - 1)
     rows = (
-        Customer.objects.filter(created_at__gte=day_start(since))
+        Customer.objects.using(analytics_alias())  # the dashboard's aggregate: the replica
+        .filter(created_at__gte=day_start(since))
         .annotate(day=TruncDate("created_at"))
         .values("day", "channel_id")
         .annotate(n=Count("id"))

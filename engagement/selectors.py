@@ -15,6 +15,7 @@ from accounts.selectors import channels, customers, day_start
 from engagement.bigfive import reliability, report
 from engagement.bigfive.inventory import DISPLAY_ORDER, DOMAINS
 from engagement.models import BlogEngagement, BlogEngagementType, CompareLink, Event, QuizResult, QuizType
+from focusedroom.db import analytics_alias
 
 # Seed 001's verification queries, verbatim.
 SEED_001_DUPLICATE_EMAILS_SQL = "SELECT email_id, COUNT(*) FROM customer GROUP BY email_id HAVING COUNT(*) > 1;"
@@ -518,7 +519,8 @@ def quiz_tests_per_day(*, days: int = 30, quiz_type: str = QuizType.BIG_FIVE) ->
     """Tests per day for the last ``days`` days, with how many gave an email and opted in (one query)."""
     since = timezone.localdate() - timedelta(days=days - 1)
     rows = (
-        QuizResult.objects.filter(quiz_type=quiz_type, created_at__gte=day_start(since))
+        QuizResult.objects.using(analytics_alias())  # the dashboard's aggregate: the replica
+        .filter(quiz_type=quiz_type, created_at__gte=day_start(since))
         .annotate(day=TruncDate("created_at"))
         .values("day")
         .annotate(

@@ -18,6 +18,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from focusedroom import task_middleware as _task_middleware
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -194,6 +196,15 @@ TASKS_EAGER = env.bool("TASKS_EAGER", default=False)
 # How long the receipts of background announcements are kept (focusedroom.delivery): longer than
 # any retry of their job.
 DELIVERY_RECEIPT_DAYS = env.int("DELIVERY_RECEIPT_DAYS", default=14)
+# Workers beat every TASKS_HEARTBEAT_SECONDS; a worker silent for TASKS_STALLED_SECONDS is dead, and the
+# periodic ``focusedroom.retry_stalled_jobs`` puts the jobs it was running back in the queue.
+TASKS_HEARTBEAT_SECONDS = env.float("TASKS_HEARTBEAT_SECONDS", default=10.0)
+TASKS_STALLED_SECONDS = env.float("TASKS_STALLED_SECONDS", default=30.0)
+PROCRASTINATE_WORKER_DEFAULTS = {
+    "update_heartbeat_interval": TASKS_HEARTBEAT_SECONDS,
+    "stalled_worker_timeout": TASKS_STALLED_SECONDS,
+    "worker_middleware": [_task_middleware.record_failures],  # failed runs and their errors, for the console
+}
 
 # ------------------------------------------------------------------- auth / users
 
@@ -435,4 +446,10 @@ INTEGRATIONS_HTTP_TIMEOUT = env.float("INTEGRATIONS_HTTP_TIMEOUT", default=10.0)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 OUTBOX_BACKOFF_BASE_SECONDS = env.float("OUTBOX_BACKOFF_BASE_SECONDS", default=30)
 OUTBOX_BACKOFF_MAX_SECONDS = env.float("OUTBOX_BACKOFF_MAX_SECONDS", default=21600)
+# A delivery job reserves the rows it claims for OUTBOX_LEASE_SECONDS (at least twice the HTTP timeout
+# plus one second): a worker killed mid-delivery leaves them to be claimed again once the lease expires.
+# Event log retention (seed 004 §9.3): the nightly ``engagement.prune_events`` job keeps this many days.
+EVENTS_RETENTION_DAYS = env.int("EVENTS_RETENTION_DAYS", default=365)
+OUTBOX_LEASE_SECONDS = env.float("OUTBOX_LEASE_SECONDS", default=120.0)
+OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=100)
 WEBHOOK_TOLERANCE_SECONDS = env.int("WEBHOOK_TOLERANCE_SECONDS", default=300)

@@ -2,7 +2,8 @@
 
 Apps declare their background work in ``<app>/tasks.py`` (discovered at start-up)::
 
-    from procrastinate.contrib.django import app
+    from procrastinate import exceptions as procrastinate_exceptions
+from procrastinate.contrib.django import app
 
     @app.task(name="integrations.deliver_outbox", queue="outbox", retry=RETRY)
     def deliver_outbox(*, message_id: int) -> None:
@@ -13,6 +14,17 @@ and hand work to it with :func:`defer`, by task name, so a service never imports
 written in that transaction: it exists only if the change it follows commits — also when a running
 job defers another (the row goes through Django's connection, never the worker's own pool).
 
+:func:`defer_once` queues a job unless one with the same queueing lock is already waiting: a burst of
+changes (a thousand outbox rows in one minute) wakes one job, not a thousand.
+
+Periodic jobs are declared beside their task with their schedule (``@app.periodic(cron=...)``) and
+run by any worker: procrastinate records each period's defer (``procrastinate_periodic_defers``,
+unique per task and timestamp), so N workers defer a period once, and a queueing lock per periodic
+task keeps a slow run from piling up a second one. No crontab. A worker that dies (SIGKILL, lost
+machine) stops beating; after ``TASKS_STALLED_SECONDS`` the periodic
+``focusedroom.retry_stalled_jobs`` puts its jobs back in the queue (procrastinate's stalled-job
+recovery), which is why every task must be idempotent.
+
 ``TASKS_EAGER = True`` (the test suite) runs the task in the calling thread when the
 transaction commits, so tests see its effects at once; tests of the engine itself defer for
 real and drain the queue with :func:`run_jobs`. Workers: ``manage.py procrastinate worker``.
@@ -20,11 +32,13 @@ real and drain the queue with :func:`run_jobs`. Workers: ``manage.py procrastina
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from procrastinate import RetryStrategy
+from procrastinate import exceptions as procrastinate_exceptions
 from procrastinate.contrib.django import app
 from procrastinate.contrib.django.django_connector import DjangoConnector
 from procrastinate.manager import JobManager
@@ -49,6 +63,52 @@ def defer(task_name: str, /, *, queueing_lock: str | None = None, lock: str | No
         queue=task.queue,
         priority=task.priority,
     ).defer(**kwargs)
+
+
+def defer_once(task_name: str, /, *, queueing_lock: str, **kwargs: Any) -> bool:
+    """Queue ``task_name`` unless a job holding ``queueing_lock`` is already waiting; True if queued.
+
+    The insert runs in a savepoint, so a refusal leaves the caller's transaction usable. In eager
+    mode the task runs once at commit however many times the transaction asked for it.
+    """
+    if settings.TASKS_EAGER:
+        connection = transaction.get_connection()
+        if any(getattr(fn, "queueing_lock", None) == queueing_lock for _, fn, _ in connection.run_on_commit):
+            return False
+        task = app.tasks[task_name]
+
+        def run() -> None:
+            task(**kwargs)
+
+        run.queueing_lock = queueing_lock  # type: ignore[attr-defined]
+        transaction.on_commit(run)
+        return True
+    task = app.tasks[task_name]
+    try:
+        with transaction.atomic():
+            configure_task(
+                name=task.name,
+                job_manager=_in_transaction,
+                lock=task.lock,
+                queueing_lock=queueing_lock,
+                queue=task.queue,
+                priority=task.priority,
+            ).defer(**kwargs)
+    except procrastinate_exceptions.AlreadyEnqueued:
+        return False
+    return True
+
+
+@app.periodic(cron="* * * * *", periodic_id="every-minute")
+@app.task(name="focusedroom.retry_stalled_jobs", queue="maintenance", queueing_lock="focusedroom.retry_stalled_jobs")
+async def retry_stalled_jobs(*, timestamp: int = 0) -> int:
+    """Jobs of workers that stopped beating for ``TASKS_STALLED_SECONDS`` go back to the queue."""
+    stalled = await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=settings.TASKS_STALLED_SECONDS)
+    count = 0
+    for job in stalled:
+        await app.job_manager.retry_job(job)
+        count += 1
+    return count
 
 
 def run_jobs(*, queues: list[str] | None = None) -> None:
@@ -77,3 +137,59 @@ def prune_delivery_receipts(timestamp: int) -> None:
     from focusedroom.delivery import receipts_prune
 
     receipts_prune(older_than_days=settings.DELIVERY_RECEIPT_DAYS)
+
+
+def defer_periodic(*, timestamp: int) -> list[str]:
+    """Defer the periodic jobs due at ``timestamp`` exactly as a worker's deferrer does (tests, ops).
+
+    Deferring the same period again — a second worker — defers nothing more. Returns the task names.
+    """
+    import asyncio
+
+    from procrastinate.periodic import PeriodicDeferrer
+
+    deferrer = PeriodicDeferrer(registry=app.periodic_registry)
+    due = [
+        (periodic_task, timestamp)
+        for periodic_task in app.periodic_registry.periodic_tasks.values()
+        if periodic_task.croniter.match(periodic_task.cron, _utc(timestamp))
+    ]
+
+    async def go() -> None:
+        async with app.open_async():
+            await deferrer.defer_jobs(due)
+
+    with app.replace_connector(app.connector.get_worker_connector()):
+        asyncio.run(go())
+    return sorted(periodic_task.task.name for periodic_task, _ in due)
+
+
+def _utc(timestamp: int):
+    from datetime import datetime
+
+    return datetime.fromtimestamp(timestamp, tz=UTC)
+
+
+def job_retry(*, job_id: int, actor: Any) -> int:
+    """Queue a failed job again (same task, same arguments) for a staff member; returns the new job's id.
+
+    The failed job stays as it was (its history); the new job runs like any other, so the task's own
+    idempotency is what makes a retry safe.
+    """
+    import logging
+
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    from focusedroom.errors import ApplicationError
+
+    job = ProcrastinateJob.objects.filter(pk=job_id).first()
+    if job is None or job.status != "failed":
+        raise ApplicationError("Only a failed job can be retried.", fields={"job_id": ["Not a failed job."]})
+    if job.task_name not in app.tasks:
+        raise ApplicationError(f"No task is declared as {job.task_name!r} any more.")
+    with transaction.atomic():
+        new_id = (
+            app.tasks[job.task_name].configure(queue=job.queue_name, priority=job.priority).defer(**(job.args or {}))
+        )
+    logging.getLogger(__name__).info("job %s (%s) retried as job %s by %s", job_id, job.task_name, new_id, actor)
+    return new_id

@@ -7,7 +7,8 @@ delete    ``DELETE {CUSTOMERIO_TRACK_URL}/customers/{id}``
 
 Authentication is HTTP basic with the brand's site id and API key. The customer id is
 FocusedRoom's person id, so it never changes, even when a person changes email or is
-erased.
+erased. Each call may carry the outbox message's idempotency key: the ``Idempotency-Key``
+header, and for events the event ``id`` Customer.io deduplicates on.
 """
 
 from __future__ import annotations
@@ -30,15 +31,39 @@ class CustomerIOClient:
     def _customer_url(self, customer_id: str) -> str:
         return f"{self.base_url}/customers/{quote(str(customer_id), safe='')}"
 
-    def identify(self, *, customer_id: str, attributes: dict[str, Any]) -> None:
-        send(self.session, "PUT", self._customer_url(customer_id), json=attributes, auth=self.auth)
+    @staticmethod
+    def _headers(key: str) -> dict[str, str]:
+        return {"Idempotency-Key": key} if key else {}
 
-    def track(self, *, customer_id: str, name: str, data: dict[str, Any]) -> None:
-        body = {"name": name, "data": data}
-        send(self.session, "POST", self._customer_url(customer_id) + "/events", json=body, auth=self.auth)
+    def identify(self, *, customer_id: str, attributes: dict[str, Any], idempotency_key: str = "") -> None:
+        send(
+            self.session,
+            "PUT",
+            self._customer_url(customer_id),
+            json=attributes,
+            auth=self.auth,
+            headers=self._headers(idempotency_key),
+        )
 
-    def track_anonymous(self, *, name: str, data: dict[str, Any]) -> None:
-        send(self.session, "POST", f"{self.base_url}/events", json={"name": name, "data": data}, auth=self.auth)
+    def track(self, *, customer_id: str, name: str, data: dict[str, Any], idempotency_key: str = "") -> None:
+        body: dict[str, Any] = {"name": name, "data": data}
+        if idempotency_key:
+            body["id"] = idempotency_key
+        url = self._customer_url(customer_id) + "/events"
+        send(self.session, "POST", url, json=body, auth=self.auth, headers=self._headers(idempotency_key))
 
-    def delete(self, *, customer_id: str) -> None:
-        send(self.session, "DELETE", self._customer_url(customer_id), auth=self.auth)
+    def track_anonymous(self, *, name: str, data: dict[str, Any], idempotency_key: str = "") -> None:
+        body: dict[str, Any] = {"name": name, "data": data}
+        if idempotency_key:
+            body["id"] = idempotency_key
+        url = f"{self.base_url}/events"
+        send(self.session, "POST", url, json=body, auth=self.auth, headers=self._headers(idempotency_key))
+
+    def delete(self, *, customer_id: str, idempotency_key: str = "") -> None:
+        send(
+            self.session,
+            "DELETE",
+            self._customer_url(customer_id),
+            auth=self.auth,
+            headers=self._headers(idempotency_key),
+        )

@@ -5,6 +5,12 @@ the service's protocol, checks its authentication, records every request and ans
 as told: ``fake.script(200, 429, 500, "hang")`` queues the next answers, ``fake.default``
 answers the rest. ``"hang"`` holds the connection until the client gives up.
 
+Like Customer.io with event ids, the fakes deduplicate by idempotency key: a request whose
+``Idempotency-Key`` was already applied (answered 2xx) is answered 200 and changes nothing
+(``applied_keys`` counts the applied requests per key, ``replayed_keys`` the answered replays).
+``reply_delay`` applies a request and then waits that long before answering: a client killed
+meanwhile never learns that its request took effect.
+
     with FakeCustomerIO(site_id="site", api_key="key") as cio:
         settings.CUSTOMERIO_TRACK_URL = cio.url
         ...
@@ -18,7 +24,7 @@ import json
 import re
 import socket
 import threading
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -53,6 +59,10 @@ class FakeServer:
     def __init__(self, *, record: bool = True):
         self.default: int | str = 200
         self.record = record
+        self.reply_delay = 0.0
+        self.applied_keys: Counter[str] = Counter()
+        self.replayed_keys: Counter[str] = Counter()
+        self.in_flight: set[int] = set()  # client ports of applied requests whose answer is delayed
         self._state = _State()
         self.count = 0
         fake = self
@@ -140,18 +150,37 @@ class FakeServer:
         if answer != 200:
             self._reply(handler, int(answer), {"errors": [{"message": f"scripted {answer}"}]})
             return
-        status, payload = self.handle(handler.command, handler.path, body)
+        key = handler.headers.get("Idempotency-Key") or ""
+        with self._state.lock:
+            replay = bool(key) and key in self.applied_keys
+            if replay:
+                self.replayed_keys[key] += 1
+                status, payload = 200, {}
+            else:
+                status, payload = self.handle(handler.command, handler.path, body)
+                if key and 200 <= status < 300:
+                    self.applied_keys[key] += 1
         recorded.status = status
+        if self.reply_delay and not replay:
+            port = handler.client_address[1]
+            self.in_flight.add(port)
+            try:
+                self._state.release.wait(self.reply_delay)
+            finally:
+                self.in_flight.discard(port)
         self._reply(handler, status, payload)
 
     @staticmethod
     def _reply(handler: BaseHTTPRequestHandler, status: int, payload: Any) -> None:
         data = json.dumps(payload).encode() if payload is not None else b""
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(data)))
+            handler.end_headers()
+            handler.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up or was killed
+            handler.close_connection = True
 
     def check_auth(self, handler: BaseHTTPRequestHandler) -> str:
         return ""

@@ -22,14 +22,21 @@ class KitClient:
         self.session = session or requests.Session()
         self.headers = {"X-Kit-Api-Key": api_key if api_key is not None else settings.KIT_API_KEY}
 
-    def upsert_subscriber(self, *, email: str, first_name: str = "", fields: dict[str, Any] | None = None) -> str:
+    def _with_key(self, key: str) -> dict[str, str]:
+        return {**self.headers, "Idempotency-Key": key} if key else self.headers
+
+    def upsert_subscriber(
+        self, *, email: str, first_name: str = "", fields: dict[str, Any] | None = None, idempotency_key: str = ""
+    ) -> str:
         """Create or update the subscriber; returns Kit's subscriber id."""
         body: dict[str, Any] = {"email_address": email, "state": "active"}
         if first_name:
             body["first_name"] = first_name
         if fields:
             body["fields"] = fields
-        response = send(self.session, "POST", f"{self.base_url}/v4/subscribers", json=body, headers=self.headers)
+        response = send(
+            self.session, "POST", f"{self.base_url}/v4/subscribers", json=body, headers=self._with_key(idempotency_key)
+        )
         try:
             return str(response.json()["subscriber"]["id"])
         except (ValueError, KeyError, TypeError) as exc:
@@ -37,5 +44,6 @@ class KitClient:
                 f"Kit answered without a subscriber id: {response.text[:200]}", retryable=False
             ) from exc
 
-    def unsubscribe(self, *, subscriber_id: str) -> None:
-        send(self.session, "POST", f"{self.base_url}/v4/subscribers/{subscriber_id}/unsubscribe", headers=self.headers)
+    def unsubscribe(self, *, subscriber_id: str, idempotency_key: str = "") -> None:
+        url = f"{self.base_url}/v4/subscribers/{subscriber_id}/unsubscribe"
+        send(self.session, "POST", url, headers=self._with_key(idempotency_key))

@@ -85,6 +85,26 @@ class OutboxMessage(models.Model):
     def __str__(self) -> str:
         return f"{self.destination}:{self.action}:{self.event_name} ({self.status})"
 
+    @property
+    def idempotency_key(self) -> str:
+        """The message's key, the same on every attempt: a ULID made of its creation time and id.
+
+        Sent as the ``Idempotency-Key`` header of every request and as the ``id`` of Customer.io
+        events (Customer.io drops an event whose id it has already received), so a message sent
+        again after a worker died between the provider's answer and the outcome's write changes
+        nothing the second time.
+        """
+        return ulid(timestamp_ms=int(self.created_at.timestamp() * 1000), entropy=self.pk)
+
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def ulid(*, timestamp_ms: int, entropy: int) -> str:
+    """A ULID (48-bit millisecond time, 80 bits more) in Crockford's base 32, 26 characters."""
+    value = ((timestamp_ms & (2**48 - 1)) << 80) | (entropy & (2**80 - 1))
+    return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+
 
 class WebhookLog(models.Model):
     class Source(models.TextChoices):

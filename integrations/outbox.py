@@ -1,5 +1,20 @@
 """The outbox worker: claims due messages, delivers them, records the outcome.
 
+Who runs it: the task engine. Writing an outbox row wakes the ``integrations.deliver_outbox``
+job in the same transaction (one waiting job at most: a queueing lock), and the periodic
+``integrations.sweep_outbox`` (every minute) picks up what the row's own schedule makes due
+later — retries whose ``next_attempt_at`` has come, leases of dead workers that expired, rows
+waiting for credentials. Both call :func:`outbox_deliver_due`; so does ``manage.py
+process_outbox`` (ops). Retries follow the row's ``next_attempt_at`` (backoff below), not the
+engine's retry: the row stays the one record of what is owed to whom, and a job that fails
+loses nothing, the next sweep finds the row.
+
+Exactly once per idempotency key: a row is delivered by one worker at a time (the lease), and
+every request carries the row's ``idempotency_key`` (a ULID: Customer.io drops an event whose
+id it already has; the fakes do the same for every request). A worker killed between the
+provider's answer and the outcome's write leaves the row ``processing``; once the lease expires
+another worker sends it again with the same key, and the provider keeps one.
+
 Claiming is one statement in its own transaction::
 
     UPDATE customer_io_event_queue … FROM (SELECT id … ORDER BY priority, created_at
@@ -266,20 +281,23 @@ class OutboxWorker:
         )
         user = message.user
         data = message.event_data or {}
+        key = message.idempotency_key
         if message.action == Action.IDENTIFY:
             if user is None:
                 raise Skip("an identify message needs a person.")
-            client.identify(customer_id=str(user.pk), attributes={**person_attributes(user), **data})
+            client.identify(
+                customer_id=str(user.pk), attributes={**person_attributes(user), **data}, idempotency_key=key
+            )
         elif message.action == Action.EVENT:
             if user is None:
-                client.track_anonymous(name=message.event_name, data=data)
+                client.track_anonymous(name=message.event_name, data=data, idempotency_key=key)
             else:
-                client.track(customer_id=str(user.pk), name=message.event_name, data=data)
+                client.track(customer_id=str(user.pk), name=message.event_name, data=data, idempotency_key=key)
         elif message.action == Action.DELETE:
             customer_id = data.get("customer_id") or (user.pk if user else None)
             if customer_id is None:
                 raise Skip("a delete message needs a person.")
-            client.delete(customer_id=str(customer_id))
+            client.delete(customer_id=str(customer_id), idempotency_key=key)
         else:
             raise Skip(f"Customer.io does not take {message.action!r} messages.")
 
@@ -291,12 +309,14 @@ class OutboxWorker:
                 raise Skip("a subscriber message needs a person.")
             if not may_join_kit(user):
                 raise Skip("Kit only receives people who opted in and verified their email.")
-            message._kit_subscriber_id = client.upsert_subscriber(email=user.email, first_name=user.first_name)
+            message._kit_subscriber_id = client.upsert_subscriber(
+                email=user.email, first_name=user.first_name, idempotency_key=message.idempotency_key
+            )
         elif message.action == Action.SUBSCRIBER_DELETE:
             subscriber_id = (message.event_data or {}).get("subscriber_id")
             if not subscriber_id:
                 raise Skip("no Kit subscriber id to unsubscribe.")
-            client.unsubscribe(subscriber_id=str(subscriber_id))
+            client.unsubscribe(subscriber_id=str(subscriber_id), idempotency_key=message.idempotency_key)
         else:
             raise Skip(f"Kit does not take {message.action!r} messages.")
 
@@ -330,3 +350,13 @@ def run_worker(
             while time.monotonic() < deadline and not should_stop():
                 time.sleep(min(0.5, sleep_seconds))
     return total
+
+
+def outbox_deliver_due(*, batch_size: int | None = None, lease_seconds: float | None = None) -> BatchResult:
+    """Deliver every message due now, batch after batch, then return (the tasks and ``process_outbox --once``)."""
+    return run_worker(
+        batch_size=batch_size or settings.OUTBOX_BATCH_SIZE,
+        lease_seconds=lease_seconds or max(settings.OUTBOX_LEASE_SECONDS, minimum_lease_seconds()),
+        sleep_seconds=0,
+        once=True,
+    )

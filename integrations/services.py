@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from accounts import selectors as accounts_selectors
 from accounts.selectors import DEFAULT_BRAND_SLUG
+from focusedroom import tasks
 from integrations.models import OutboxMessage
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def outbox_enqueue(
     """
     if marketing and not may_receive_marketing(user):
         return None
-    return OutboxMessage.objects.create(
+    message = OutboxMessage.objects.create(
         user=user,
         brand=brand,
         destination=destination,
@@ -80,6 +81,31 @@ def outbox_enqueue(
         is_marketing=marketing,
         priority=priority,
     )
+    outbox_wake()
+    return message
+
+
+DELIVERY_TASK = "integrations.deliver_outbox"
+
+
+def outbox_wake() -> None:
+    """Wake a delivery job once the caller's transaction commits (never for a change that rolls back).
+
+    One waiting job at most (a queueing lock) serves every row written before it starts. The job is
+    queued just after the commit, not inside the transaction: a transaction holding the queueing
+    lock's row would make every other transaction that writes the outbox wait for its commit.
+    A wake-up lost between the commit and the queueing (the process died) is made up by the
+    every-minute ``integrations.sweep_outbox``; the row, not the job, records what is owed.
+    """
+    connection = transaction.get_connection()
+    if any(getattr(fn, "outbox_wake", False) for _, fn, _ in connection.run_on_commit):
+        return  # this transaction already asked
+
+    def wake() -> None:
+        tasks.defer_once(DELIVERY_TASK, queueing_lock=DELIVERY_TASK)
+
+    wake.outbox_wake = True  # type: ignore[attr-defined]
+    transaction.on_commit(wake, robust=True)
 
 
 # Event name -> marketing? (which events the consent rule applies to)
@@ -180,13 +206,16 @@ def outbox_kit_unsubscribe(
 @transaction.atomic
 def outbox_retry(*, message_ids: list[int]) -> int:
     """Operator action: failed messages go back to ``pending`` for a fresh set of attempts."""
-    return OutboxMessage.objects.filter(pk__in=message_ids, status=Status.FAILED).update(
+    count = OutboxMessage.objects.filter(pk__in=message_ids, status=Status.FAILED).update(
         status=Status.PENDING,
         attempt_count=0,
         next_attempt_at=timezone.now(),
         locked_until=None,
         last_error="",
     )
+    if count:
+        outbox_wake()
+    return count
 
 
 @transaction.atomic
@@ -223,5 +252,6 @@ def outbox_erase_person(*, user: User) -> None:
             event_data={"customer_id": str(user.pk)},
             priority=PRIORITY_DELETE,
         )
+        outbox_wake()
     if not rows.filter(action=Action.SUBSCRIBER_DELETE, status=Status.PENDING).exists():
         outbox_kit_unsubscribe(user=user, event_name="person_erased")

@@ -586,6 +586,34 @@ def budget_pacing(*, budget: Budget, now: datetime | None = None) -> Pacing:
     )
 
 
+@dataclass(frozen=True)
+class BudgetCheck:
+    budgets_checked: int
+    alerts_fired: int
+    pacing: dict[str, int]  # status -> number of budgets
+
+
+def budgets_check(*, now: datetime | None = None) -> BudgetCheck:
+    """The periodic budget check: fire every alert threshold a live budget has reached but that has
+    not fired (a threshold lowered after the spend, a spend written by an import), and count the
+    budgets by pacing status. Idempotent: a threshold fires once per budget (unique constraint).
+    """
+    fired = 0
+    pacing: dict[str, int] = {}
+    ids = list(
+        Budget.objects.filter(status=Budget.Status.ACTIVE, amount__gt=0).order_by("pk").values_list("pk", flat=True)
+    )
+    for pk in ids:
+        with transaction.atomic():
+            budget = Budget.objects.select_for_update().filter(pk=pk).first()
+            if budget is None:
+                continue
+            fired += len(_fire_alerts(budget=budget, actor=None))
+        status = budget_pacing(budget=budget, now=now).status
+        pacing[status] = pacing.get(status, 0) + 1
+    return BudgetCheck(budgets_checked=len(ids), alerts_fired=fired, pacing=pacing)
+
+
 # --------------------------------------------------------------------- campaign usage
 
 UPSERT_USAGE = """

@@ -37,6 +37,25 @@ class FocusedRoomAdminSite(admin.AdminSite):
             )
         return super().register(model_or_iterable, admin_class, **options)
 
+    def get_urls(self):
+        from functools import partial
+
+        from django.urls import path
+
+        from focusedroom.console import background
+
+        return [
+            path(
+                "background/", self.admin_view(partial(background.background_view, admin_site=self)), name="background"
+            ),
+            path(
+                "background/retry/<int:job_id>/",
+                self.admin_view(partial(background.retry_view, admin_site=self)),
+                name="background_retry",
+            ),
+            *super().get_urls(),
+        ]
+
     def index(self, request, extra_context=None):
         from focusedroom.console.dashboard import dashboard_context
 

@@ -254,6 +254,7 @@ class TestLeases:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("task_queue")  # rows wait in the outbox (delivery jobs are queued, not run at commit)
 class TestParallelWorkers:
     def test_four_workers_in_parallel_never_send_a_row_twice(self, cio):
         people = [CustomerFactory() for _ in range(5)]

@@ -541,3 +541,18 @@ def test_first_setup_is_refused_once_the_account_has_records():
         services.account_first_setup(account_id="used", **FIRST_SETUP, actor=None)
     assert caught.value.fields == {"account_id": [caught.value.message]}
     assert not ProfileContainer.all_objects.filter(account_id="used").exists()
+
+
+def test_the_periodic_budget_check_fires_due_alerts_once_and_counts_pacing():
+    budget = make_budget(amount=Decimal("1000.00"), alerts=[{"threshold": 50}, {"threshold": 80}])
+    Budget.objects.filter(pk=budget.pk).update(amount_spent=Decimal("600.00"))  # spend written around the service
+    make_budget(name="Paused", amount=Decimal("10.00"), status="PAUSED")
+    first = services.budgets_check()
+    assert (first.budgets_checked, first.alerts_fired) == (1, 1)
+    assert sum(first.pacing.values()) == 1
+    assert list(BudgetAlertFiring.objects.filter(budget=budget).values_list("threshold", flat=True)) == [
+        Decimal("50.00")
+    ]
+    again = services.budgets_check()
+    assert again.alerts_fired == 0
+    assert BudgetAlertFiring.objects.count() == 1

@@ -1,4 +1,7 @@
-"""``manage.py process_outbox``: deliver the outbox to Customer.io and Kit.
+"""``manage.py process_outbox``: deliver the outbox to Customer.io and Kit, by hand.
+
+Task workers deliver the outbox (``integrations.tasks``); this ops command runs the same
+claim-deliver-record loop from a shell.
 
 Runs until stopped (SIGTERM/SIGINT finish the current batch), sleeping when nothing is
 due; ``--once`` processes what is due now and exits (for cron). Run as many as you like
