@@ -400,3 +400,12 @@ OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 OUTBOX_BACKOFF_BASE_SECONDS = env.float("OUTBOX_BACKOFF_BASE_SECONDS", default=30)
 OUTBOX_BACKOFF_MAX_SECONDS = env.float("OUTBOX_BACKOFF_MAX_SECONDS", default=21600)
 WEBHOOK_TOLERANCE_SECONDS = env.int("WEBHOOK_TOLERANCE_SECONDS", default=300)
+
+# ------------------------------------------------------------------- partitioned history, retention
+# Events and impressions are partitioned by month (focusedroom.partitions); the daily maintenance
+# job keeps this many months ahead created, and drops a month once all its rows are past retention.
+PARTITIONS_MONTHS_AHEAD = env.int("PARTITIONS_MONTHS_AHEAD", default=3)
+# Seed 004 §9.3: event logs older than a year, webhook logs older than six months. 0 keeps everything.
+EVENTS_RETENTION_DAYS = env.int("EVENTS_RETENTION_DAYS", default=365)
+IMPRESSIONS_RETENTION_DAYS = env.int("IMPRESSIONS_RETENTION_DAYS", default=0)
+WEBHOOK_LOG_RETENTION_DAYS = env.int("WEBHOOK_LOG_RETENTION_DAYS", default=183)
