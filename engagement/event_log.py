@@ -1,4 +1,4 @@
-"""The event log API's services: batch ingestion, retention pruning, GDPR export/erasure.
+"""The event log API's services: batch ingestion, retention by month, GDPR export/erasure.
 
 ``events_ingest`` validates a whole batch before writing anything: one bad event
 rejects the batch with field messages keyed ``"<index>.<field>"``. The batch is then
@@ -8,17 +8,19 @@ written with one multi-row ``INSERT``.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import jsonschema
 import pgtrigger
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from accounts import selectors as accounts_selectors
 from engagement.models import Event
-from focusedroom import bounds, registries
+from focusedroom import bounds, partitions, registries
 from focusedroom.context import RequestContext
 from focusedroom.errors import ApplicationError, PermissionDenied
 
@@ -149,7 +151,8 @@ def events_ingest(
             event_type=item["event_type"],
             user_id=item.get("user") if may_post_for_anyone else actor.pk,
             anonymous_id=item.get("anonymous_id", ""),
-            brand_id=brands.get(item.get("brand")),
+            # A batch that names no brand is the default brand's (the column's database default).
+            **({"brand_id": brands[item["brand"]]} if item.get("brand") in brands else {}),
             metadata=item.get("metadata", {}),
             experiment_context=item.get("experiment_context", ""),
             variant_context=item.get("variant_context", ""),
@@ -202,19 +205,34 @@ def _check_references(items: list, dicts: list[dict], errors: dict[str, list[str
                 errors.setdefault(f"{i}.{key}", []).append(message)
 
 
-def events_prune(*, older_than_days: int, chunk: int = 10_000) -> int:
-    """Delete events older than ``older_than_days`` days (retention), in chunks; returns the count."""
-    if older_than_days < 1:
-        raise ApplicationError("Keep at least one day of events.", fields={"older_than": ["Must be at least 1."]})
-    cutoff = timezone.now() - timedelta(days=older_than_days)
-    total = 0
-    while True:
-        with transaction.atomic(), pgtrigger.ignore(APPEND_ONLY):
-            ids = list(Event.objects.filter(created_at__lt=cutoff).order_by().values_list("pk", flat=True)[:chunk])
-            if not ids:
-                return total
-            deleted, _ = Event.objects.filter(pk__in=ids).delete()
-            total += deleted
+@dataclass(frozen=True)
+class PruneReport:
+    events: int
+    partitions: list[str]
+
+
+def events_prune(*, older_than_days: int) -> PruneReport:
+    """Retention: drop the months of the event log whose events are all older than ``older_than_days``.
+
+    Whole monthly partitions are detached and dropped (``focusedroom.partitions``): no row is
+    deleted one by one and the append-only trigger is never lifted; a month stays until its newest
+    event is past the retention. Keeps at least the window the event API accepts writes into.
+    """
+    if older_than_days <= MAX_PAST.days:
+        raise ApplicationError(
+            f"Keep more than {MAX_PAST.days} days of events (the event API accepts events up to that old).",
+            fields={"older_than": [f"Must be more than {MAX_PAST.days}."]},
+        )
+    dropped = partitions.partitions_drop_before(
+        table=Event._meta.db_table, cutoff=partitions.retention_cutoff(older_than_days)
+    )
+    return PruneReport(events=sum(d.rows for d in dropped), partitions=[d.name for d in dropped])
+
+
+def events_retention() -> PruneReport | None:
+    """The daily retention job: ``EVENTS_RETENTION_DAYS`` (0 keeps every event)."""
+    days = settings.EVENTS_RETENTION_DAYS
+    return events_prune(older_than_days=days) if days else None
 
 
 # ------------------------------------------------------------------------ GDPR

@@ -173,12 +173,20 @@ def partitions_ensure_ahead(*, table: str, months_ahead: int | None = None, now:
 # ------------------------------------------------------------------------ retention
 
 
-def partitions_drop_before(*, table: str, cutoff: datetime) -> list[str]:
-    """Detach and drop every partition whose rows are all older than ``cutoff``; returns their names.
+@dataclass(frozen=True)
+class Dropped:
+    name: str
+    start: datetime
+    end: datetime
+    rows: int
+
+
+def partitions_drop_before(*, table: str, cutoff: datetime) -> list[Dropped]:
+    """Detach and drop every partition whose rows are all older than ``cutoff``; returns what went.
 
     Outside a transaction the detach is ``CONCURRENTLY`` (writers and readers of the other months
     go on); inside one (tests, a caller's atomic block) it is a plain detach, which takes a short
-    exclusive lock on the parent.
+    exclusive lock on the parent. Each partition's rows are counted first, for the report.
     """
     dropped = []
     concurrently = not connection.in_atomic_block
@@ -186,6 +194,8 @@ def partitions_drop_before(*, table: str, cutoff: datetime) -> list[str]:
         if part.end > cutoff:
             continue
         with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {_q(part.name)}")  # noqa: S608 (a partition's name)
+            rows = cursor.fetchone()[0]
             if concurrently:
                 cursor.execute(f"ALTER TABLE {_q(table)} DETACH PARTITION {_q(part.name)} CONCURRENTLY")
                 cursor.execute(f"DROP TABLE {_q(part.name)}")
@@ -193,7 +203,7 @@ def partitions_drop_before(*, table: str, cutoff: datetime) -> list[str]:
                 with transaction.atomic():
                     cursor.execute(f"ALTER TABLE {_q(table)} DETACH PARTITION {_q(part.name)}")
                     cursor.execute(f"DROP TABLE {_q(part.name)}")
-        dropped.append(part.name)
+        dropped.append(Dropped(name=part.name, start=part.start, end=part.end, rows=rows))
     return dropped
 
 

@@ -4,6 +4,7 @@ Apps declare their background work in ``<app>/tasks.py`` (discovered at start-up
 
     from procrastinate.contrib.django import app
 
+
     @app.task(name="integrations.deliver_outbox", queue="outbox", retry=RETRY)
     def deliver_outbox(*, message_id: int) -> None:
         outbox_deliver(message_id=message_id)      # thin: a service does the work
@@ -19,11 +20,14 @@ real and drain the queue with :func:`run_jobs`. Workers: ``manage.py procrastina
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from procrastinate.contrib.django import app
+
+logger = logging.getLogger(__name__)
 
 
 def defer(task_name: str, /, *, queueing_lock: str | None = None, lock: str | None = None, **kwargs: Any) -> None:
@@ -44,3 +48,20 @@ def run_jobs(*, queues: list[str] | None = None) -> None:
     """Run every job that is due, then return (tests, and ``make`` targets that drain a queue)."""
     with app.replace_connector(app.connector.get_worker_connector()) as worker_app:
         worker_app.run_worker(queues=queues, wait=False, install_signal_handlers=False, listen_notify=False)
+
+
+# ------------------------------------------------------------------------ partition maintenance
+
+
+@app.periodic(cron="17 3 * * *", queueing_lock="focusedroom.partitions_maintain")
+@app.task(name="focusedroom.partitions_maintain", queue="maintenance", pass_context=False)
+def partitions_maintain(timestamp: int) -> None:
+    """Daily: the months ahead of every partitioned table exist, and each table's retention ran.
+
+    Thin: ``focusedroom.partitions.partitions_maintain`` does the work (idempotent; an advisory lock
+    per table keeps two workers from racing, the queueing lock keeps one job per run queued).
+    """
+    from focusedroom.partitions import partitions_maintain as maintain
+
+    report = maintain()
+    logger.info("partition maintenance: created %s, retention %s", report.created, report.retention)
