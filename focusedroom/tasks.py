@@ -4,7 +4,6 @@ Apps declare their background work in ``<app>/tasks.py`` (discovered at start-up
 
     from procrastinate.contrib.django import app
 
-
     @app.task(name="integrations.deliver_outbox", queue="outbox", retry=RETRY)
     def deliver_outbox(*, message_id: int) -> None:
         outbox_deliver(message_id=message_id)      # thin: a service does the work
