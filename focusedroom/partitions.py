@@ -201,8 +201,12 @@ def partitions_drop_before(*, table: str, cutoff: datetime) -> list[Dropped]:
                 cursor.execute(f"DROP TABLE {_q(part.name)}")
             else:
                 with transaction.atomic():
+                    # Rows written earlier in this transaction may have deferred foreign-key checks
+                    # queued on the partition, which blocks dropping it: run them now.
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                     cursor.execute(f"ALTER TABLE {_q(table)} DETACH PARTITION {_q(part.name)}")
                     cursor.execute(f"DROP TABLE {_q(part.name)}")
+                    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         dropped.append(Dropped(name=part.name, start=part.start, end=part.end, rows=rows))
     return dropped
 
