@@ -4,7 +4,6 @@ months, triggers and indexes on every partition, erasure across partitions, bran
 from __future__ import annotations
 
 import re
-
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -307,7 +306,7 @@ class TestQueriesStillWork:
         person = CustomerFactory()
         Event.objects.bulk_create([Event(user=person, event_type="x", created_at=_months_ago(n)) for n in (0, 4, 8)])
         for view in ("customer", "big_five_result", "quiz_results", "quiz_attempts"):
-            _one(f"SELECT count(*) FROM {view}")  # noqa: S608
+            _one(f"SELECT count(*) FROM {view}")
         newest = list(Event.objects.order_by("-created_at", "-id").values_list("created_at", flat=True)[:2])
         assert newest == sorted(newest, reverse=True)
         since = _months_ago(5, day=1)
@@ -335,7 +334,7 @@ def test_two_workers_creating_the_same_months_at_once_do_not_collide():
         try:
             barrier.wait()
             partitions.partitions_ensure(table="impressions", start=start, end=partitions.add_months(start, 3))
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()
