@@ -585,6 +585,7 @@ class ConversionAttribution(models.Model):
     )
     time_to_conversion_hours = models.IntegerField(null=True, blank=True)
     conversion_value_attributed = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    brand = _brand()
 
     class Meta:
         db_table = "conversion_attribution"

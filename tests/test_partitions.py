@@ -20,7 +20,7 @@ from engagement import event_log
 from engagement.models import Event
 from engagement.services import event_record
 from experiments import services as experiment_services
-from experiments.models import Conversion, Impression, Participation
+from experiments.models import Conversion, ConversionAttribution, Impression, Participation
 from focusedroom import partitions, registries
 from focusedroom import tasks as focusedroom_tasks
 from focusedroom.errors import ApplicationError
@@ -294,7 +294,7 @@ class TestBrand:
         experiment = make_experiment(key="branded")
         experiment_services.exposure_record(key=experiment.key, user=person, tracking={})
         experiment_services.conversion_record(conversion_type="signup", user=person)
-        for model in (Participation, Impression, Conversion):
+        for model in (Participation, Impression, Conversion, ConversionAttribution):
             assert set(model.objects.values_list("brand_id", flat=True)) == {default_brand.pk}, model
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM engagement_event WHERE brand_id IS NULL")

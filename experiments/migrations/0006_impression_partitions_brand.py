@@ -1,5 +1,5 @@
-"""Impressions become partitioned by month on ``impression_at``; participations, impressions and
-conversions carry their brand (the distribution column of a sharded deployment).
+"""Impressions become partitioned by month on ``impression_at``; participations, impressions,
+conversions and their attributions carry their brand (the distribution column of a sharded deployment).
 
 Every impression moves (``focusedroom.partitions.table_partition``): same table name, columns,
 constraint and index names; the primary key becomes ``(id, impression_at)`` (``id`` is a random
@@ -45,6 +45,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RunPython(forward, backward, elidable=False),
         migrations.AddField(model_name="conversion", name="brand", field=brand()),
+        migrations.AddField(model_name="conversionattribution", name="brand", field=brand()),
         migrations.AddField(model_name="impression", name="brand", field=brand()),
         migrations.AddField(model_name="participation", name="brand", field=brand()),
     ]
