@@ -8,7 +8,7 @@ written with one multi-row ``INSERT``.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,8 @@ from engagement.models import Event
 from focusedroom import bounds, partitions, registries
 from focusedroom.context import RequestContext
 from focusedroom.errors import ApplicationError, PermissionDenied
+
+logger = logging.getLogger(__name__)
 
 MAX_BATCH = 500
 MAX_METADATA_BYTES = 16_384
@@ -205,18 +207,13 @@ def _check_references(items: list, dicts: list[dict], errors: dict[str, list[str
                 errors.setdefault(f"{i}.{key}", []).append(message)
 
 
-@dataclass(frozen=True)
-class PruneReport:
-    events: int
-    partitions: list[str]
-
-
-def events_prune(*, older_than_days: int) -> PruneReport:
+def events_prune(*, older_than_days: int) -> int:
     """Retention: drop the months of the event log whose events are all older than ``older_than_days``.
 
     Whole monthly partitions are detached and dropped (``focusedroom.partitions``): no row is
     deleted one by one and the append-only trigger is never lifted; a month stays until its newest
     event is past the retention. Keeps at least the window the event API accepts writes into.
+    Returns the number of events dropped (the months dropped are logged).
     """
     if older_than_days <= MAX_PAST.days:
         raise ApplicationError(
@@ -226,10 +223,12 @@ def events_prune(*, older_than_days: int) -> PruneReport:
     dropped = partitions.partitions_drop_before(
         table=Event._meta.db_table, cutoff=partitions.retention_cutoff(older_than_days)
     )
-    return PruneReport(events=sum(d.rows for d in dropped), partitions=[d.name for d in dropped])
+    if dropped:
+        logger.info("event retention: dropped %s", ", ".join(f"{d.name} ({d.rows} events)" for d in dropped))
+    return sum(d.rows for d in dropped)
 
 
-def events_retention() -> PruneReport | None:
+def events_retention() -> int | None:
     """The daily retention job: ``EVENTS_RETENTION_DAYS`` (0 keeps every event)."""
     days = settings.EVENTS_RETENTION_DAYS
     return events_prune(older_than_days=days) if days else None

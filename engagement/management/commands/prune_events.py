@@ -18,11 +18,7 @@ class Command(BaseCommand):
     def handle(self, *args, older_than: int | None, **options):
         older_than = settings.EVENTS_RETENTION_DAYS if older_than is None else older_than
         try:
-            report = events_prune(older_than_days=older_than)
+            deleted = events_prune(older_than_days=older_than)
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
-        months = ", ".join(report.partitions) or "none"
-        self.stdout.write(
-            f"deleted {report.events} events older than {older_than} days "
-            f"({len(report.partitions)} monthly partitions dropped: {months})"
-        )
+        self.stdout.write(f"deleted {deleted} events older than {older_than} days (whole months dropped)")
