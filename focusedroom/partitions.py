@@ -203,7 +203,11 @@ def partitions_drop_before(*, table: str, cutoff: datetime, count: bool = True) 
                 )
             rows = cursor.fetchone()[0]
             if concurrently:
-                cursor.execute(f"ALTER TABLE {_q(table)} DETACH PARTITION {_q(part.name)} CONCURRENTLY")
+                # A concurrent detach interrupted earlier (worker killed) left it pending: finish that one.
+                cursor.execute("SELECT inhdetachpending FROM pg_inherits WHERE inhrelid = to_regclass(%s)", [part.name])
+                pending = cursor.fetchone()[0]
+                mode = "FINALIZE" if pending else "CONCURRENTLY"
+                cursor.execute(f"ALTER TABLE {_q(table)} DETACH PARTITION {_q(part.name)} {mode}")
                 cursor.execute(f"DROP TABLE {_q(part.name)}")
             else:
                 with transaction.atomic():

@@ -354,3 +354,18 @@ def test_two_workers_creating_the_same_months_at_once_do_not_collide():
                 cursor.execute(
                     f'DROP TABLE IF EXISTS "{partitions.partition_name("impressions", partitions.add_months(start, n))}"'
                 )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_retention_outside_a_transaction_detaches_concurrently_then_drops():
+    """What the daily task does (autocommit): DETACH … CONCURRENTLY, then DROP; other months untouched."""
+    month = datetime(2001, 3, 1, tzinfo=UTC)
+    created = partitions.partitions_ensure(table="engagement_event", start=month, end=month)
+    assert created == ["engagement_event_p200103"]
+    Event.objects.create(event_type="ancient", created_at=month + timedelta(days=4))
+    kept = Event.objects.create(event_type="today")
+    assert not connection.in_atomic_block
+    dropped = partitions.partitions_drop_before(table="engagement_event", cutoff=datetime(2001, 4, 1, tzinfo=UTC))
+    assert [(d.name, d.rows) for d in dropped] == [("engagement_event_p200103", 1)]
+    assert _one("SELECT to_regclass('engagement_event_p200103')") == [(None,)]
+    assert list(Event.objects.values_list("pk", flat=True)) == [kept.pk]

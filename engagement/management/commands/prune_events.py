@@ -17,6 +17,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, older_than: int | None, **options):
         older_than = settings.EVENTS_RETENTION_DAYS if older_than is None else older_than
+        if not older_than:
+            self.stdout.write("EVENTS_RETENTION_DAYS is 0: every event is kept")
+            return
         try:
             deleted = events_prune(older_than_days=older_than)
         except ApplicationError as exc:
