@@ -75,10 +75,13 @@ def _result(rng: random.Random, *, user, report_id, created_at, tendency, sex) -
 def seed(*, scale: int) -> str:
     from accounts.selectors import people as all_people
     from focusedroom.bulk import bulk_enabled
+    from focusedroom.partitions import partitions_ensure
 
+    now = timezone.now()
+    # Demo people joined over the last two years: their months of the event log must exist.
+    partitions_ensure(table="engagement_event", start=now - timedelta(days=DEMO_HISTORY_DAYS), end=now)
     if bulk_enabled(scale):
         return seed_bulk(scale=scale)
-    now = timezone.now()
     people = list(
         all_people(include_deleted=True)
         .filter(email__startswith=DEMO_EMAIL_PREFIX, is_staff=False)
@@ -229,6 +232,8 @@ FROM generate_series(%(start)s, %(stop)s) AS g
 JOIN templates t ON t.k = g %% {TEMPLATE_COUNT}
 """  # noqa: S608 (built from this module's constants only)
 
+DEMO_HISTORY_DAYS = 731  # accounts.demo: people joined over the last 730 days
+
 # About ten events per customer: a quiz_completed for each of their results, the rest
 # page views, logins and blog reads between the day they joined and now.
 EVENT_COLUMNS = """
@@ -258,7 +263,7 @@ activity AS (
     FROM people p JOIN engagement_quizresult q ON q.customer_id = p.id
 )
 INSERT INTO engagement_event ({EVENT_COLUMNS})
-SELECT user_id, '', event_type, NULL,
+SELECT user_id, '', event_type, accounts_default_brand_id(),
        CASE WHEN event_type = 'quiz_completed' THEN jsonb_build_object('quiz_type', 'big_five', 'report_id', n,
                                                                        'source', 'demo')
             ELSE '{{}}'::jsonb END,

@@ -1,4 +1,4 @@
-"""The event log API's services: batch ingestion, retention pruning, GDPR export/erasure.
+"""The event log API's services: batch ingestion, retention by month, GDPR export/erasure.
 
 ``events_ingest`` validates a whole batch before writing anything: one bad event
 rejects the batch with field messages keyed ``"<index>.<field>"``. Each event goes
@@ -11,20 +11,24 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
 import fastjsonschema
 import jsonschema
 import pgtrigger
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts import selectors as accounts_selectors
 from engagement.models import Event
-from focusedroom import bounds, registries
+from focusedroom import bounds, partitions, registries
 from focusedroom.context import RequestContext
 from focusedroom.errors import ApplicationError, PermissionDenied
+
+logger = logging.getLogger(__name__)
 
 MAX_BATCH = 500
 MAX_METADATA_BYTES = 16_384
@@ -176,14 +180,15 @@ def events_ingest(
     brands = accounts_selectors.brand_ids_by_slug(d["brand"] for d in dicts if "brand" in d)
     context = context or RequestContext.system()
     ip, user_agent, device_type = context.ip, context.user_agent, context.device_type
-    ids = _ids_reserve(len(items))
+    ids, default_brand_id = _ids_reserve(len(items))
     rows = [
         (
             ids[i],
             item["event_type"],
             item.get("user") if may_post_for_anyone else actor_pk,
             item.get("anonymous_id", ""),
-            brands.get(item.get("brand")),
+            # A batch that names no brand is the default brand's.
+            brands.get(item.get("brand"), default_brand_id),
             metadata.get(i, "{}"),
             item.get("experiment_context", ""),
             item.get("variant_context", ""),
@@ -222,16 +227,17 @@ _COPY_COLUMNS = (
 )
 
 
-def _ids_reserve(n: int) -> list[int]:
-    """``n`` ids from the event table's sequence, in one statement (the API returns them)."""
+def _ids_reserve(n: int) -> tuple[list[int], int | None]:
+    """``n`` ids from the event table's sequence and the default brand's id, in one statement."""
     table = Event._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT nextval(seq) FROM (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS seq) s, "
-            "generate_series(1, %s)",
+            "SELECT nextval(s.seq), d.id FROM (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS seq) s, "
+            "(SELECT accounts_default_brand_id() AS id) d, generate_series(1, %s)",
             [table, n],
         )
-        return [row[0] for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+        return [row[0] for row in rows], (rows[0][1] if rows else None)
 
 
 def _copy(rows: list[tuple]) -> None:
@@ -280,19 +286,31 @@ def _check_references(items: list, dicts: list[dict], errors: dict[str, list[str
                 errors.setdefault(f"{i}.{key}", []).append(message)
 
 
-def events_prune(*, older_than_days: int, chunk: int = 10_000) -> int:
-    """Delete events older than ``older_than_days`` days (retention), in chunks; returns the count."""
-    if older_than_days < 1:
-        raise ApplicationError("Keep at least one day of events.", fields={"older_than": ["Must be at least 1."]})
-    cutoff = timezone.now() - timedelta(days=older_than_days)
-    total = 0
-    while True:
-        with transaction.atomic(), pgtrigger.ignore(APPEND_ONLY):
-            ids = list(Event.objects.filter(created_at__lt=cutoff).order_by().values_list("pk", flat=True)[:chunk])
-            if not ids:
-                return total
-            deleted, _ = Event.objects.filter(pk__in=ids).delete()
-            total += deleted
+def events_prune(*, older_than_days: int) -> int:
+    """Retention: drop the months of the event log whose events are all older than ``older_than_days``.
+
+    Whole monthly partitions are detached and dropped (``focusedroom.partitions``): no row is
+    deleted one by one and the append-only trigger is never lifted; a month stays until its newest
+    event is past the retention. Keeps at least the window the event API accepts writes into.
+    Returns the number of events dropped (the months dropped are logged).
+    """
+    if older_than_days <= MAX_PAST.days:
+        raise ApplicationError(
+            f"Keep more than {MAX_PAST.days} days of events (the event API accepts events up to that old).",
+            fields={"older_than": [f"Must be more than {MAX_PAST.days}."]},
+        )
+    dropped = partitions.partitions_drop_before(
+        table=Event._meta.db_table, cutoff=partitions.retention_cutoff(older_than_days)
+    )
+    if dropped:
+        logger.info("event retention: dropped %s", ", ".join(f"{d.name} ({d.rows} events)" for d in dropped))
+    return sum(d.rows for d in dropped)
+
+
+def events_retention() -> int | None:
+    """The daily retention job: ``EVENTS_RETENTION_DAYS`` (0 keeps every event)."""
+    days = settings.EVENTS_RETENTION_DAYS
+    return events_prune(older_than_days=days) if days else None
 
 
 # ------------------------------------------------------------------------ GDPR

@@ -2,8 +2,11 @@
 
 ``Event`` is the one append-only event log (seeds 002 ``user_engagements`` and
 ``user_engagement_tracking``, 004 ``user_action_log``): rows are never updated or
-deleted, except by retention pruning and GDPR erasure, which lift the database
-trigger explicitly. ``QuizResult`` is the one quiz-result table (Big Five and future
+deleted, except by GDPR erasure, which lifts the database trigger explicitly; retention
+drops whole months. The table is partitioned by month on ``created_at`` (migration 0010,
+``focusedroom.partitions``): its primary key in the database is ``(id, created_at)``, and
+``id`` alone stays unique because only the identity sequence hands it out — the model keeps
+a single ``id`` primary key. ``QuizResult`` is the one quiz-result table (Big Five and future
 quizzes); ``BlogEngagement`` is seed 000's ``blog_engagement``.
 """
 
@@ -30,7 +33,15 @@ class Event(models.Model):
     )
     anonymous_id = models.CharField(max_length=64, blank=True, default="", help_text="Visitor id before they identify.")
     event_type = models.CharField(max_length=64)
-    brand = models.ForeignKey("accounts.Brand", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    brand = models.ForeignKey(
+        "accounts.Brand",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        # Unnamed by a writer: the default brand, in the same statement (the SQL function of accounts 0007).
+        db_default=models.Func(function="accounts_default_brand_id", output_field=models.BigIntegerField()),
+    )
     metadata = models.JSONField(default=dict, blank=True)
     experiment_context = models.CharField(max_length=100, blank=True, default="")
     variant_context = models.CharField(max_length=100, blank=True, default="")

@@ -82,7 +82,7 @@ def event_record(
         event_type=event_type,
         user=user,
         anonymous_id=anonymous_id,
-        brand=brand,
+        **({"brand": brand} if brand is not None else {}),  # else the default brand (the column's default)
         metadata=metadata or {},
         product_id=product_id,
         points_awarded=points_awarded,

@@ -1,12 +1,11 @@
-"""Background work of ``engagement`` (thin: parse, call a service; schedules in UTC)."""
+"""Background work of ``engagement`` (thin: parse, call a service).
+
+Event retention runs in the daily partition maintenance (``focusedroom.partitions_maintain``)."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
-
-from engagement.event_log import events_prune
 
 # A receiver that fails is retried alone (focusedroom.delivery): 2 s, 4 s, 8 s … about 9 hours in all.
 RETRY = RetryStrategy(max_attempts=15, exponential_wait=2)
@@ -31,15 +30,3 @@ def result_recorded(
         pending_for=pending_for,
         context=context,
     )
-
-
-@app.periodic(cron="20 4 * * *", periodic_id="nightly")
-@app.task(
-    name="engagement.prune_events",
-    queue="periodic",
-    queueing_lock="engagement.prune_events",
-    lock="engagement.prune_events",
-)
-def prune_events(*, timestamp: int = 0) -> int:
-    """Event retention: drop what is older than ``EVENTS_RETENTION_DAYS``."""
-    return events_prune(older_than_days=settings.EVENTS_RETENTION_DAYS)

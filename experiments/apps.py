@@ -11,9 +11,9 @@ class ExperimentsConfig(AppConfig):
 
         from accounts import signals as accounts_signals
         from engagement import signals as engagement_signals
-        from experiments import gdpr, guardrails, receivers, selectors
+        from experiments import gdpr, guardrails, receivers, selectors, services
         from experiments.models import Experiment, Variant
-        from focusedroom import registries
+        from focusedroom import partitions, registries
         from focusedroom import signals as focusedroom_signals
 
         uid = "experiments.receivers."
@@ -33,3 +33,6 @@ class ExperimentsConfig(AppConfig):
         registries.register_gdpr_part(name="experiments", export=gdpr.export, erase=gdpr.erase, order=50)
         registries.holdout_rules.register("experiments", selectors.holdout_contains)
         guardrails.register()
+        # Impressions are partitioned by month; retention (IMPRESSIONS_RETENTION_DAYS, off by default) drops months.
+        partitions.register_partitioned_table(table="impressions", column="impression_at")
+        partitions.register_retention_job(name="impressions", job=services.impressions_retention)

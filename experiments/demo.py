@@ -40,6 +40,10 @@ DEVICES = ["desktop", "mobile", "mobile", "tablet"]
 
 @transaction.atomic
 def seed(*, scale: int) -> str:
+    from focusedroom.partitions import partitions_ensure
+
+    # The months of the demo's impressions (up to BULK_DAYS back) must exist.
+    partitions_ensure(table="impressions", start=timezone.now() - timedelta(days=BULK_DAYS + 1), end=timezone.now())
     experiment = Experiment.objects.filter(key=KEY).first()
     if experiment is None:
         experiment = services.experiment_create(

@@ -84,6 +84,23 @@ def _trait_percentile(domain: str) -> models.GeneratedField:
     )
 
 
+def _brand():
+    """The brand a history row belongs to — the distribution column of a sharded (Citus) deployment.
+
+    Not indexed (nothing reads by it on one primary). A writer that does not name it gets the default
+    brand in the same statement (the SQL function of accounts 0007), raw upserts and COPY included.
+    """
+    return models.ForeignKey(
+        "accounts.Brand",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_default=models.Func(function="accounts_default_brand_id", output_field=models.BigIntegerField()),
+    )
+
+
 def _uuid_pk():
     return models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
 
@@ -372,6 +389,7 @@ class Participation(models.Model):
     trait_o = _trait_percentile("O")
     trait_a = _trait_percentile("A")
     trait_c = _trait_percentile("C")
+    brand = _brand()
 
     class Meta:
         db_table = "user_experiment_participation"
@@ -452,6 +470,7 @@ class Impression(models.Model):
     metadata = models.JSONField(null=True, default=dict, db_default={})
     user_eligibility_status = models.JSONField(null=True, default=dict, db_default={})
     user_context = models.JSONField(null=True, default=dict, db_default={})
+    brand = _brand()
 
     class Meta:
         db_table = "impressions"
@@ -520,6 +539,7 @@ class Conversion(models.Model):
     conversion_context = models.JSONField(null=True, default=dict, db_default={})
     conversion_within_window = models.BooleanField(default=False, db_default=False)
     idempotency_key = models.CharField(max_length=100, blank=True, default="", db_default="")
+    brand = _brand()
 
     class Meta:
         db_table = "conversions"
@@ -576,6 +596,7 @@ class ConversionAttribution(models.Model):
     )
     time_to_conversion_hours = models.IntegerField(null=True, blank=True)
     conversion_value_attributed = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    brand = _brand()
 
     class Meta:
         db_table = "conversion_attribution"

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
@@ -48,8 +49,9 @@ from experiments.models import (
     Variant,
 )
 from experiments.selectors import definition_invalidate, experiment_definition, holdout_invalidate, holdout_member
+from focusedroom import partitions
 from focusedroom.context import visitor_id_from_token
-from focusedroom.errors import Conflict, NotFound, PermissionDenied
+from focusedroom.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from focusedroom.ids import uuid7
 
 if TYPE_CHECKING:
@@ -1262,3 +1264,21 @@ def experiment_delete(*, experiment: Experiment, context: RequestContext | None 
         context.source if context is not None else "system",
     )
     experiment.delete()
+
+
+def impressions_prune(*, older_than_days: int) -> list[str]:
+    """Retention of impressions: drop the months whose impressions are all older than ``older_than_days``.
+
+    Results count participations (``total_impressions``), not these rows, so dropping old months
+    changes no result; the console and a person's export show what is kept. Returns the partitions.
+    """
+    if older_than_days < 1:
+        raise ApplicationError("Keep at least one day of impressions.", fields={"older_than": ["Must be at least 1."]})
+    cutoff = partitions.retention_cutoff(older_than_days)
+    return [d.name for d in partitions.partitions_drop_before(table=Impression._meta.db_table, cutoff=cutoff)]
+
+
+def impressions_retention() -> list[str] | None:
+    """The daily retention job: ``IMPRESSIONS_RETENTION_DAYS`` (0, the default, keeps every impression)."""
+    days = settings.IMPRESSIONS_RETENTION_DAYS
+    return impressions_prune(older_than_days=days) if days else None

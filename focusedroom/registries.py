@@ -12,6 +12,8 @@ no app: entries are plain callables and template names.
     event_references    id checkers for the event log's reference columns (``product``)
     holdout_rules       who is in a brand's holdout (``experiments``); ``in_holdout`` asks them all
     guardrail_metrics   per-person outcomes experiments watch for harm (gems, unsubscribes, bounces)
+    partitioned_tables  history tables partitioned by month (``focusedroom.partitions``)
+    retention_jobs      each table's retention, run by the daily partition maintenance
 """
 
 from __future__ import annotations
@@ -108,6 +110,8 @@ customer_console = Registry("additions to the customer's console page")
 event_references = Registry("checkers of ids that events refer to: name -> callable(ids) -> known ids")
 holdout_rules = Registry("holdout membership: name -> callable(*, brand, user, anonymous_id) -> bool")
 guardrail_metrics = Registry("guardrail metrics of experiments: name -> GuardrailMetric")
+partitioned_tables = Registry("tables partitioned by month: table -> partitions.PartitionedTable")
+retention_jobs = Registry("retention of history tables: name -> callable() -> what it removed")
 
 
 def register_gdpr_part(

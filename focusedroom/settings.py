@@ -448,8 +448,15 @@ OUTBOX_BACKOFF_BASE_SECONDS = env.float("OUTBOX_BACKOFF_BASE_SECONDS", default=3
 OUTBOX_BACKOFF_MAX_SECONDS = env.float("OUTBOX_BACKOFF_MAX_SECONDS", default=21600)
 # A delivery job reserves the rows it claims for OUTBOX_LEASE_SECONDS (at least twice the HTTP timeout
 # plus one second): a worker killed mid-delivery leaves them to be claimed again once the lease expires.
-# Event log retention (seed 004 §9.3): the nightly ``engagement.prune_events`` job keeps this many days.
-EVENTS_RETENTION_DAYS = env.int("EVENTS_RETENTION_DAYS", default=365)
 OUTBOX_LEASE_SECONDS = env.float("OUTBOX_LEASE_SECONDS", default=120.0)
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=100)
 WEBHOOK_TOLERANCE_SECONDS = env.int("WEBHOOK_TOLERANCE_SECONDS", default=300)
+
+# ------------------------------------------------------------------- partitioned history, retention
+# Events and impressions are partitioned by month (focusedroom.partitions); the daily maintenance
+# job keeps this many months ahead created, and drops a month once all its rows are past retention.
+PARTITIONS_MONTHS_AHEAD = env.int("PARTITIONS_MONTHS_AHEAD", default=3)
+# Seed 004 §9.3: event logs older than a year, webhook logs older than six months. 0 keeps everything.
+EVENTS_RETENTION_DAYS = env.int("EVENTS_RETENTION_DAYS", default=365)
+IMPRESSIONS_RETENTION_DAYS = env.int("IMPRESSIONS_RETENTION_DAYS", default=0)
+WEBHOOK_LOG_RETENTION_DAYS = env.int("WEBHOOK_LOG_RETENTION_DAYS", default=183)

@@ -32,6 +32,7 @@ real and drain the queue with :func:`run_jobs`. Workers: ``manage.py procrastina
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC
 from typing import Any
 
@@ -47,6 +48,8 @@ from procrastinate.tasks import configure_task
 # Jobs are always written through Django's connection, also from inside a running job: a worker's
 # own connector (a psycopg pool) would commit the job at once, outside the task's transaction.
 _in_transaction = JobManager(connector=DjangoConnector())
+
+logger = logging.getLogger(__name__)
 
 
 def defer(task_name: str, /, *, queueing_lock: str | None = None, lock: str | None = None, **kwargs: Any) -> None:
@@ -193,3 +196,19 @@ def job_retry(*, job_id: int, actor: Any) -> int:
         )
     logging.getLogger(__name__).info("job %s (%s) retried as job %s by %s", job_id, job.task_name, new_id, actor)
     return new_id
+
+# ------------------------------------------------------------------------ partition maintenance
+
+
+@app.periodic(cron="17 3 * * *", queueing_lock="focusedroom.partitions_maintain")
+@app.task(name="focusedroom.partitions_maintain", queue="maintenance", pass_context=False)
+def partitions_maintain(timestamp: int) -> None:
+    """Daily: the months ahead of every partitioned table exist, and each table's retention ran.
+
+    Thin: ``focusedroom.partitions.partitions_maintain`` does the work (idempotent; an advisory lock
+    per table keeps two workers from racing, the queueing lock keeps one job per run queued).
+    """
+    from focusedroom.partitions import partitions_maintain as maintain
+
+    report = maintain()
+    logger.info("partition maintenance: created %s, retention %s", report.created, report.retention)

@@ -6,8 +6,10 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Integrations"
 
     def ready(self) -> None:
-        from focusedroom import registries
-        from integrations import gdpr, receivers
+        from focusedroom import partitions, registries
+        from integrations import gdpr, receivers, webhooks
 
         receivers.connect()  # outbox rows for domain events, in the sender's transaction
         registries.register_gdpr_part(name="integrations", export=gdpr.export, erase=gdpr.erase)
+        # The webhook log keeps a plain table (see webhooks.webhook_log_prune): row retention, six months.
+        partitions.register_retention_job(name="webhook_log", job=webhooks.webhook_log_retention)

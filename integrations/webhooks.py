@@ -24,7 +24,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -404,3 +404,36 @@ def kit_receive(*, body: bytes, header: str | None, source_address: str | None =
     return _record(
         source=Source.KIT, webhook_type=event or f"state.{state}", event_id=event_id, payload=payload, handler=handle
     )
+
+
+# ------------------------------------------------------------------------ retention
+
+
+def webhook_log_prune(*, older_than_days: int, chunk: int = 5_000) -> int:
+    """Delete webhook deliveries older than ``older_than_days`` days (seed 004 §9.3: six months), in chunks.
+
+    The log stays one plain table (not partitioned): its deduplication — one row per
+    ``(source, event_id)``, a unique index — must hold across all time, and a partitioned table's
+    unique indexes must include the partition key; it is also small (one row per provider callback),
+    so a chunked delete along ``webhook_log_created`` is cheap. Returns the number deleted.
+    """
+    if older_than_days < 1:
+        raise ValueError("keep at least one day of webhook deliveries")
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    total = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                WebhookLog.objects.filter(created_at__lt=cutoff).order_by("created_at").values_list("pk", flat=True)[
+                    :chunk
+                ]
+            )
+            if not ids:
+                return total
+            total += WebhookLog.objects.filter(pk__in=ids).delete()[0]
+
+
+def webhook_log_retention() -> int | None:
+    """The daily retention job: ``WEBHOOK_LOG_RETENTION_DAYS`` (0 keeps every delivery)."""
+    days = settings.WEBHOOK_LOG_RETENTION_DAYS
+    return webhook_log_prune(older_than_days=days) if days else None

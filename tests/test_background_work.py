@@ -30,7 +30,6 @@ SCHEDULES = {
     "integrations.compute_ai_profiles": "30 2 * * *",
     "rewards.audit": "0 3 * * *",
     "rewards.expire_referrals": "10 * * * *",
-    "engagement.prune_events": "20 4 * * *",
     "profiles.check_budgets": "*/15 * * * *",
 }
 

@@ -270,10 +270,11 @@ def _pg_dump_text() -> str:
 
 
 def _tables_mentioning(dump: str, *needles: str) -> set[str]:
+    """Tables whose dumped rows mention a needle; a monthly partition counts as its table."""
     tables, table = set(), ""
     for line in dump.splitlines():
         if line.startswith("COPY "):
-            table = line.split()[1].removeprefix("public.")
+            table = re.sub(r"_p\d{6}$", "", line.split()[1].removeprefix("public."))
         elif any(n.lower() in line.lower() for n in needles):
             tables.add(table)
     return tables

@@ -115,3 +115,95 @@ def test_open_sessions_move_with_their_person_and_earlier_replays_are_counted():
         assert WebhookLog.objects.count() == 3
     finally:
         _migrate(_head())
+
+
+BEFORE_PARTITIONS = [
+    ("accounts", "0007_default_brand_function"),
+    ("engagement", "0009_compare_links"),
+    ("experiments", "0005_sequential_cuped_segments_holdouts"),
+]
+
+
+def _relkind(table: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relkind FROM pg_class WHERE oid = to_regclass(%s)", [table])
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_and_impressions_move_into_monthly_partitions_without_losing_a_row():
+    from datetime import UTC, datetime
+
+    from focusedroom import partitions
+
+    old = _migrate(BEFORE_PARTITIONS)
+    try:
+        assert _relkind("engagement_event") == "r" and _relkind("impressions") == "r"
+        User = old.get_model("accounts", "User")
+        Brand = old.get_model("accounts", "Brand")
+        Event = old.get_model("engagement", "Event")
+        Experiment = old.get_model("experiments", "Experiment")
+        Variant = old.get_model("experiments", "Variant")
+        Participation = old.get_model("experiments", "Participation")
+        Impression = old.get_model("experiments", "Impression")
+        Conversion = old.get_model("experiments", "Conversion")
+
+        default = Brand.objects.get(slug="focusedroom")
+        other = Brand.objects.create(slug="partner", name="Partner")
+        person = User.objects.create(email="months@example.com", password="!")
+        # Rows in many months, one of them older than the two years the migration covers by itself.
+        times = [datetime(2023, 5, 20, tzinfo=UTC), datetime(2025, 1, 31, 23, 59, 59, tzinfo=UTC),
+                 datetime(2025, 2, 1, tzinfo=UTC), datetime(2026, 6, 15, 8, tzinfo=UTC)]
+        times.append(partitions._utc(partitions.month_start(datetime.now(UTC))))
+        events = [
+            Event.objects.create(user=person, event_type=f"e{i}", created_at=at, brand=other if i == 1 else None,
+                                 metadata={"i": i}, page_url=f"/p{i}")
+            for i, at in enumerate(times)
+        ]
+        experiment = Experiment.objects.create(key="months", name="Months")
+        variant = Variant.objects.create(experiment=experiment, name="control", weight="1", is_control=True)
+        participation = Participation.objects.create(user=person, experiment=experiment, variant=variant)
+        impressions = [
+            Impression.objects.create(user=person, experiment=experiment, variant=variant, impression_at=at,
+                                      city=f"c{i}")
+            for i, at in enumerate(times)
+        ]
+        conversion = Conversion.objects.create(
+            user=person, participation=participation, experiment=experiment, variant=variant, conversion_type="x"
+        )
+        before_events = {e.pk: (e.event_type, e.created_at, e.metadata, e.page_url) for e in events}
+        before_impressions = {i.pk: (i.impression_at, i.city) for i in impressions}
+
+        new = _migrate(_head())
+        assert _relkind("engagement_event") == "p" and _relkind("impressions") == "p"
+        Event = new.get_model("engagement", "Event")
+        Impression = new.get_model("experiments", "Impression")
+        Participation = new.get_model("experiments", "Participation")
+        Conversion = new.get_model("experiments", "Conversion")
+
+        assert {e.pk: (e.event_type, e.created_at, e.metadata, e.page_url) for e in Event.objects.all()} == before_events
+        assert {i.pk: (i.impression_at, i.city) for i in Impression.objects.all()} == before_impressions
+        # Every row is in the partition of its month.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT tableoid::regclass::text, created_at FROM engagement_event")
+            for part, at in cursor.fetchall():
+                assert part == partitions.partition_name("engagement_event", partitions.month_start(at))
+        assert partitions.partitions("engagement_event")[0].start == datetime(2023, 5, 1, tzinfo=UTC)
+        # Brands: kept where known, the default brand elsewhere — on old and new tables alike.
+        assert dict(Event.objects.values_list("event_type", "brand_id")) == {
+            f"e{i}": other.pk if i == 1 else default.pk for i in range(len(times))
+        }
+        assert set(Impression.objects.values_list("brand_id", flat=True)) == {default.pk}
+        assert Participation.objects.get(pk=participation.pk).brand_id == default.pk
+        assert Conversion.objects.get(pk=conversion.pk).brand_id == default.pk
+        # The identity sequence carries on after the moved rows.
+        fresh = Event.objects.create(event_type="after", user_id=person.pk)
+        assert fresh.pk > max(before_events)
+
+        # And back: one plain table again, every row (the new one too) kept.
+        back = _migrate(BEFORE_PARTITIONS)
+        assert _relkind("engagement_event") == "r" and _relkind("impressions") == "r"
+        assert back.get_model("engagement", "Event").objects.count() == len(times) + 1
+        assert back.get_model("experiments", "Impression").objects.count() == len(times)
+    finally:
+        _migrate(_head())

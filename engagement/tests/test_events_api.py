@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.db.utils import ProgrammingError
 from django.test.utils import CaptureQueriesContext
@@ -181,16 +181,20 @@ class TestStaffList:
 
 
 class TestPruning:
-    def test_prune_events_deletes_only_old_events(self, db, capsys):
+    def test_prune_events_drops_the_months_wholly_past_the_retention(self, db, capsys):
         person = CustomerFactory()
         now = timezone.now()
         Event.objects.bulk_create(
-            [Event(user=person, event_type="old", created_at=now - timedelta(days=100)) for _ in range(3)]
+            [Event(user=person, event_type="old", created_at=now - timedelta(days=200)) for _ in range(3)]
             + [Event(user=person, event_type="recent", created_at=now - timedelta(days=10))]
         )
         call_command("prune_events", "--older-than", "90")
-        assert "deleted 3 events" in capsys.readouterr().out
+        assert "deleted 3 events older than 90 days" in capsys.readouterr().out
         assert list(Event.objects.values_list("event_type", flat=True)) == ["recent"]
+
+    def test_prune_events_refuses_to_cut_into_the_window_the_api_accepts(self, db):
+        with pytest.raises(CommandError, match="more than 30 days"):
+            call_command("prune_events", "--older-than", "30")
 
     def test_the_log_stays_append_only_outside_pruning(self, db):
         event = Event.objects.create(event_type="x")
