@@ -120,7 +120,7 @@ def test_open_sessions_move_with_their_person_and_earlier_replays_are_counted():
 BEFORE_PARTITIONS = [
     ("accounts", "0007_default_brand_function"),
     ("engagement", "0009_compare_links"),
-    ("experiments", "0005_sequential_cuped_segments_holdouts"),
+    ("experiments", "0006_lean_exposure_indexes_uuid7"),
 ]
 
 
