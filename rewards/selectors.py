@@ -91,14 +91,14 @@ def wallet_of(*, user: User) -> Wallet:
     return wallet
 
 
-def expiry_schedule(*, user: User) -> dict[str, Any]:
+def expiry_schedule(*, user: User, wallet: Wallet | None = None) -> dict[str, Any]:
     """When the member's gems expire, replayed from their ledger (``rewards.lots``).
 
     ``{"schedule": [{"expires_at", "amount", "lots"}], "next": the first of them or None,
     "never_expire": gems without a date}``. Gems stay spendable until the hourly expiry job
     writes their expiry, so a date just passed may still be listed for a few minutes.
     """
-    wallet = Wallet.objects.filter(user=user).first()
+    wallet = wallet if wallet is not None and wallet.pk else Wallet.objects.filter(user=user).first()
     if wallet is None:
         return {"schedule": [], "next": None, "never_expire": 0}
     rows = (
@@ -129,7 +129,7 @@ def wallet_summary(*, user: User) -> dict[str, Any]:
     no ranks for a person without a wallet."""
     wallet = wallet_of(user=user)
     ranks = rank_ladders(lifetime=wallet.lifetime_earned) if wallet.pk else []
-    expiry = expiry_schedule(user=user) if wallet.pk else {"schedule": [], "next": None, "never_expire": 0}
+    expiry = expiry_schedule(user=user, wallet=wallet) if wallet.pk else {"next": None}
     return {
         "wallet": wallet,
         "ranks": ranks,
