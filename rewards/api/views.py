@@ -408,12 +408,19 @@ class AchievementConfigViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
     filterset_fields = ["brand__slug", "achievement_type", "is_active"]
 
 
+class StaffReviewPermissions(StaffModelPermissions):
+    """Staff lists with review actions: reads and the actions (POST) need the ``view`` permission; each
+    action's service checks its own permission (cancel, review) and answers 403 without it."""
+
+    perms_map = {**StaffModelPermissions.perms_map, "POST": ["%(app_label)s.view_%(model_name)s"]}
+
+
 class PendingCreditViewSet(viewsets.ReadOnlyModelViewSet):
     """Staff: credits held pending; ``cancel`` (``rewards.cancel_pendingcredit``) within the window, with a reason."""
 
     queryset = PendingCredit.objects.select_related("user", "brand").order_by("-created_at", "-id")
     serializer_class = s.PendingCreditStaffSerializer
-    permission_classes = [StaffModelPermissions]
+    permission_classes = [StaffReviewPermissions]
     pagination_class = CursorPagination
     filterset_fields = ["status", "reason", "user"]
 
@@ -435,7 +442,7 @@ class ReferralReviewViewSet(viewsets.ReadOnlyModelViewSet):
 
     queryset = Referral.objects.select_related("referrer", "brand").order_by("-created_at", "-id")
     serializer_class = s.ReferralStaffSerializer
-    permission_classes = [StaffModelPermissions]
+    permission_classes = [StaffReviewPermissions]
     pagination_class = CursorPagination
     filterset_fields = ["status", "referrer"]
 

@@ -17,11 +17,11 @@ from focusedroom import signals as focusedroom_signals
 from focusedroom.context import RequestContext
 from focusedroom.errors import Conflict, PermissionDenied
 from rewards import signals
-from rewards.models import AchievementConfig, Referral, ReferralCode, Wallet
+from rewards.models import AchievementConfig, Referral, ReferralCode
 from rewards.schemas import reward_settings
 from rewards.services.achievements import achievements_evaluate
 from rewards.services.common import Reason, brand_default, member_require, referral_code_insert
-from rewards.services.ledger import wallets_lock
+from rewards.services.ledger import wallet_lock, wallets_lock
 from rewards.services.pending import credit_or_hold
 
 if TYPE_CHECKING:
@@ -171,9 +171,11 @@ def referral_convert(*, referee: User, context: RequestContext | None = None) ->
     brand = accounts_selectors.brand_get(referral.brand_id)
     limit = reward_settings(brand)["referral_daily_limit"]
     if limit > 0:
-        # The referrer's wallet lock (taken first, as the payment takes it) makes two conversions of the
-        # same referrer count one after the other.
-        Wallet.objects.select_for_update().filter(user_id=referral.referrer_id).values_list("pk").first()
+        # The referrer's wallet lock (made if missing; the payment takes it too) makes two conversions of
+        # the same referrer count one after the other.
+        referrer = accounts_selectors.person_get(referral.referrer_id, include_deleted=True)
+        if not referrer.is_staff:
+            wallet_lock(user=referrer, context=context)
         recent = Referral.objects.filter(
             referrer_id=referral.referrer_id, status=Referral.Status.CONVERTED, converted_at__gt=now - timedelta(days=1)
         ).count()

@@ -205,7 +205,12 @@ def test_the_job_expires_what_is_left_of_each_due_lot_once(make_member, default_
     assert done["expired_lots"] == 1 and done["expired_gems"] == 35
     assert again["expired_lots"] == 0 and again["expired_gems"] == 0
     expiry = LedgerEntry.objects.get(reason="expiry")
-    assert (expiry.kind, expiry.amount, expiry.lot_id, expiry.idempotency_key) == ("DEBIT", 35, first.pk, f"expiry:{first.pk}")
+    assert (expiry.kind, expiry.amount, expiry.lot_id, expiry.idempotency_key) == (
+        "DEBIT",
+        35,
+        first.pk,
+        f"expiry:{first.pk}",
+    )
     assert Wallet.objects.get(user=member).balance == 40
     assert LotState.objects.get(lot=first).expired_amount == 35
     with at(second.expires_at + timedelta(minutes=1)):
