@@ -13,8 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from focusedroom.testing import run_in_parallel
-from integrations.models import OutboxMessage
-from rewards import lots, selectors, services
+from rewards import lots, selectors, services, signals
 from rewards.models import LedgerEntry, LotState, Wallet
 
 UTC = timezone.get_fixed_timezone(0)
@@ -231,28 +230,31 @@ def test_a_fully_spent_lot_is_closed_without_an_entry_or_a_warning(make_member, 
     with at(lot.expires_at - timedelta(days=3)):
         done = services.lots_expire()
     assert done["closed_spent"] == 1 and done["warned_lots"] == 0
-    assert LotState.objects.get(lot=lot).closed_at is not None
-    assert not OutboxMessage.objects.filter(event_name="gems_expiring").exists()
+    state = LotState.objects.get(lot=lot)
+    assert state.closed_at is not None and state.warned_at is None
 
 
 @pytest.mark.django_db
-def test_members_are_warned_once_fourteen_days_before_through_the_outbox(make_member, default_brand):
-    member = make_member(marketing_opt_in=False)  # a notice about their own balance: not marketing
+def test_members_are_warned_once_fourteen_days_before(make_member, default_brand):
+    member = make_member()
     set_rule(default_brand, expiry={"rule": "rolling", "months": 2}, welcome=0)
     lot = credit(member, 70, "a", T0)
-    with at(lot.expires_at - timedelta(days=15)):
-        assert services.lots_expire()["warned_lots"] == 0
-    for hours in (0, 1, 24):
-        with at(lot.expires_at - timedelta(days=14) + timedelta(hours=hours)):
-            services.lots_expire()
-    warnings = OutboxMessage.objects.filter(user=member, event_name="gems_expiring")
-    assert warnings.count() == 1
-    data = warnings.get().event_data
-    assert data["amount"] == 70 and data["lots"][0]["lot_id"] == lot.pk and data["expires_at"]
+    sent = []
+    signals.gems_expiring.connect(lambda sender, **kw: sent.append(kw), weak=False, dispatch_uid="test-warn")
+    try:
+        with at(lot.expires_at - timedelta(days=15)):
+            assert services.lots_expire()["warned_lots"] == 0
+        for hours in (0, 1, 24):
+            with at(lot.expires_at - timedelta(days=14) + timedelta(hours=hours)):
+                services.lots_expire()
+        with at(lot.expires_at + timedelta(minutes=5)):
+            assert services.lots_expire()["expired_gems"] == 70
+    finally:
+        signals.gems_expiring.disconnect(dispatch_uid="test-warn")
+    assert len(sent) == 1
+    assert sent[0]["user"] == member and sent[0]["amount"] == 70 and sent[0]["expires_at"] == lot.expires_at
+    assert [item["lot_id"] for item in sent[0]["lots"]] == [lot.pk]
     assert LotState.objects.get(lot=lot).warned_at is not None
-    with at(lot.expires_at + timedelta(minutes=5)):
-        assert services.lots_expire()["expired_gems"] == 70
-    assert warnings.count() == 1
 
 
 @pytest.mark.django_db
