@@ -130,7 +130,7 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     list_filter = ("kind", "reason", "brand", "actor_kind", ReversedFilter, "created_at")
     search_fields = ("wallet__user__email", "=idempotency_key", "description", "source")
     ordering = ("-created_at", "-id")
-    raw_id_fields = ("wallet", "actor", "reverses")
+    raw_id_fields = ("wallet", "actor", "reverses", "lot")
     readonly_fields = [f.name for f in LedgerEntry._meta.fields]
     actions = ["reverse_entries"]
 

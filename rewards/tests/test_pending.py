@@ -208,3 +208,35 @@ def test_parallel_releases_and_a_cancel_leave_exactly_one_outcome(member, holdin
         assert credits == 1 and Wallet.objects.get(user=member).balance == 140
     else:
         assert pending.status == "cancelled" and credits == 0 and Wallet.objects.get(user=member).balance == 100
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/api/v1/pending-credits/", "/api/v1/referrals/", "/api/v1/me/pending-gems/"])
+def test_review_lists_have_a_query_budget_independent_of_rows(
+    url, staff_client, member, member_client, holding_brand, product, make_member, django_assert_max_num_queries
+):
+    api = member_client if "/me/" in url else staff_client("rewards.view_pendingcredit", "rewards.view_referral")
+    code = services.referral_code_ensure(user=member)[0].code
+
+    def grow(n):
+        for _ in range(n):
+            other = make_member()
+            services.product_scan(user=other, sku=product.sku)
+            services.referral_create_pending(referee=other, code=code)
+            services.credit_or_hold(
+                wallet=services.member_enrol(user=member),
+                user=member,
+                amount=5,
+                reason="product_scan",
+                brand=holding_brand,
+                idempotency_key=f"extra-{other.pk}",
+            )
+
+    grow(2)
+    api.get(url)
+    with django_assert_max_num_queries(12) as small:
+        assert api.get(url).status_code == 200
+    budget = len(small.captured_queries)
+    grow(8)
+    with django_assert_max_num_queries(budget):
+        assert api.get(url).status_code == 200
