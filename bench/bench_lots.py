@@ -74,7 +74,9 @@ def run() -> list[Result]:
 
     sql_audit = _timed(balance_audit)
     lot_audit_result = {}
-    lot_audit = _timed(lambda: lot_audit_result.update(zip(("lots", "differ", "details"), services.lots_audit())))
+    lot_audit = _timed(
+        lambda: lot_audit_result.update(zip(("lots", "differ", "details"), services.lots_audit(), strict=True))
+    )
     if lot_audit_result["differ"]:
         raise RuntimeError(f"lot audit found differences before the job: {lot_audit_result['details'][:3]}")
 
