@@ -579,16 +579,18 @@ class Referral(models.Model):
     points_awarded_to_referrer = models.PositiveIntegerField(default=0)
     points_awarded_to_referee = models.PositiveIntegerField(default=0)
     ip_address = models.GenericIPAddressField(null=True, blank=True, help_text="Where the new person arrived from.")
-    visitor_id = models.CharField(max_length=64, blank=True, default="", help_text="The new person's browser id.")
+    visitor_id = models.CharField(
+        max_length=64, blank=True, default="", db_default="", help_text="The new person's browser id."
+    )
     hold_reasons = ArrayField(
-        models.CharField(max_length=20, choices=HoldReason.choices), default=list, blank=True, size=4
+        models.CharField(max_length=20, choices=HoldReason.choices), default=list, db_default=[], blank=True, size=4
     )
     held_at = models.DateTimeField(null=True, blank=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    review_note = models.CharField(max_length=500, blank=True, default="")
+    review_note = models.CharField(max_length=500, blank=True, default="", db_default="")
     created_at = models.DateTimeField(default=timezone.now, db_default=Now())
 
     class Meta:
