@@ -547,3 +547,8 @@ def quiz_tests_per_day(*, days: int = 30, quiz_type: str = QuizType.BIG_FIVE) ->
         "with_email_share": _share(totals["with_email"], totals["total"]),
         "opt_in_share": _share(totals["opt_in"], totals["total"]),
     }
+
+
+def person_seen_from_ip(*, user, ip: str, since) -> bool:
+    """Whether the person's events came from this IP address since ``since`` (referral fraud rules)."""
+    return Event.objects.filter(user=user, created_at__gte=since, ip_address=ip).exists()

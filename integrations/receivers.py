@@ -74,6 +74,19 @@ def on_referral_converted(sender, *, referral, referrer, referee, **kwargs) -> N
     services.outbox_event(user=referrer, name="referral_converted", data=data, brand=getattr(referral, "brand", None))
 
 
+def on_gems_expiring(sender, *, user, lots, amount, expires_at, **kwargs) -> None:
+    """The 14-day warning that gems will expire (sent once per lot: the rewards job marks each lot warned)."""
+    data = {
+        "amount": amount,
+        "expires_at": expires_at,
+        "lots": [{"lot_id": lot["lot_id"], "amount": lot["amount"], "expires_at": lot["expires_at"]} for lot in lots],
+    }
+    if settings.SITE_URL:
+        with contextlib.suppress(NoReverseMatch):
+            data["gems_url"] = settings.SITE_URL + reverse("rewards-history")
+    services.outbox_event(user=user, name="gems_expiring", data=data)
+
+
 def on_product_scanned(sender, *, user, product, points_awarded, **kwargs) -> None:
     data = {
         "product_id": product.pk,
@@ -116,6 +129,7 @@ def connect() -> None:
         (rewards_signals.achievement_unlocked, on_achievement_unlocked),
         (rewards_signals.referral_converted, on_referral_converted),
         (rewards_signals.product_scanned, on_product_scanned),
+        (rewards_signals.gems_expiring, on_gems_expiring),
         (profiles_signals.budget_alert_fired, on_budget_alert_fired),
     ]
     for signal, receiver in pairs:

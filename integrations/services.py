@@ -7,8 +7,9 @@ Consent rule (``outbox_enqueue`` enforces it):
 
 * transactional — always queued: identify (who the person is and whether they opted
   in, so Customer.io can keep marketing away from them), email verified, Big Five
-  completed (the report email), budget alert (to the staff member concerned), and the
-  GDPR deletions;
+  completed (the report email), budget alert (to the staff member concerned), the
+  warning that gems expire in 14 days (a notice about the member's own balance), and
+  the GDPR deletions;
 * marketing — queued only for people with ``marketing_opt_in``: gems earned, rank
   changed, achievement unlocked, referral converted, product scanned, and the Kit
   subscription (which also needs a verified email). A marketing row whose person
@@ -113,6 +114,7 @@ EVENTS: dict[str, bool] = {
     "email_verified": False,
     "big_five_completed": False,
     "budget_alert": False,
+    "gems_expiring": False,  # a notice about the member's own balance, like a statement
     "gems_earned": True,
     "rank_changed": True,
     "achievement_unlocked": True,

@@ -23,13 +23,14 @@ from focusedroom.context import RequestContext
 from focusedroom.errors import ApplicationError
 from focusedroom.forms import add_service_errors, error_message
 from rewards import services
-from rewards.forms import AdjustForm, ReverseForm
+from rewards.forms import AdjustForm, RejectForm, ReverseForm, ReviewForm
 from rewards.models import (
     AchievementConfig,
     AuditRun,
     EngagementReward,
     LedgerEntry,
     MemberRank,
+    PendingCredit,
     Product,
     ProductScan,
     Rank,
@@ -129,7 +130,7 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     list_filter = ("kind", "reason", "brand", "actor_kind", ReversedFilter, "created_at")
     search_fields = ("wallet__user__email", "=idempotency_key", "description", "source")
     ordering = ("-created_at", "-id")
-    raw_id_fields = ("wallet", "actor", "reverses")
+    raw_id_fields = ("wallet", "actor", "reverses", "lot")
     readonly_fields = [f.name for f in LedgerEntry._meta.fields]
     actions = ["reverse_entries"]
 
@@ -355,6 +356,32 @@ class AchievementConfigAdmin(CatalogueAdmin):
             self.message_user(request, "Criteria changed: run manage.py recompute_achievements to rebuild progress.")
 
 
+class HoldReasonFilter(admin.SimpleListFilter):
+    title = "held because"
+    parameter_name = "hold_reason"
+
+    def lookups(self, request, model_admin):
+        return Referral.HoldReason.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in Referral.HoldReason.values:
+            return queryset.filter(hold_reasons__contains=[self.value()])
+        return queryset
+
+
+def _each(modeladmin, request, queryset, call, *, done_message: str) -> None:
+    """Run ``call(obj)`` (a service) for each selected row, telling staff each refusal."""
+    done = 0
+    for obj in queryset:
+        try:
+            call(obj)
+            done += 1
+        except (ValidationError, ApplicationError) as exc:
+            modeladmin.message_user(request, f"{obj}: {error_message(exc)}", messages.ERROR)
+    if done:
+        modeladmin.message_user(request, done_message.format(done=done), messages.SUCCESS)
+
+
 @admin.register(Referral)
 class ReferralAdmin(ReadOnlyAdmin):
     list_display = (
@@ -362,21 +389,131 @@ class ReferralAdmin(ReadOnlyAdmin):
         "referrer",
         "email",
         "status",
+        "held_because",
         "expires_at",
         "converted_at",
         "points_awarded_to_referrer",
     )
     list_select_related = ("referrer",)
-    list_filter = ("status", "brand", "created_at")
-    search_fields = ("referrer__email", "email", "=referral_code")
-    raw_id_fields = ("referrer", "referee", "brand")
+    list_filter = ("status", HoldReasonFilter, "brand", "created_at")
+    search_fields = ("referrer__email", "email", "=referral_code", "=ip_address", "=visitor_id")
+    raw_id_fields = ("referrer", "referee", "brand", "reviewed_by")
     readonly_fields = [f.name for f in Referral._meta.fields]
     ordering = ("-created_at", "-id")
+    show_full_result_count = False
+    actions = ["approve_referrals", "reject_referrals"]
+
+    @admin.display(description="held because")
+    def held_because(self, obj):
+        labels = dict(Referral.HoldReason.choices)
+        return "; ".join(labels.get(r, r) for r in obj.hold_reasons) or "—"
+
+    def has_review_permission(self, request):
+        return request.user.has_perm("rewards.review_referral")
+
+    @admin.action(description="Approve held referrals (pays when the email is verified)…", permissions=["review"])
+    def approve_referrals(self, request, queryset):
+        form = ReviewForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            _each(
+                self,
+                request,
+                queryset,
+                lambda r: services.referral_approve(
+                    referral=r, actor=request.user, note=form.cleaned_data["note"], context=_context(request)
+                ),
+                done_message="{done} referral(s) approved.",
+            )
+            return None
+        return _intermediate(
+            self,
+            request,
+            queryset,
+            form=form,
+            title="Approve held referrals",
+            action="approve_referrals",
+            template_note="Each held referral is paid now if the new person verified their email, "
+            "otherwise it converts when they do.",
+        )
+
+    @admin.action(description="Reject held referrals…", permissions=["review"])
+    def reject_referrals(self, request, queryset):
+        form = RejectForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            _each(
+                self,
+                request,
+                queryset,
+                lambda r: services.referral_reject(
+                    referral=r, actor=request.user, note=form.cleaned_data["note"], context=_context(request)
+                ),
+                done_message="{done} referral(s) rejected.",
+            )
+            return None
+        return _intermediate(
+            self,
+            request,
+            queryset,
+            form=form,
+            title="Reject held referrals",
+            action="reject_referrals",
+            template_note="Nobody is paid for a rejected referral; the reason is kept with it.",
+        )
+
+
+@admin.register(PendingCredit)
+class PendingCreditAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "user", "amount", "reason", "brand", "status", "release_at", "cancel_reason")
+    list_select_related = ("user", "brand")
+    list_filter = ("status", "reason", "brand", "release_at")
+    search_fields = ("user__email", "=idempotency_key", "source")
+    raw_id_fields = ("user", "brand", "entry", "cancelled_by")
+    readonly_fields = [f.name for f in PendingCredit._meta.fields]
+    ordering = ("-created_at", "-id")
+    show_full_result_count = False
+    actions = ["cancel_pending"]
+
+    def has_cancel_permission(self, request):
+        return request.user.has_perm("rewards.cancel_pendingcredit")
+
+    @admin.action(description="Cancel selected pending gems…", permissions=["cancel"])
+    def cancel_pending(self, request, queryset):
+        form = ReverseForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            _each(
+                self,
+                request,
+                queryset,
+                lambda p: services.pending_credit_cancel(
+                    pending=p, actor=request.user, reason=form.cleaned_data["reason"], context=_context(request)
+                ),
+                done_message="{done} pending credit(s) cancelled.",
+            )
+            return None
+        return _intermediate(
+            self,
+            request,
+            queryset,
+            form=form,
+            title="Cancel pending gems",
+            action="cancel_pending",
+            template_note="The member never receives these gems; the reason is kept with each. "
+            "Gems already released are refused: reverse their ledger entry instead.",
+        )
 
 
 @admin.register(AuditRun)
 class AuditRunAdmin(ReadOnlyAdmin):
-    list_display = ("started_at", "finished_at", "wallets_checked", "entries_checked", "differences", "clean")
+    list_display = (
+        "started_at",
+        "finished_at",
+        "wallets_checked",
+        "entries_checked",
+        "differences",
+        "lots_checked",
+        "lot_differences",
+        "clean",
+    )
     readonly_fields = [f.name for f in AuditRun._meta.fields]
     ordering = ("-started_at",)
 

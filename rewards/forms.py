@@ -55,3 +55,15 @@ class AdjustForm(forms.Form):
         if amount == 0:
             raise forms.ValidationError("Enter an amount other than 0.")
         return amount
+
+
+class ReviewForm(forms.Form):
+    """Console: a note on approving held referrals (optional)."""
+
+    note = forms.CharField(label="Note", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class RejectForm(forms.Form):
+    """Console: why held referrals are rejected."""
+
+    note = forms.CharField(label="Why rejected", max_length=500, widget=forms.Textarea(attrs={"rows": 3}))

@@ -1,11 +1,13 @@
 """The rewards part of GDPR export and erasure (registered in ``focusedroom.registries``).
 
-Export: wallet, ledger, engagement rewards, scans, redemptions, referrals (made and
-received), achievements, wishlist and goals. Erasure keeps the ledger and the wallet —
-the immutable accounting record, which holds no contact data — and everything that
-feeds aggregates (scans, redemptions, achievements); it deletes the wishlist, goals and
-stored API answers, deactivates the referral code and replaces the email kept on a
-referral the person received.
+Export: wallet, ledger, pending credits, the expiry schedule, engagement rewards, scans,
+redemptions, referrals (made and received, with the address and browser id a received
+one was made from), achievements, wishlist and goals. Erasure keeps the ledger and the
+wallet — the immutable accounting record, which holds no contact data — with the lot
+records of the expiry job and the pending credits (amounts and dates only), and
+everything that feeds aggregates (scans, redemptions, achievements); it deletes the
+wishlist, goals and stored API answers, deactivates the referral code and removes the
+email, IP address and browser id kept on a referral the person received.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
-from rewards import services
+from rewards import selectors, services
 from rewards.models import (
     EngagementReward,
     Goal,
     LedgerEntry,
+    PendingCredit,
     ProductScan,
     Redemption,
     Referral,
@@ -56,6 +59,25 @@ def export(*, user) -> dict[str, Any]:
             .order_by("created_at")
             .values("created_at", "product__sku", "reward_item__key", "cost", "status", "reversed_at")
         ),
+        "pending_credits": list(
+            PendingCredit.objects.filter(user=user)
+            .order_by("created_at")
+            .values(
+                "created_at",
+                "amount",
+                "reason",
+                "description",
+                "status",
+                "release_at",
+                "released_at",
+                "cancelled_at",
+                "cancel_reason",
+            )
+        ),
+        "expiry_schedule": [
+            {"expires_at": slot["expires_at"], "amount": slot["amount"]}
+            for slot in selectors.expiry_schedule(user=user)["schedule"]
+        ],
         "referral_codes": list(ReferralCode.objects.filter(user=user).values("code", "is_active", "created_at")),
         "referrals_made": list(
             Referral.objects.filter(referrer=user)
@@ -63,7 +85,7 @@ def export(*, user) -> dict[str, Any]:
             .values("created_at", "status", "converted_at", "points_awarded_to_referrer")
         ),
         "referral_received": Referral.objects.filter(referee=user)
-        .values("created_at", "status", "converted_at", "points_awarded_to_referee")
+        .values("created_at", "status", "converted_at", "points_awarded_to_referee", "ip_address", "visitor_id")
         .first(),
         "achievements": list(
             UserAchievement.objects.filter(user=user)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pgtrigger
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -173,6 +174,7 @@ class LedgerEntry(models.Model):
         REDEMPTION = "redemption", "Redeemed"
         REVERSAL = "reversal", "Correction (reversal)"
         ADJUSTMENT = "adjustment", "Adjustment by our support team"
+        EXPIRY = "expiry", "Gems expired"
 
     class ActorKind(models.TextChoices):
         PERSON = "person", "The member"
@@ -193,6 +195,17 @@ class LedgerEntry(models.Model):
     )
     idempotency_key = models.CharField(max_length=255)  # unique: rewards_ledger_idempotency_key_unique
     reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by")
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="A credit (a lot): when its gems expire under the brand's rule; empty: never."
+    )
+    lot = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="expiry_entry",
+        help_text="An expiry entry: the lot (credit) whose remaining gems it expires.",
+    )
     created_at = models.DateTimeField(default=timezone.now, db_default=Now())
 
     class Meta:
@@ -216,14 +229,41 @@ class LedgerEntry(models.Model):
             # A constraint rather than ``unique=True``: the same guarantee (and ON CONFLICT target)
             # without the second, pattern-matching index Django adds to a unique CharField.
             models.UniqueConstraint(fields=["idempotency_key"], name="rewards_ledger_idempotency_key_unique"),
+            models.CheckConstraint(
+                condition=Q(expires_at__isnull=True) | Q(kind="CREDIT"), name="rewards_ledger_expiry_on_credits"
+            ),
+            models.CheckConstraint(
+                condition=(Q(reason="expiry") & Q(kind="DEBIT") & Q(lot__isnull=False))
+                | (~Q(reason="expiry") & Q(lot__isnull=True)),
+                name="rewards_ledger_expiry_names_lot",
+            ),
         ]
         indexes = [
             models.Index(fields=["wallet", "-created_at", "-id"], name="rewards_ledger_wallet_time"),
+            models.Index(
+                fields=["expires_at"], name="rewards_ledger_lot_expiry", condition=Q(expires_at__isnull=False)
+            ),
             models.Index(fields=["reason", "-created_at"], name="rewards_ledger_reason_time"),
             models.Index(fields=["-created_at", "-id"], name="rewards_ledger_time"),
         ]
         triggers = [
             pgtrigger.Protect(name="immutable", operation=pgtrigger.Update | pgtrigger.Delete),
+            # An expiry entry expires a lot of its own wallet, once its date has come.
+            pgtrigger.Trigger(
+                name="expiry_of_due_lot",
+                operation=pgtrigger.Insert,
+                when=pgtrigger.Before,
+                condition=pgtrigger.Q(new__lot__isnull=False),
+                func="""
+                    IF NOT EXISTS (SELECT 1 FROM rewards_ledgerentry l
+                                    WHERE l.id = NEW.lot_id AND l.wallet_id = NEW.wallet_id AND l.kind = 'CREDIT'
+                                      AND l.expires_at IS NOT NULL AND l.expires_at <= NEW.created_at) THEN
+                        RAISE EXCEPTION 'entry % is not a due lot of wallet %', NEW.lot_id, NEW.wallet_id
+                            USING ERRCODE = 'check_violation';
+                    END IF;
+                    RETURN NEW;
+                """,
+            ),
         ]
         permissions = [("reverse_ledgerentry", "Can reverse a ledger entry")]
 
@@ -252,6 +292,10 @@ class AuditRun(models.Model):
     wallets_checked = models.PositiveIntegerField(default=0)
     entries_checked = models.PositiveBigIntegerField(default=0)
     differences = models.PositiveIntegerField(default=0)
+    lots_checked = models.PositiveBigIntegerField(default=0)
+    lot_differences = models.PositiveIntegerField(
+        default=0, help_text="Wallets whose lots (replayed from the ledger) disagree with their balance."
+    )
     details = models.JSONField(default=list, blank=True, help_text="The first wallets that differ.")
 
     class Meta:
@@ -264,7 +308,119 @@ class AuditRun(models.Model):
 
     @property
     def is_clean(self) -> bool:
-        return self.differences == 0
+        return self.differences == 0 and self.lot_differences == 0
+
+
+class LotState(models.Model):
+    """What the expiry job did with a lot (a credit with an expiry date): warned once, closed once.
+
+    The ledger stays append-only: the lot is the credit entry, its expiry is an ``expiry``
+    entry naming it. This row only remembers that the member was warned (14 days before)
+    and that the lot needs no more work (expired, or fully spent before its date).
+    """
+
+    lot = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, primary_key=True, related_name="lot_state")
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="+")
+    expires_at = models.DateTimeField()
+    warned_at = models.DateTimeField(null=True, blank=True, help_text="When the member was told it would expire.")
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="When the job expired it (or found it spent).")
+    expired_amount = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=False) | Q(expired_amount=0), name="rewards_lotstate_expired_when_closed"
+            ),
+        ]
+        triggers = [
+            pgtrigger.Protect(
+                name="closed_is_final", operation=pgtrigger.Update, condition=pgtrigger.Q(old__closed_at__isnull=False)
+            ),
+            pgtrigger.Protect(
+                name="warned_once",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Q(old__warned_at__isnull=False, new__warned_at__df=pgtrigger.F("old__warned_at")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"lot {self.lot_id} ({'closed' if self.closed_at else 'warned' if self.warned_at else 'open'})"
+
+
+class PendingCredit(models.Model):
+    """A credit the brand holds for some days before it becomes spendable (not a ledger entry yet).
+
+    Released by the release job as a normal credit (its idempotency key becomes the entry's),
+    or cancelled by staff within the window with a reason. Released and cancelled are final.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RELEASED = "released", "Released"
+        CANCELLED = "cancelled", "Cancelled"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pending_credits")
+    brand = models.ForeignKey("accounts.Brand", on_delete=models.PROTECT, related_name="+")
+    amount = models.PositiveIntegerField()
+    reason = models.CharField(max_length=32, choices=LedgerEntry.Reason.choices)
+    source = models.CharField(max_length=100, blank=True, default="")
+    description = models.CharField(max_length=500, blank=True, default="")
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    release_at = models.DateTimeField(help_text="When it becomes spendable unless cancelled before.")
+    released_at = models.DateTimeField(null=True, blank=True)
+    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cancel_reason = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="rewards_pending_amount_gt_0"),
+            models.CheckConstraint(
+                condition=Q(reason__in=["product_scan", "referral_referrer", "referral_referee"]),
+                name="rewards_pending_reason_holdable",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(status="pending")
+                    & Q(entry__isnull=True, released_at__isnull=True, cancelled_at__isnull=True)
+                    & Q(cancelled_by__isnull=True, cancel_reason="")
+                )
+                | (
+                    Q(status="released")
+                    & Q(entry__isnull=False, released_at__isnull=False, cancelled_at__isnull=True)
+                    & Q(cancelled_by__isnull=True, cancel_reason="")
+                )
+                | (
+                    Q(status="cancelled")
+                    & Q(entry__isnull=True, released_at__isnull=True, cancelled_at__isnull=False)
+                    & Q(cancelled_by__isnull=False)
+                    & ~Q(cancel_reason="")
+                ),
+                name="rewards_pending_status_consistent",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["release_at"], name="rewards_pending_due", condition=Q(status="pending")),
+            models.Index(fields=["user", "status"], name="rewards_pending_user"),
+            models.Index(fields=["-created_at", "-id"], name="rewards_pending_time"),
+        ]
+        triggers = [
+            pgtrigger.Protect(
+                name="final_states",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Q(old__status__in=["released", "cancelled"]),
+            ),
+        ]
+        permissions = [("cancel_pendingcredit", "Can cancel a pending credit")]
+
+    def __str__(self) -> str:
+        return f"{self.user}: +{self.amount} {self.get_reason_display()} ({self.status})"
 
 
 # ----------------------------------------------------------------- earning rules
@@ -409,6 +565,14 @@ class Referral(models.Model):
         PENDING = "pending", "Pending"
         CONVERTED = "converted", "Converted"
         EXPIRED = "expired", "Expired"
+        HELD = "held", "Held for review"
+        REJECTED = "rejected", "Rejected"
+
+    class HoldReason(models.TextChoices):
+        SAME_EMAIL = "same_email", "Same mailbox as the referrer (dots or tags aside)"
+        SAME_DEVICE = "same_device", "Same browser (visitor id) as the referrer or another of their referrals"
+        SAME_IP = "same_ip", "Same IP address as the referrer or another of their referrals, within the window"
+        DAILY_LIMIT = "daily_limit", "More conversions in a day than the brand allows per referrer"
 
     referrer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals_made")
     referee = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referral")
@@ -420,14 +584,42 @@ class Referral(models.Model):
     converted_at = models.DateTimeField(null=True, blank=True)
     points_awarded_to_referrer = models.PositiveIntegerField(default=0)
     points_awarded_to_referee = models.PositiveIntegerField(default=0)
+    ip_address = models.GenericIPAddressField(null=True, blank=True, help_text="Where the new person arrived from.")
+    visitor_id = models.CharField(
+        max_length=64, blank=True, default="", db_default="", help_text="The new person's browser id."
+    )
+    hold_reasons = ArrayField(
+        models.CharField(max_length=20, choices=HoldReason.choices), default=list, db_default=[], blank=True, size=4
+    )
+    held_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    review_note = models.CharField(max_length=500, blank=True, default="", db_default="")
     created_at = models.DateTimeField(default=timezone.now, db_default=Now())
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [("review_referral", "Can approve or reject a referral held for review")]
         constraints = [
             models.CheckConstraint(condition=~Q(referrer=F("referee")), name="rewards_referral_not_self"),
             models.CheckConstraint(
-                condition=Q(status__in=["pending", "converted", "expired"]), name="rewards_referral_status_valid"
+                condition=Q(status__in=["pending", "converted", "expired", "held", "rejected"]),
+                name="rewards_referral_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(hold_reasons__contained_by=["same_email", "same_device", "same_ip", "daily_limit"]),
+                name="rewards_referral_hold_reasons_known",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="held") | (Q(hold_reasons__len__gt=0) & Q(held_at__isnull=False)),
+                name="rewards_referral_held_has_reasons",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected")
+                | (Q(reviewed_at__isnull=False) & Q(reviewed_by__isnull=False) & ~Q(review_note="")),
+                name="rewards_referral_rejected_reviewed",
             ),
             models.CheckConstraint(
                 condition=(Q(status="converted") & Q(converted_at__isnull=False))
@@ -439,6 +631,8 @@ class Referral(models.Model):
             models.Index(fields=["referrer", "status"], name="rewards_referral_referrer"),
             models.Index(fields=["-created_at", "-id"], name="rewards_referral_time"),
             models.Index(fields=["expires_at"], name="rewards_referral_pending_exp", condition=Q(status="pending")),
+            models.Index(fields=["referrer", "-created_at"], name="rewards_referral_referrer_time"),
+            models.Index(fields=["-created_at", "-id"], name="rewards_referral_held", condition=Q(status="held")),
         ]
 
     def __str__(self) -> str:

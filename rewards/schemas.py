@@ -1,7 +1,9 @@
 """JSON Schemas of the rewards JSON blobs, validated at every boundary.
 
-* ``Brand.settings["rewards"]`` — gem amounts and the referral window of a brand;
-  missing keys take the documented defaults (``REWARD_DEFAULTS``).
+* ``Brand.settings["rewards"]`` — gem amounts, the referral window and review limits of a
+  brand (missing keys take the documented defaults, ``REWARD_DEFAULTS``), its expiry rule
+  (``expiry``: none, rolling N months, end of a calendar period) and the credits it holds
+  as pending (``pending_days``: reason -> days).
 * ``AchievementConfig.criteria`` — ``{"metric", "operator", "value", "timeframe"}``.
 * ``AchievementConfig.rewards`` — ``{"points", "badge", …}``.
 """
@@ -21,6 +23,28 @@ REWARD_DEFAULTS: dict[str, int] = {
     "referral_referrer": 200,
     "referral_referee": 100,
     "referral_window_days": 30,
+    "referral_ip_window_hours": 24,
+    "referral_daily_limit": 10,
+}
+
+# Credits a brand may hold as pending for some days before they become spendable.
+HOLDABLE_REASONS = ("product_scan", "referral_referrer", "referral_referee")
+EXPIRY_PERIODS = ("month", "quarter", "year")
+
+EXPIRY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["rule"],
+    "properties": {
+        "rule": {"enum": ["none", "rolling", "period_end"]},
+        "months": {"type": "integer", "minimum": 1, "maximum": 120},
+        "period": {"enum": list(EXPIRY_PERIODS)},
+        "periods": {"type": "integer", "minimum": 1, "maximum": 10},
+    },
+    "allOf": [
+        {"if": {"properties": {"rule": {"const": "rolling"}}}, "then": {"required": ["months"]}},
+        {"if": {"properties": {"rule": {"const": "period_end"}}}, "then": {"required": ["period"]}},
+    ],
 }
 
 _AMOUNT = {"type": "integer", "minimum": 0, "maximum": 1_000_000}
@@ -36,6 +60,14 @@ BRAND_REWARDS_SCHEMA: dict[str, Any] = {
         "referral_referrer": _AMOUNT,
         "referral_referee": _AMOUNT,
         "referral_window_days": {"type": "integer", "minimum": 1, "maximum": 3650},
+        "referral_ip_window_hours": {"type": "integer", "minimum": 0, "maximum": 8760},
+        "referral_daily_limit": {"type": "integer", "minimum": 0, "maximum": 100_000},
+        "expiry": EXPIRY_SCHEMA,
+        "pending_days": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {reason: {"type": "integer", "minimum": 0, "maximum": 365} for reason in HOLDABLE_REASONS},
+        },
     },
 }
 
@@ -114,3 +146,18 @@ def reward_settings(brand) -> dict[str, int]:
     if isinstance(stored, dict):
         merged.update({k: v for k, v in stored.items() if k in REWARD_DEFAULTS and isinstance(v, int)})
     return merged
+
+
+def expiry_rule(brand) -> dict[str, Any]:
+    """The brand's expiry rule (``{"rule": "none"}`` when it has none). Stored settings were validated on save."""
+    stored = (brand.settings or {}).get("rewards") if brand is not None else None
+    rule = stored.get("expiry") if isinstance(stored, dict) else None
+    return rule if isinstance(rule, dict) and rule.get("rule") in ("rolling", "period_end") else {"rule": "none"}
+
+
+def pending_days(brand, reason: str) -> int:
+    """How many days the brand holds a credit of this reason as pending (0: spendable at once)."""
+    stored = (brand.settings or {}).get("rewards") if brand is not None else None
+    days = stored.get("pending_days") if isinstance(stored, dict) else None
+    value = days.get(reason, 0) if isinstance(days, dict) and reason in HOLDABLE_REASONS else 0
+    return value if isinstance(value, int) and value > 0 else 0

@@ -14,11 +14,13 @@ from django.utils import timezone
 
 from accounts import selectors as accounts_selectors
 from engagement import selectors as engagement_selectors
+from rewards import lots
 from rewards.models import (
     AchievementConfig,
     EngagementReward,
     Goal,
     LedgerEntry,
+    PendingCredit,
     Product,
     Rank,
     Referral,
@@ -89,11 +91,61 @@ def wallet_of(*, user: User) -> Wallet:
     return wallet
 
 
+def expiry_schedule(*, user: User, wallet: Wallet | None = None) -> dict[str, Any]:
+    """When the member's gems expire, replayed from their ledger (``rewards.lots``).
+
+    ``{"schedule": [{"expires_at", "amount", "lots"}], "next": the first of them or None,
+    "never_expire": gems without a date}``. Gems stay spendable until the hourly expiry job
+    writes their expiry, so a date just passed may still be listed for a few minutes.
+    """
+    wallet = wallet if wallet is not None and wallet.pk else Wallet.objects.filter(user=user).first()
+    if wallet is None:
+        return {"schedule": [], "next": None, "never_expire": 0}
+    rows = (
+        LedgerEntry.objects.filter(wallet=wallet)
+        .order_by("id")
+        .values_list("id", "kind", "amount", "reason", "expires_at", "reverses_id", "lot_id", "created_at")
+    )
+    replayed = lots.replay(rows.iterator(chunk_size=2000))
+    schedule = replayed.schedule()
+    return {"schedule": schedule, "next": schedule[0] if schedule else None, "never_expire": replayed.never_expire}
+
+
+def pending_credits_for(*, user: User) -> QuerySet[PendingCredit]:
+    """The member's credits held pending (not spendable yet), the soonest release first."""
+    return (
+        PendingCredit.objects.filter(user=user, status=PendingCredit.Status.PENDING)
+        .select_related("brand")
+        .order_by("release_at", "id")
+    )
+
+
+def pending_total(*, user: User) -> int:
+    return pending_credits_for(user=user).aggregate(total=Sum("amount", default=0))["total"]
+
+
 def wallet_summary(*, user: User) -> dict[str, Any]:
-    """Balance, lifetime earned and the rank ladders; no ranks for a person without a wallet."""
+    """Balance (available), pending gems, the next expiry, lifetime earned and the rank ladders;
+    no ranks for a person without a wallet."""
     wallet = wallet_of(user=user)
     ranks = rank_ladders(lifetime=wallet.lifetime_earned) if wallet.pk else []
-    return {"wallet": wallet, "ranks": ranks}
+    expiry = expiry_schedule(user=user, wallet=wallet) if wallet.pk else {"next": None}
+    return {
+        "wallet": wallet,
+        "ranks": ranks,
+        "available": wallet.balance,
+        "pending": pending_total(user=user) if wallet.pk else 0,
+        "next_expiry": expiry["next"],
+    }
+
+
+def referrals_for_review() -> QuerySet[Referral]:
+    """Referrals held for review, newest first (the console's and the staff API's list)."""
+    return (
+        Referral.objects.filter(status=Referral.Status.HELD)
+        .select_related("referrer", "brand")
+        .order_by("-created_at", "-id")
+    )
 
 
 def achievements_for(*, user: User) -> QuerySet[AchievementConfig]:
@@ -156,7 +208,7 @@ def member_referral_summary(*, user: User) -> dict[str, Any]:
     """The member's code and link (None without a code) and their referrals' results."""
     code = referral_code_of(user=user)
     counts = Referral.objects.filter(referrer=user).aggregate(
-        pending=Count("id", filter=Q(status=Referral.Status.PENDING)),
+        pending=Count("id", filter=Q(status__in=[Referral.Status.PENDING, Referral.Status.HELD])),
         converted=Count("id", filter=Q(status=Referral.Status.CONVERTED)),
         expired=Count("id", filter=Q(status=Referral.Status.EXPIRED)),
         gems=Sum("points_awarded_to_referrer", default=0),

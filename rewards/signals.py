@@ -16,3 +16,8 @@ rank_changed = Signal()
 achievement_unlocked = Signal()
 # kwargs: user, product, points_awarded, event, context
 product_scanned = Signal()
+# kwargs: user, lots (list of {"lot_id", "amount", "expires_at", "brand"}), amount (their total),
+# expires_at (the soonest), context — sent once per lot: the member's gems expire within 14 days
+gems_expiring = Signal()
+# kwargs: pending (the PendingCredit), user, context — a credit held before it becomes spendable
+gems_held = Signal()

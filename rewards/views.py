@@ -60,11 +60,21 @@ def referral_landing(request, code: str):
 @member_required
 @require_GET
 def history(request):
-    """The member's ledger, paginated, with reasons in words; their unlocks and rank changes above it."""
+    """The member's ledger, paginated, with reasons in words; pending gems, the expiry schedule and their
+    unlocks and rank changes above it."""
     page = Paginator(selectors.ledger_for(user=request.user), 25).get_page(request.GET.get("page"))
     wallet = selectors.wallet_of(user=request.user)
     milestones = selectors.milestones_for(user=request.user) if page.number == 1 else []
-    return render(request, "rewards/history.html", {"page": page, "wallet": wallet, "milestones": milestones})
+    pending = list(selectors.pending_credits_for(user=request.user)[:50])
+    context = {
+        "page": page,
+        "wallet": wallet,
+        "milestones": milestones,
+        "pending": pending,
+        "pending_total": selectors.pending_total(user=request.user) if pending else 0,
+        "expiry": selectors.expiry_schedule(user=request.user, wallet=wallet),
+    }
+    return render(request, "rewards/history.html", context)
 
 
 @member_required
@@ -95,7 +105,13 @@ def scan(request):
         except ApplicationError as exc:
             form.add_error("sku", exc.message)
         else:
-            if created:
+            if created and result.points_awarded and result.entry_id is None:
+                messages.success(
+                    request,
+                    f"+{result.points_awarded} Insight Gems for {result.product.name}, pending: "
+                    "you can spend them once they are released (see My Insight Gems).",
+                )
+            elif created:
                 messages.success(request, f"+{result.points_awarded} Insight Gems for {result.product.name}.")
             else:
                 messages.info(request, f"You already scanned {result.product.name} today.")

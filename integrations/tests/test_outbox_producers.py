@@ -144,4 +144,5 @@ class TestDomainEvents:
             "email_verified",
             "big_five_completed",
             "budget_alert",
+            "gems_expiring",
         }

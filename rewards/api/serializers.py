@@ -10,6 +10,7 @@ from rewards.models import (
     EngagementReward,
     Goal,
     LedgerEntry,
+    PendingCredit,
     Product,
     ProductScan,
     Rank,
@@ -135,8 +136,21 @@ class ReferralSummarySerializer(serializers.Serializer):
     gems = serializers.IntegerField()
 
 
+class ExpirySlotSerializer(serializers.Serializer):
+    expires_at = serializers.DateTimeField()
+    amount = serializers.IntegerField(help_text="Gems left that expire at this instant.")
+
+
+class ExpiryScheduleSerializer(serializers.Serializer):
+    schedule = ExpirySlotSerializer(many=True, help_text="Soonest first.")
+    never_expire = serializers.IntegerField(help_text="Gems without an expiry date.")
+
+
 class WalletSerializer(serializers.Serializer):
     balance = serializers.IntegerField(source="wallet.balance")
+    available = serializers.IntegerField(help_text="Gems to spend now (the balance).")
+    pending = serializers.IntegerField(help_text="Gems held pending: spendable once released.")
+    next_expiry = ExpirySlotSerializer(allow_null=True, help_text="The next gems to expire, if any.")
     lifetime_earned = serializers.IntegerField(source="wallet.lifetime_earned")
     updated_at = serializers.DateTimeField(
         source="wallet.updated_at", allow_null=True, help_text="Empty while the member has no wallet yet."
@@ -279,6 +293,95 @@ class ReferralSerializer(serializers.ModelSerializer):
         model = Referral
         fields = ["id", "status", "created_at", "expires_at", "converted_at", "points_awarded_to_referrer"]
         read_only_fields = fields
+
+
+class PendingCreditSerializer(serializers.ModelSerializer):
+    brand = serializers.CharField(source="brand.slug")
+    reason_display = serializers.CharField(source="get_reason_display")
+
+    class Meta:
+        model = PendingCredit
+        fields = [
+            "id",
+            "amount",
+            "reason",
+            "reason_display",
+            "description",
+            "brand",
+            "status",
+            "release_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class PendingCreditStaffSerializer(serializers.ModelSerializer):
+    brand = serializers.CharField(source="brand.slug")
+    user_email = serializers.CharField(source="user.email")
+
+    class Meta:
+        model = PendingCredit
+        fields = [
+            "id",
+            "user",
+            "user_email",
+            "brand",
+            "amount",
+            "reason",
+            "source",
+            "description",
+            "status",
+            "release_at",
+            "released_at",
+            "entry",
+            "cancelled_at",
+            "cancelled_by",
+            "cancel_reason",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class CancelInputSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class ReferralStaffSerializer(serializers.ModelSerializer):
+    referrer_email = serializers.CharField(source="referrer.email")
+    brand = serializers.CharField(source="brand.slug")
+
+    class Meta:
+        model = Referral
+        fields = [
+            "id",
+            "referrer",
+            "referrer_email",
+            "referee",
+            "email",
+            "brand",
+            "status",
+            "hold_reasons",
+            "held_at",
+            "ip_address",
+            "visitor_id",
+            "created_at",
+            "expires_at",
+            "converted_at",
+            "points_awarded_to_referrer",
+            "points_awarded_to_referee",
+            "reviewed_at",
+            "reviewed_by",
+            "review_note",
+        ]
+        read_only_fields = fields
+
+
+class ReviewInputSerializer(StrictSerializer):
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class RejectInputSerializer(StrictSerializer):
+    note = serializers.CharField(max_length=500)
 
 
 class ScanInputSerializer(StrictSerializer):

@@ -27,6 +27,7 @@ from rewards.models import (
     AchievementConfig,
     Goal,
     LedgerEntry,
+    PendingCredit,
     Product,
     ProductScan,
     Rank,
@@ -111,6 +112,28 @@ class WalletView(APIView):
         summary = selectors.wallet_summary(user=request.user)
         summary["referral"] = selectors.member_referral_summary(user=request.user)
         return Response(s.WalletSerializer(summary).data)
+
+
+class ExpiryScheduleView(APIView):
+    """When the member's gems expire: what is left of each lot, per expiry date (404 for staff)."""
+
+    @extend_schema(responses=s.ExpiryScheduleSerializer)
+    def get(self, request):
+        if not is_member(request.user):
+            raise NotFound("Staff accounts are not loyalty members: they have no gems.")
+        return Response(s.ExpiryScheduleSerializer(selectors.expiry_schedule(user=request.user)).data)
+
+
+class PendingGemsView(OwnRecordsMixin, generics.ListAPIView):
+    """The member's gems held pending (not spendable yet), the soonest release first."""
+
+    serializer_class = s.PendingCreditSerializer
+    filter_backends: list = []
+
+    model = PendingCredit
+
+    def own_records(self, user):
+        return selectors.pending_credits_for(user=user)
 
 
 class TransactionsView(OwnRecordsMixin, generics.ListAPIView):
@@ -278,6 +301,8 @@ class ScanViewSet(OwnRecordsMixin, mixins.ListModelMixin, viewsets.GenericViewSe
         body = s.ScanSerializer(scan).data
         if not created:
             body["detail"] = "Already scanned today: gems are awarded once per product and day."
+        elif scan.points_awarded and scan.entry_id is None:
+            body["detail"] = "These gems are pending: you can spend them once they are released (see me/pending-gems/)."
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -381,3 +406,64 @@ class AchievementConfigViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
     serializer_class = s.AchievementConfigSerializer
     permission_classes = [StaffModelPermissions]
     filterset_fields = ["brand__slug", "achievement_type", "is_active"]
+
+
+class StaffReviewPermissions(StaffModelPermissions):
+    """Staff lists with review actions: reads and the actions (POST) need the ``view`` permission; each
+    action's service checks its own permission (cancel, review) and answers 403 without it."""
+
+    perms_map = {**StaffModelPermissions.perms_map, "POST": ["%(app_label)s.view_%(model_name)s"]}
+
+
+class PendingCreditViewSet(viewsets.ReadOnlyModelViewSet):
+    """Staff: credits held pending; ``cancel`` (``rewards.cancel_pendingcredit``) within the window, with a reason."""
+
+    queryset = PendingCredit.objects.select_related("user", "brand").order_by("-created_at", "-id")
+    serializer_class = s.PendingCreditStaffSerializer
+    permission_classes = [StaffReviewPermissions]
+    pagination_class = CursorPagination
+    filterset_fields = ["status", "reason", "user"]
+
+    @extend_schema(request=s.CancelInputSerializer, responses=s.PendingCreditStaffSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        pending = self.get_object()
+        data = s.CancelInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        pending = services.pending_credit_cancel(
+            pending=pending, actor=request.user, reason=data.validated_data["reason"], context=_context(request)
+        )
+        return Response(s.PendingCreditStaffSerializer(pending).data)
+
+
+class ReferralReviewViewSet(viewsets.ReadOnlyModelViewSet):
+    """Staff: referrals (``?status=held``: held for review); ``approve`` pays, ``reject`` records why
+    (``rewards.review_referral``)."""
+
+    queryset = Referral.objects.select_related("referrer", "brand").order_by("-created_at", "-id")
+    serializer_class = s.ReferralStaffSerializer
+    permission_classes = [StaffReviewPermissions]
+    pagination_class = CursorPagination
+    filterset_fields = ["status", "referrer"]
+
+    @extend_schema(request=s.ReviewInputSerializer, responses=s.ReferralStaffSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        referral = self.get_object()
+        data = s.ReviewInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        referral = services.referral_approve(
+            referral=referral, actor=request.user, note=data.validated_data["note"], context=_context(request)
+        )
+        return Response(s.ReferralStaffSerializer(referral).data)
+
+    @extend_schema(request=s.RejectInputSerializer, responses=s.ReferralStaffSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        referral = self.get_object()
+        data = s.RejectInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        referral = services.referral_reject(
+            referral=referral, actor=request.user, note=data.validated_data["note"], context=_context(request)
+        )
+        return Response(s.ReferralStaffSerializer(referral).data)

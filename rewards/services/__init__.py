@@ -3,7 +3,9 @@
 * ``ledger``: membership (wallet, welcome credit, referral code), ledger entries, staff
   adjustments, reversals and the audit;
 * ``earning``: engagement rewards (daily login, email verified, quiz) and product scans;
-* ``referrals``: codes, pending referrals, conversion, expiry;
+* ``referrals``: codes, pending referrals, fraud rules and review, conversion, expiry;
+* ``pending``: credits held pending for some days, their release and cancellation;
+* ``expiry``: the expiry job (expiry entries per lot, the 14-day warning);
 * ``ranks``: members' ranks on lifetime earned;
 * ``achievements``: progress and awards;
 * ``catalogue``: products, reward items, ranks and achievement configurations, redemptions;
@@ -49,6 +51,7 @@ from rewards.services.earning import (
     product_scan,
     quiz_reward,
 )
+from rewards.services.expiry import lots_expire, wallet_lots_process
 from rewards.services.goals import (
     goal_create,
     goal_delete,
@@ -64,25 +67,36 @@ from rewards.services.ledger import (
     gems_credit,
     gems_debit,
     ledger_reverse,
+    lots_audit,
     member_enrol,
     rewards_audit,
     wallet_adjust,
+    wallet_replay,
+)
+from rewards.services.pending import (
+    credit_or_hold,
+    pending_credit_cancel,
+    pending_credit_release,
+    pending_credits_release,
 )
 from rewards.services.ranks import rank_for, rank_recompute, ranks_recompute_all
 from rewards.services.referrals import (
+    referral_approve,
     referral_code_ensure,
     referral_convert,
     referral_create_pending,
     referral_data_erase,
+    referral_hold_reasons,
+    referral_reject,
     referrals_expire,
 )
 
 __all__ = [
     "AUDIT_SQL",
     "CATALOGUE_FIELDS",
+    "InsufficientGems",
     "STAFF_REFUSAL",
     "TIMEFRAME_DAYS",
-    "InsufficientGems",
     "achievement_config_create",
     "achievement_config_delete",
     "achievement_config_update",
@@ -91,6 +105,7 @@ __all__ = [
     "achievements_recompute",
     "brand_default",
     "catalogue_validate",
+    "credit_or_hold",
     "criteria_met",
     "daily_reward_claim",
     "email_verified_reward",
@@ -105,9 +120,14 @@ __all__ = [
     "idempotency_finish",
     "ledger_reverse",
     "local_date",
+    "lots_audit",
+    "lots_expire",
     "member_enrol",
     "member_require",
     "parse_qr",
+    "pending_credit_cancel",
+    "pending_credit_release",
+    "pending_credits_release",
     "product_create",
     "product_delete",
     "product_scan",
@@ -121,16 +141,21 @@ __all__ = [
     "ranks_recompute_all",
     "redemption_create",
     "redemption_reverse",
+    "referral_approve",
     "referral_code_ensure",
     "referral_convert",
     "referral_create_pending",
     "referral_data_erase",
+    "referral_hold_reasons",
+    "referral_reject",
     "referrals_expire",
     "reward_item_create",
     "reward_item_delete",
     "reward_item_update",
     "rewards_audit",
     "wallet_adjust",
+    "wallet_lots_process",
+    "wallet_replay",
     "wishlist_add",
     "wishlist_goals_erase",
     "wishlist_remove",

@@ -24,6 +24,7 @@ from rewards.schemas import reward_settings
 from rewards.services.achievements import achievements_evaluate
 from rewards.services.common import Kind, Reason, brand_default, local_date, member_require
 from rewards.services.ledger import entry_write, wallet_lock
+from rewards.services.pending import credit_or_hold
 from rewards.services.ranks import rank_for
 
 if TYPE_CHECKING:
@@ -226,11 +227,10 @@ def product_scan(
     multiplier = rank.point_multiplier if rank else Decimal("1.00")
     points = int((Decimal(product.points_award) * multiplier).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     entry = None
-    if points > 0:
-        entry, _ = entry_write(
+    if points > 0:  # held as pending first when the brand says so (``pending_days``)
+        entry, _ = credit_or_hold(
             wallet=wallet,
             user=user,
-            kind=Kind.CREDIT,
             amount=points,
             reason=Reason.PRODUCT_SCAN,
             brand=product.brand,

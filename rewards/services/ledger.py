@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -33,9 +34,9 @@ from django.utils import timezone
 from accounts.services import hash_token
 from focusedroom.context import RequestContext
 from focusedroom.errors import Conflict, PermissionDenied
-from rewards import signals
+from rewards import lots, signals
 from rewards.models import AuditRun, LedgerEntry, Wallet
-from rewards.schemas import reward_settings
+from rewards.schemas import expiry_rule, reward_settings
 from rewards.services.common import Kind, Reason, brand_default, member_require, referral_code_insert
 from rewards.services.ranks import rank_recompute
 
@@ -247,6 +248,8 @@ def entry_write(
     actor: User | None = None,
     reverses: LedgerEntry | None = None,
     columns: Mapping[str, Any] | None = None,
+    expires_at: datetime | None = None,
+    lot: LedgerEntry | None = None,
     context: RequestContext | None = None,
 ) -> tuple[LedgerEntry, bool]:
     """Write one entry and move the wallet in one SQL statement. Returns ``(entry, created)``.
@@ -261,9 +264,20 @@ def entry_write(
     ``Conflict``; a debit the balance does not cover is ``InsufficientGems`` and writes
     nothing. After the statement: the rank is recomputed when a threshold was crossed and
     ``gems_credited`` is sent for a credit.
+
+    A credit is a lot: it carries ``expires_at``, by default from its brand's expiry rule at
+    this instant (a reversal carries the date ``ledger_reverse`` gives it). ``lot`` is the
+    credit an ``expiry`` entry expires. Nothing else about lots is written here.
     """
-    extra = _extra_columns(columns)
     now = timezone.now()
+    if kind == Kind.CREDIT and reason != Reason.REVERSAL and expires_at is None:
+        expires_at = lots.expires_at_for(expiry_rule(brand), at=now)
+    columns = dict(columns or {})
+    if expires_at is not None:
+        columns["expires_at"] = expires_at
+    if lot is not None:
+        columns["lot_id"] = lot.pk
+    extra = _extra_columns(columns)
     credit = kind == Kind.CREDIT
     actor_kind = _actor_kind(user=user, actor=actor)
     source, description = source[:100], description[:500]
@@ -383,8 +397,10 @@ def _post(
 ) -> tuple[LedgerEntry, bool]:
     member_require(user)
     amount = _check_amount(amount)
-    if reason not in Reason.values or reason == Reason.REVERSAL:
-        raise ValidationError({"reason": ["Unknown reason code (reversals go through ledger_reverse)."]})
+    if reason not in Reason.values or reason in (Reason.REVERSAL, Reason.EXPIRY):
+        raise ValidationError(
+            {"reason": ["Unknown reason code (reversals go through ledger_reverse, expiries through the expiry job)."]}
+        )
     if not idempotency_key or len(idempotency_key) > 255:
         raise ValidationError({"idempotency_key": ["An idempotency key of 1 to 255 characters is required."]})
     # One statement, in autocommit (or joining the caller's transaction): no wallet lock held here.
@@ -485,6 +501,11 @@ def ledger_reverse(
     existing = LedgerEntry.objects.filter(reverses=entry).first()
     if existing is not None:
         return existing, False
+    if entry.reason == Reason.EXPIRY:
+        raise ValidationError({"entry": ["Expired gems are not given back by a reversal; adjust the balance instead."]})
+    expires_at = None
+    if entry.kind == Kind.DEBIT:  # the gems given back keep the dates of the lots the debit spent
+        expires_at = lots.given_back_expiry(wallet_replay(wallet=wallet), debit_id=entry.pk, now=timezone.now())
     return entry_write(
         wallet=wallet,
         user=wallet.user,
@@ -497,8 +518,19 @@ def ledger_reverse(
         description=reason,
         actor=actor,
         reverses=entry,
+        expires_at=expires_at,
         context=context,
     )
+
+
+def wallet_replay(*, wallet: Wallet) -> lots.Replay:
+    """The wallet's lots, replayed from its ledger (see ``rewards.lots``)."""
+    rows = (
+        LedgerEntry.objects.filter(wallet=wallet)
+        .order_by("id")
+        .values_list("id", "kind", "amount", "reason", "expires_at", "reverses_id", "lot_id", "created_at")
+    )
+    return lots.replay(rows.iterator(chunk_size=2000))
 
 
 def wallet_adjust(
@@ -562,8 +594,52 @@ SELECT (SELECT COUNT(*) FROM audit),
 """
 
 
+def lots_audit(*, max_details: int = 100) -> tuple[int, int, list[dict[str, Any]]]:
+    """Replay the lots of every wallet that has any (a credit with an expiry date) and check that
+    what is left of the live lots is the wallet's balance, that every debit was covered by live
+    lots and that every expiry entry took exactly what was left of its lot.
+
+    Returns ``(lots checked, wallets that disagree, details)``. Wallets without an expiring
+    lot have one kind of gems only: the balance check of ``AUDIT_SQL`` covers them.
+    """
+    with_lots = LedgerEntry.objects.filter(expires_at__isnull=False).values("wallet_id")
+    balances = dict(Wallet.objects.filter(pk__in=with_lots).values_list("pk", "balance"))
+    users = dict(Wallet.objects.filter(pk__in=balances).values_list("pk", "user_id"))
+    rows = (
+        LedgerEntry.objects.filter(wallet_id__in=with_lots)
+        .order_by("wallet_id", "id")
+        .values_list("wallet_id", "id", "kind", "amount", "reason", "expires_at", "reverses_id", "lot_id", "created_at")
+    )
+    checked = differing = 0
+    details: list[dict[str, Any]] = []
+
+    def finish(wallet_id: int, chunk: list) -> None:
+        nonlocal checked, differing
+        replayed = lots.replay(chunk)
+        checked += len(replayed.lots)
+        issues = list(replayed.issues)
+        if replayed.balance != balances.get(wallet_id):
+            issues.append(f"live lots hold {replayed.balance} gems, the balance is {balances.get(wallet_id)}")
+        if issues:
+            differing += 1
+            if len(details) < max_details:
+                details.append({"wallet_id": wallet_id, "user_id": users.get(wallet_id), "lots": issues[:5]})
+
+    current, chunk = None, []
+    for wallet_id, *row in rows.iterator(chunk_size=5000):
+        if wallet_id != current and current is not None:
+            finish(current, chunk)
+            chunk = []
+        current = wallet_id
+        chunk.append(row)
+    if current is not None:
+        finish(current, chunk)
+    return checked, differing, details
+
+
 def rewards_audit(*, store: bool = True, max_details: int = 100) -> AuditRun:
-    """Recompute every balance and lifetime earned from the ledger, in one SQL statement, and compare."""
+    """Recompute every balance and lifetime earned from the ledger, in one SQL statement, and compare;
+    then replay the lots of wallets that have expiring gems (``lots_audit``)."""
     run = AuditRun(started_at=timezone.now())
     with connection.cursor() as cursor:
         cursor.execute(AUDIT_SQL, [max_details])
@@ -572,6 +648,8 @@ def rewards_audit(*, store: bool = True, max_details: int = 100) -> AuditRun:
     run.entries_checked = int(entries)
     run.differences = differences
     run.details = [{k: int(v) for k, v in row.items()} for row in (details or [])]
+    run.lots_checked, run.lot_differences, lot_details = lots_audit(max_details=max_details)
+    run.details += lot_details
     run.finished_at = timezone.now()
     if store:
         run.save()

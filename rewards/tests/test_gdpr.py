@@ -30,3 +30,19 @@ def test_export_contains_the_rewards_part_and_erase_keeps_the_ledger(make_member
     assert not ReferralCode.objects.filter(user=member, is_active=True).exists()
     assert Referral.objects.get(referee=member).email.endswith("@erased.invalid")
     assert services.rewards_audit(store=False).differences == 0
+
+
+@pytest.mark.django_db
+def test_export_has_pending_gems_and_the_expiry_schedule_and_erasure_keeps_them_exact(make_member, product):
+    brand = services.brand_default()
+    brand.settings = {
+        "rewards": {"expiry": {"rule": "period_end", "period": "year"}, "pending_days": {"product_scan": 7}}
+    }
+    brand.save()
+    member = make_member()
+    services.product_scan(user=member, sku=product.sku)
+    part = gdpr_services.person_export(user=member)["parts"]["rewards"]
+    assert [(p["amount"], p["status"]) for p in part["pending_credits"]] == [(40, "pending")]
+    assert [s["amount"] for s in part["expiry_schedule"]] == [100]  # the welcome gems, to the end of the year
+    gdpr_services.person_erase(user=member)
+    assert services.rewards_audit(store=False).is_clean
