@@ -306,3 +306,46 @@ class CompareLink(models.Model):
     def is_open(self) -> bool:
         """Waiting for someone to join (not joined, not revoked)."""
         return self.guest_id is None and self.revoked_at is None
+
+
+# The materialised view of every customer's latest Big Five result (migration 0010).
+BIG_FIVE_LATEST_VIEW = "big_five_latest"
+
+
+class BigFiveLatest(models.Model):
+    """Each customer's latest Big Five result as indexed columns: a PostgreSQL MATERIALIZED VIEW.
+
+    One row per customer (the result with the highest ``report_id``), with the five domain
+    percentiles (1–99) as small integers, each B-tree indexed, so "Openness >= 70 and
+    Conscientiousness <= 40" is an index scan instead of a JSON walk over every result. A unique
+    index on ``customer_id`` lets ``services.big_five_latest_refresh`` run ``REFRESH MATERIALIZED
+    VIEW CONCURRENTLY`` (readers are never blocked). It is as fresh as its last refresh: the
+    periodic job refreshes it, and audiences read people's consent and demographics live.
+    Read-only (``managed = False``): the view is created by raw SQL in migration 0010.
+    """
+
+    customer = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="big_five_latest",
+        db_column="customer_id",
+    )
+    result_id = models.BigIntegerField()
+    report_id = models.PositiveIntegerField()
+    taken_at = models.DateTimeField()
+    sex = models.CharField(max_length=1)
+    openness = models.SmallIntegerField()
+    conscientiousness = models.SmallIntegerField()
+    extraversion = models.SmallIntegerField()
+    agreeableness = models.SmallIntegerField()
+    neuroticism = models.SmallIntegerField()
+
+    class Meta:
+        managed = False
+        db_table = BIG_FIVE_LATEST_VIEW
+        verbose_name = "latest Big Five result"
+
+    def __str__(self) -> str:
+        return f"customer {self.customer_id}: report {self.report_id}"

@@ -14,7 +14,16 @@ from django.utils import timezone
 from accounts.selectors import channels, customers, day_start
 from engagement.bigfive import reliability, report
 from engagement.bigfive.inventory import DISPLAY_ORDER, DOMAINS
-from engagement.models import BlogEngagement, BlogEngagementType, CompareLink, Event, QuizResult, QuizType
+from engagement.models import (
+    BIG_FIVE_LATEST_VIEW,  # noqa: F401  (re-exported: the view's name, for higher apps' SQL)
+    BigFiveLatest,
+    BlogEngagement,
+    BlogEngagementType,
+    CompareLink,
+    Event,
+    QuizResult,
+    QuizType,
+)
 
 # Seed 001's verification queries, verbatim.
 SEED_001_DUPLICATE_EMAILS_SQL = "SELECT email_id, COUNT(*) FROM customer GROUP BY email_id HAVING COUNT(*) > 1;"
@@ -25,6 +34,27 @@ GROUP BY customer_id, email_id HAVING COUNT(*) > 1;"""
 
 # The event log's table, for analytics SQL in higher apps (AI profiles).
 EVENT_LOG_TABLE = Event._meta.db_table
+
+
+# How a person reaches their latest Big Five result in a query (``big_five_latest__openness__gte=70``), and
+# the trait columns by domain code: for higher apps that narrow people by personality (audiences).
+BIG_FIVE_LATEST_RELATION = "big_five_latest"
+BIG_FIVE_LATEST_COLUMNS: dict[str, str] = {
+    "O": "openness",
+    "C": "conscientiousness",
+    "E": "extraversion",
+    "A": "agreeableness",
+    "N": "neuroticism",
+}
+
+
+def big_five_latest() -> QuerySet[BigFiveLatest]:
+    """Every customer's latest Big Five result (the materialised view; as fresh as its last refresh)."""
+    return BigFiveLatest.objects.all()
+
+
+def big_five_latest_refreshed_count() -> int:
+    return BigFiveLatest.objects.count()
 
 
 def event_count(*, user, event_type: str, since=None, brand_id: int | None = None) -> int:

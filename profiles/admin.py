@@ -41,6 +41,7 @@ from focusedroom.forms import add_service_errors, error_message
 from profiles import selectors, services
 from profiles.document_forms import DocumentField
 from profiles.models import (
+    TRAITS,
     BrandGuidelines,
     Budget,
     BudgetAlertFiring,
@@ -469,6 +470,10 @@ class TargetCustomerProfileAdmin(VersionedRecordAdmin):
             },
         ),
         ("Demographics", {"fields": ("demographics",), "classes": DOCUMENTS}),
+        (
+            "Personality (Big Five percentiles of the customers' latest results; empty = no limit)",
+            {"fields": [(f"{prefix}_min", f"{prefix}_max") for prefix, _ in TRAITS.values()]},
+        ),
         ("Behaviour", {"fields": ("behavior",), "classes": DOCUMENTS}),
         ("Persona", {"fields": ("persona",), "classes": DOCUMENTS}),
         ("Notes", {"fields": ("metadata",), "classes": DOCUMENTS}),
