@@ -7,7 +7,10 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         from focusedroom import registries
-        from integrations import gdpr, receivers
+        from integrations import gdpr, panels, receivers
 
         receivers.connect()  # outbox rows for domain events, in the sender's transaction
         registries.register_gdpr_part(name="integrations", export=gdpr.export, erase=gdpr.erase)
+        registries.register_profile_panel(
+            template="admin/integrations/audience_panel.html", context=panels.audience_panel
+        )

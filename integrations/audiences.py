@@ -254,24 +254,34 @@ def audience_key_for(profile: TargetCustomerProfile) -> str:
     return f"audience_{name}_{profile.pk.hex[:8]}"
 
 
+def audience_sync_check(*, profile: TargetCustomerProfile, key: str = "") -> None:
+    """What ``audience_sync_configure`` refuses, checked first (forms show it by its field)."""
+    errors: dict[str, list[str]] = {}
+    if profile.deleted_at is not None:
+        errors["profile"] = ["This profile is deleted; restore it first."]
+    current = AudienceSync.objects.filter(profile=profile).values_list("key", flat=True).first()
+    if key and not _KEY.match(key):
+        errors["key"] = ["Use 3–64 lower-case letters, digits and underscores, starting with a letter."]
+    elif current and key and key != current:
+        errors["key"] = ["The name at the providers cannot change once chosen."]
+    elif not current and AudienceSync.objects.filter(key=key or audience_key_for(profile)).exists():
+        errors["key"] = [f"Another profile's audience is already named {key or audience_key_for(profile)!r}."]
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def audience_sync_configure(
     *, profile: TargetCustomerProfile, to_customerio: bool, to_kit: bool, key: str = ""
 ) -> AudienceSync:
     """Choose where the profile's audience is synced. Turning a destination off makes everyone leave
     it at the next sync (their attribute or tag is removed). The key is chosen once and then kept."""
-    if profile.deleted_at is not None:
-        raise ValidationError({"profile": ["This profile is deleted; restore it first."]})
+    audience_sync_check(profile=profile, key=key)
     sync = AudienceSync.objects.select_for_update().filter(profile=profile).first()
-    if key and not _KEY.match(key):
-        raise ValidationError({"key": ["Use 3–64 lower-case letters, digits and underscores, starting with a letter."]})
     if sync is None:
-        key = key or audience_key_for(profile)
-        if AudienceSync.objects.filter(key=key).exists():
-            raise ValidationError({"key": [f"Another profile's audience is already named {key!r}."]})
-        return AudienceSync.objects.create(profile=profile, key=key, to_customerio=to_customerio, to_kit=to_kit)
-    if key and key != sync.key:
-        raise ValidationError({"key": ["The name at the providers cannot change once chosen."]})
+        return AudienceSync.objects.create(
+            profile=profile, key=key or audience_key_for(profile), to_customerio=to_customerio, to_kit=to_kit
+        )
     sync.to_customerio, sync.to_kit = to_customerio, to_kit
     sync.save(update_fields=["to_customerio", "to_kit", "updated_at"])
     return sync

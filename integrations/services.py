@@ -30,6 +30,7 @@ from integrations.audiences import (  # noqa: F401  (re-exported: the audience s
     audience_person_leave_all,
     audience_snapshot_record,
     audience_sync,
+    audience_sync_check,
     audience_sync_configure,
     audiences_refresh,
 )

@@ -248,3 +248,54 @@ def test_refresh_job_measures_and_syncs(people, cio):
     counts = services.audiences_refresh()
     assert counts["profiles"] >= 1 and counts["synced"] == 1
     assert AudienceMember.objects.filter(profile=profile).count() == 2
+
+
+# ------------------------------------------------------------------------------ the API
+
+
+def test_api_answers_the_audience_to_marketing_only(people, staff_client, django_assert_max_num_queries):
+    from django.contrib.auth.models import Group
+    from rest_framework.test import APIClient
+
+    from accounts.roles import sync_roles
+
+    sync_roles()
+    profile = trait_profile()
+    url = f"/api/v1/customer-profiles/{profile.pk}/audience/"
+    marketing = StaffFactory()
+    marketing.groups.add(Group.objects.get(name="Marketing"))
+    client = APIClient()
+    client.force_authenticate(marketing)
+    with django_assert_max_num_queries(15):  # constant: auth, throttle, profile, one composition query…
+        response = client.get(url)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["size"] == 2 and body["criteria"]["traits"]["O"] == {"min": 70, "max": None}
+    assert [b["count"] for b in body["composition"]["traits"]["O"]["bins"]][7:9] == [1, 1]
+    assert body["change_since_last_week"] is None and body["sync"]["enabled"] is False
+    # Unknown or malformed profile: 404.
+    assert client.get("/api/v1/customer-profiles/00000000-0000-0000-0000-000000000000/audience/").status_code == 404
+    assert client.get("/api/v1/customer-profiles/not-a-uuid/audience/").status_code == 404
+    # Staff without the permission (Support), members and strangers: refused.
+    support = StaffFactory()
+    support.groups.add(Group.objects.get(name="Support"))
+    client.force_authenticate(support)
+    assert client.get(url).status_code == 403
+    client.force_authenticate(people["ann"])
+    assert client.get(url).status_code == 403
+    assert APIClient().get(url).status_code in (401, 403)
+    # Profile permissions alone are not enough.
+    assert staff_client("profiles.view_targetcustomerprofile").get(url).status_code == 403
+
+
+def test_reading_an_audience_writes_nothing(people, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    profile = trait_profile()
+    services.audience_sync_configure(profile=profile, to_customerio=True, to_kit=False)
+    with CaptureQueriesContext(connection) as queries:
+        selectors.audience_report(profile=profile)
+    writes = [q["sql"] for q in queries if q["sql"].split()[0].upper() in ("INSERT", "UPDATE", "DELETE")]
+    assert writes == []
+    assert not AudienceSnapshot.objects.exists() and not AudienceMember.objects.exists()
