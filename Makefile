@@ -31,6 +31,9 @@ run: db
 	SERVE_ADDRESS=$(HOST):$(PORT) $(PY) manage.py seed_demo
 	SERVE_ADDRESS=$(HOST):$(PORT) $(PY) manage.py ensure_demo_admin
 	@echo "FocusedRoom: http://$(HOST):$(PORT)/  (console: /admin/, API docs: /api/docs/)"
+	@echo "Task worker: manage.py procrastinate worker (stops with the server)"
+	@SERVE_ADDRESS=$(HOST):$(PORT) $(PY) manage.py procrastinate worker & WORKER=$$!; \
+	trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
 	SERVE_ADDRESS=$(HOST):$(PORT) $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: bootstrap e2e-deps

@@ -62,3 +62,22 @@ def staff_client(staff_with_perms):
         return client
 
     return make
+
+
+@pytest.fixture
+def task_queue(settings, transactional_db):
+    """The real task engine: tasks are queued (not run at commit), and the queue starts and ends empty.
+
+    procrastinate's tables are not Django-managed, so a transactional test's flush leaves them alone.
+    """
+    from django.db import connection
+
+    settings.TASKS_EAGER = False
+
+    def empty() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE procrastinate_jobs, procrastinate_periodic_defers, procrastinate_events CASCADE")
+
+    empty()
+    yield
+    empty()

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "pgtrigger",
+    "procrastinate.contrib.django",
     "accounts",
     "engagement",
     "experiments",
@@ -157,6 +158,9 @@ BACKGROUND_MODE = env.str("BACKGROUND_MODE", default="threads")
 if BACKGROUND_MODE not in {"threads", "inline"}:
     raise ImproperlyConfigured(f"BACKGROUND_MODE must be threads or inline, not {BACKGROUND_MODE!r}.")
 BACKGROUND_THREADS = env.int("BACKGROUND_THREADS", default=2)
+# The task engine (procrastinate, on the same database; see focusedroom.tasks). TASKS_EAGER runs a
+# deferred task at commit time in the calling thread instead of queueing it (the test suite).
+TASKS_EAGER = env.bool("TASKS_EAGER", default=False)
 
 # ------------------------------------------------------------------- auth / users
 
@@ -364,6 +368,7 @@ LOGGING = {
         "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "INFO"},
         "pgserver": {"level": "WARNING"},
+        "procrastinate.blueprints": {"level": "WARNING"},
     },
 }
 

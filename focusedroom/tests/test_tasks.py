@@ -1,0 +1,57 @@
+"""The task engine: a deferred job exists only if its transaction commits, and a worker runs it."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+from procrastinate.contrib.django import app
+from procrastinate.contrib.django.models import ProcrastinateJob
+
+from focusedroom import tasks
+
+RAN: list[int] = []
+
+
+@app.task(name="focusedroom.tests.record", queue="tests")
+def record(*, value: int) -> None:
+    RAN.append(value)
+
+
+@pytest.fixture(autouse=True)
+def _clear():
+    RAN.clear()
+
+
+def test_a_job_deferred_in_a_committed_transaction_is_run_by_a_worker(task_queue):
+    with transaction.atomic():
+        tasks.defer("focusedroom.tests.record", value=7)
+    assert ProcrastinateJob.objects.filter(task_name="focusedroom.tests.record", status="todo").count() == 1
+    tasks.run_jobs(queues=["tests"])
+    assert RAN == [7]
+    assert ProcrastinateJob.objects.get(task_name="focusedroom.tests.record").status == "succeeded"
+
+
+def test_a_job_deferred_in_a_rolled_back_transaction_does_not_exist(task_queue):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        tasks.defer("focusedroom.tests.record", value=1)
+        raise RuntimeError("the change fails")
+    assert not ProcrastinateJob.objects.filter(task_name="focusedroom.tests.record").exists()
+    tasks.run_jobs(queues=["tests"])
+    assert RAN == []
+
+
+def test_a_queueing_lock_keeps_one_waiting_job(task_queue):
+    tasks.defer("focusedroom.tests.record", queueing_lock="one", value=1)
+    with pytest.raises(Exception, match="queueing"):
+        tasks.defer("focusedroom.tests.record", queueing_lock="one", value=2)
+    assert ProcrastinateJob.objects.filter(task_name="focusedroom.tests.record").count() == 1
+
+
+@pytest.mark.django_db
+def test_eager_mode_runs_the_task_when_the_transaction_commits(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.defer("focusedroom.tests.record", value=3)
+        assert RAN == []
+    assert RAN == [3]
+
+
