@@ -11,11 +11,13 @@ from datetime import datetime
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
+from focusedroom import tasks
 from focusedroom.admin_tools import ReadOnlyAdmin, humanize_age, indexed_values_filter
 from focusedroom.forms import add_service_errors
 from integrations import selectors, services
@@ -257,6 +259,13 @@ class AudienceSyncAdmin(admin.ModelAdmin):
 
     @admin.action(description="Sync the selected audiences now (only who entered or left)", permissions=["sync"])
     def sync_now(self, request, queryset: QuerySet):
-        for sync in queryset.select_related("profile"):
-            result = services.audience_sync(profile=sync.profile)
-            self.message_user(request, f"{sync.key}: {result.entered} entered, {result.left} left.", messages.SUCCESS)
+        keys = []
+        with transaction.atomic():
+            for sync in queryset:
+                tasks.defer(
+                    "integrations.audience_sync", queueing_lock=f"audience_sync:{sync.pk}", profile_id=str(sync.pk)
+                )
+                keys.append(sync.key)
+        self.message_user(
+            request, f"Sync queued for {', '.join(keys)}: the page shows its counts when it has run.", messages.SUCCESS
+        )

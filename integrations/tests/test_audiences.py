@@ -299,3 +299,24 @@ def test_reading_an_audience_writes_nothing(people, django_assert_num_queries):
     writes = [q["sql"] for q in queries if q["sql"].split()[0].upper() in ("INSERT", "UPDATE", "DELETE")]
     assert writes == []
     assert not AudienceSnapshot.objects.exists() and not AudienceMember.objects.exists()
+
+
+# ------------------------------------------------------------------------- the task engine
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_hourly_job_refreshes_measures_and_syncs(task_queue, cio):
+    from procrastinate.contrib.django import app
+
+    from focusedroom import tasks
+
+    periodic = {p.task.name: p for p in app.periodic_registry.periodic_tasks.values()}
+    assert periodic["integrations.audiences_refresh"].cron == "17 * * * *"
+    person = customer(age=30)
+    take_test(person, o=80, c=30)
+    profile = trait_profile()
+    services.audience_sync_configure(profile=profile, to_customerio=True, to_kit=False)
+    tasks.defer("integrations.audiences_refresh", timestamp=0)
+    tasks.run_jobs(queues=["audiences"])
+    assert AudienceSnapshot.objects.get(profile=profile).size == 1  # the view was refreshed first
+    assert AudienceMember.objects.filter(profile=profile, user=person, in_customerio=True).exists()
