@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -328,40 +328,51 @@ def _messages(*, sync: AudienceSync, destination: str, entered: bool, user_ids: 
     ]
 
 
+def _chunks(ids: list[int]):
+    for start in range(0, len(ids), BATCH):
+        yield ids[start : start + BATCH]
+
+
 def _diff(*, sync: AudienceSync, flag: str, destination: str, people: QuerySet | None, now) -> tuple[int, int, int]:
-    """Compare the members told ``flag`` with the audience now; record and announce only the changes."""
+    """Compare the members told ``flag`` with the audience now; record and announce only the changes.
+
+    Both differences are anti-joins (``NOT EXISTS``), which PostgreSQL runs as hash anti-joins
+    whatever the sizes; rows are written in batches."""
     profile = sync.profile
     told = AudienceMember.objects.filter(profile=profile, **{flag: True})
     if people is None:  # destination turned off: everyone leaves it
         entered_ids: list[int] = []
         left_ids = list(told.values_list("user_id", flat=True))
     else:
-        entered_ids = list(people.exclude(pk__in=told.values("user_id")).values_list("pk", flat=True))
-        left_ids = list(told.exclude(user_id__in=people.values("pk")).values_list("user_id", flat=True))
-    if left_ids:
-        other = "in_kit" if flag == "in_customerio" else "in_customerio"
-        leaving = AudienceMember.objects.filter(profile=profile, user_id__in=left_ids)
+        entered_ids = list(
+            people.filter(~Exists(told.filter(user_id=OuterRef("pk")))).order_by("pk").values_list("pk", flat=True)
+        )
+        left_ids = list(
+            told.filter(~Exists(people.filter(pk=OuterRef("user_id"))))
+            .order_by("user_id")
+            .values_list("user_id", flat=True)
+        )
+    other = "in_kit" if flag == "in_customerio" else "in_customerio"
+    for chunk in _chunks(left_ids):
+        leaving = AudienceMember.objects.filter(profile=profile, user_id__in=chunk)
         leaving.filter(**{other: True}).update(**{flag: False, "synced_at": now})
         leaving.filter(**{other: False}).delete()  # in no audience anywhere now: the row goes
         # The erased are deleted at the providers by the GDPR erasure: nothing to tell about them.
-        still_here = list(accounts_selectors.people().filter(pk__in=left_ids).values_list("pk", flat=True))
+        still_here = list(accounts_selectors.people().filter(pk__in=chunk).values_list("pk", flat=True))
         OutboxMessage.objects.bulk_create(
-            _messages(sync=sync, destination=destination, entered=False, user_ids=still_here), batch_size=BATCH
+            _messages(sync=sync, destination=destination, entered=False, user_ids=still_here)
         )
-    if entered_ids:
+    for chunk in _chunks(entered_ids):
         AudienceMember.objects.bulk_create(
             [
                 AudienceMember(profile=profile, user_id=pk, **{flag: True}, entered_at=now, synced_at=now)
-                for pk in entered_ids
+                for pk in chunk
             ],
-            batch_size=BATCH,
             update_conflicts=True,
             unique_fields=["profile", "user"],
             update_fields=[flag, "synced_at"],
         )
-        OutboxMessage.objects.bulk_create(
-            _messages(sync=sync, destination=destination, entered=True, user_ids=entered_ids), batch_size=BATCH
-        )
+        OutboxMessage.objects.bulk_create(_messages(sync=sync, destination=destination, entered=True, user_ids=chunk))
     return len(entered_ids), len(left_ids), told.count()
 
 

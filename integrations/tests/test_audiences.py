@@ -320,3 +320,19 @@ def test_the_hourly_job_refreshes_measures_and_syncs(task_queue, cio):
     tasks.run_jobs(queues=["audiences"])
     assert AudienceSnapshot.objects.get(profile=profile).size == 1  # the view was refreshed first
     assert AudienceMember.objects.filter(profile=profile, user=person, in_customerio=True).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_syncs_of_one_profile_tell_each_person_once():
+    from focusedroom.testing import run_in_parallel
+
+    for i in range(5):
+        take_test(customer(age=30 + i), o=75, c=20)
+    refresh()
+    profile = trait_profile()
+    services.audience_sync_configure(profile=profile, to_customerio=True, to_kit=False)
+    results, errors = run_in_parallel(3, lambda i: services.audience_sync(profile=profile))
+    assert not errors, errors
+    assert sorted(r.entered for r in results) == [0, 0, 5]
+    assert audience_rows(event_name="audience_entered").count() == 5
+    assert AudienceMember.objects.filter(profile=profile).count() == 5
