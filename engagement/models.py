@@ -313,15 +313,16 @@ BIG_FIVE_LATEST_VIEW = "big_five_latest"
 
 
 class BigFiveLatest(models.Model):
-    """Each customer's latest Big Five result as indexed columns: a PostgreSQL MATERIALIZED VIEW.
+    """One row per customer with their latest Big Five result as indexed columns: a PostgreSQL MATERIALIZED VIEW.
 
-    One row per customer (the result with the highest ``report_id``), with the five domain
-    percentiles (1–99) as small integers, each B-tree indexed, so "Openness >= 70 and
-    Conscientiousness <= 40" is an index scan instead of a JSON walk over every result. A unique
-    index on ``customer_id`` lets ``services.big_five_latest_refresh`` run ``REFRESH MATERIALIZED
-    VIEW CONCURRENTLY`` (readers are never blocked). It is as fresh as its last refresh: the
-    periodic job refreshes it, and audiences read people's consent and demographics live.
-    Read-only (``managed = False``): the view is created by raw SQL in migration 0010.
+    Every live customer (not staff, not soft-deleted) has a row: the five domain percentiles (1–99)
+    of their latest result (the highest ``report_id``; NULL without one) as small integers, each
+    B-tree indexed, and — as of the last refresh — the columns an audience filters and groups by
+    (age, country, channel, career stage) and the consent rule's fields. An audience's size and
+    composition are then one scan of one narrow table instead of a join of two wide ones. A unique
+    index on ``customer_id`` lets ``services.big_five_latest_refresh`` run ``REFRESH MATERIALIZED VIEW
+    CONCURRENTLY`` (readers are never blocked). Refreshed by the hourly audience job and soon after a
+    consent change or an erasure. Read-only (``managed = False``): created by raw SQL in migration 0010.
     """
 
     customer = models.OneToOneField(
@@ -332,15 +333,23 @@ class BigFiveLatest(models.Model):
         related_name="big_five_latest",
         db_column="customer_id",
     )
-    result_id = models.BigIntegerField()
-    report_id = models.PositiveIntegerField()
-    taken_at = models.DateTimeField()
-    sex = models.CharField(max_length=1)
-    openness = models.SmallIntegerField()
-    conscientiousness = models.SmallIntegerField()
-    extraversion = models.SmallIntegerField()
-    agreeableness = models.SmallIntegerField()
-    neuroticism = models.SmallIntegerField()
+    age = models.PositiveSmallIntegerField(null=True)
+    country_code = models.CharField(max_length=2)
+    channel_id = models.SmallIntegerField(null=True)
+    career_stage = models.CharField(max_length=100)
+    marketing_opt_in = models.BooleanField()
+    is_active = models.BooleanField()
+    is_email_verified = models.BooleanField()
+    deleted_at = models.DateTimeField(null=True)
+    result_id = models.BigIntegerField(null=True)
+    report_id = models.PositiveIntegerField(null=True)
+    taken_at = models.DateTimeField(null=True)
+    sex = models.CharField(max_length=1, null=True)
+    openness = models.SmallIntegerField(null=True)
+    conscientiousness = models.SmallIntegerField(null=True)
+    extraversion = models.SmallIntegerField(null=True)
+    agreeableness = models.SmallIntegerField(null=True)
+    neuroticism = models.SmallIntegerField(null=True)
 
     class Meta:
         managed = False

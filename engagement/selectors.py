@@ -36,9 +36,7 @@ GROUP BY customer_id, email_id HAVING COUNT(*) > 1;"""
 EVENT_LOG_TABLE = Event._meta.db_table
 
 
-# How a person reaches their latest Big Five result in a query (``big_five_latest__openness__gte=70``), and
-# the trait columns by domain code: for higher apps that narrow people by personality (audiences).
-BIG_FIVE_LATEST_RELATION = "big_five_latest"
+# The trait columns of ``big_five_latest`` by domain code: for higher apps that narrow people by personality.
 BIG_FIVE_LATEST_COLUMNS: dict[str, str] = {
     "O": "openness",
     "C": "conscientiousness",
@@ -49,12 +47,9 @@ BIG_FIVE_LATEST_COLUMNS: dict[str, str] = {
 
 
 def big_five_latest() -> QuerySet[BigFiveLatest]:
-    """Every customer's latest Big Five result (the materialised view; as fresh as its last refresh)."""
+    """One row per live customer: latest Big Five percentiles (NULL without a result) and, as of the last
+    refresh, age, country, channel, career stage and consent fields (the materialised view)."""
     return BigFiveLatest.objects.all()
-
-
-def big_five_latest_refreshed_count() -> int:
-    return BigFiveLatest.objects.count()
 
 
 def event_count(*, user, event_type: str, since=None, brand_id: int | None = None) -> int:

@@ -25,10 +25,12 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
+from procrastinate.exceptions import AlreadyEnqueued
 
 from accounts import selectors as accounts_selectors
 from engagement import selectors as engagement_selectors
 from engagement import services as engagement_services
+from focusedroom import tasks
 from integrations.consent import kit_consent_q, marketing_consent_q
 from integrations.models import AudienceMember, AudienceSnapshot, AudienceSync, OutboxMessage
 from profiles import selectors as profiles_selectors
@@ -65,13 +67,20 @@ BATCH = 2000
 # ------------------------------------------------------------------------------------ reads
 
 
-def audience_people(*, profile: TargetCustomerProfile, kit: bool = False) -> QuerySet[User]:
-    """The profile's audience: consented customers who match its demographics and, on their latest
-    Big Five result, its trait ranges. ``kit`` adds what Kit needs (a verified address)."""
+def audience_people(*, profile: TargetCustomerProfile, kit: bool = False, live: bool = False) -> QuerySet:
+    """The profile's audience, as rows of the ``big_five_latest`` view (``pk`` is the person's id):
+    consented customers who match its demographics and, on their latest Big Five result, its trait
+    ranges. ``kit`` adds what Kit needs (a verified address).
+
+    The view holds each customer's consent and demographics as of its last refresh (hourly, and soon
+    after any consent change or erasure), so counting is one scan of one narrow table. ``live`` also
+    checks the consent rule on the person's row now — what the sync uses, so nobody enters an
+    audience on a consent they withdrew since the refresh.
+    """
     criteria = profiles_selectors.audience_criteria(profile=profile)
-    rel = engagement_selectors.BIG_FIVE_LATEST_RELATION
     columns = engagement_selectors.BIG_FIVE_LATEST_COLUMNS
-    condition = kit_consent_q() if kit else marketing_consent_q()
+    consent = kit_consent_q if kit else marketing_consent_q
+    condition = consent()
     if criteria.age_min is not None:
         condition &= Q(age__gte=criteria.age_min)
     if criteria.age_max is not None:
@@ -79,13 +88,16 @@ def audience_people(*, profile: TargetCustomerProfile, kit: bool = False) -> Que
     if criteria.countries:
         condition &= Q(country_code__in=criteria.countries)
     if criteria.sexes:
-        condition &= Q(**{f"{rel}__sex__in": criteria.sexes})
+        condition &= Q(sex__in=criteria.sexes)
     for code, (low, high) in criteria.traits.items():
         if low is not None:
-            condition &= Q(**{f"{rel}__{columns[code]}__gte": low})
+            condition &= Q(**{f"{columns[code]}__gte": low})
         if high is not None:
-            condition &= Q(**{f"{rel}__{columns[code]}__lte": high})
-    return accounts_selectors.customers().filter(condition)
+            condition &= Q(**{f"{columns[code]}__lte": high})
+    people = engagement_selectors.big_five_latest().filter(condition)
+    if live:
+        people = people.filter(Exists(accounts_selectors.customers().filter(consent(), pk=OuterRef("pk"))))
+    return people
 
 
 _COMPOSITION_SQL = """
@@ -102,10 +114,7 @@ _DIMENSIONS = ["channel", "career_stage", "age_band", "O", "C", "E", "A", "N"]
 
 def _composition_rows(people: QuerySet) -> list[tuple]:
     columns = engagement_selectors.BIG_FIVE_LATEST_COLUMNS
-    rel = engagement_selectors.BIG_FIVE_LATEST_RELATION
-    selected = people.values_list(
-        "channel_id", "career_stage", "age", *(f"{rel}__{columns[code]}" for code in "OCEAN")
-    ).order_by()
+    selected = people.values_list("channel_id", "career_stage", "age", *(columns[code] for code in "OCEAN")).order_by()
     sql, params = selected.query.sql_with_params()
     bands = " ".join(f"WHEN age BETWEEN {first} AND {last} THEN {i}" for i, (_, first, last) in enumerate(AGE_BANDS))
     with connection.cursor() as cursor:
@@ -392,8 +401,8 @@ def audience_sync(*, profile: TargetCustomerProfile) -> SyncResult:
     now = timezone.now()
     result = SyncResult()
     live = sync.profile.deleted_at is None and sync.profile.is_active
-    cio = audience_people(profile=sync.profile) if (sync.to_customerio and live) else None
-    kit = audience_people(profile=sync.profile, kit=True) if (sync.to_kit and live) else None
+    cio = audience_people(profile=sync.profile, live=True) if (sync.to_customerio and live) else None
+    kit = audience_people(profile=sync.profile, kit=True, live=True) if (sync.to_kit and live) else None
     result.entered_customerio, result.left_customerio, result.members_customerio = _diff(
         sync=sync, flag="in_customerio", destination=Destination.CUSTOMERIO, people=cio, now=now
     )
@@ -429,6 +438,16 @@ def audience_person_leave_all(*, user: User) -> int:
         OutboxMessage.objects.bulk_create(messages)
     AudienceMember.objects.filter(pk__in=[m.pk for m in memberships]).delete()
     return len(memberships)
+
+
+def audience_results_refresh_soon() -> None:
+    """Queue a refresh of the latest-results view (after a consent change or an erasure), so audience counts
+    follow within a minute instead of the hour. At most one refresh waits (a queueing lock)."""
+    try:
+        with transaction.atomic():  # a refused duplicate must not abort the caller's transaction
+            tasks.defer("engagement.big_five_latest_refresh", queueing_lock="big_five_latest_refresh")
+    except AlreadyEnqueued:
+        pass
 
 
 def audiences_refresh(*, sync: bool = True, log=lambda message: None) -> dict[str, int]:

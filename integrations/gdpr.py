@@ -59,3 +59,4 @@ def erase(*, user) -> None:
     WebhookLog.objects.filter(user=user).update(payload={})
     AIProfile.objects.filter(user=user).delete()
     AudienceMember.objects.filter(user=user).delete()
+    services.audience_results_refresh_soon()  # audience counts drop the person within a minute

@@ -28,6 +28,7 @@ from accounts import selectors as accounts_selectors
 from accounts.selectors import DEFAULT_BRAND_SLUG
 from integrations.audiences import (  # noqa: F401  (re-exported: the audience services)
     audience_person_leave_all,
+    audience_results_refresh_soon,
     audience_snapshot_record,
     audience_sync,
     audience_sync_check,

@@ -153,7 +153,9 @@ def test_the_view_keeps_the_latest_result_only(people):
 
     row = big_five_latest().get(customer=people["bob"])
     assert (row.report_id, row.openness, row.conscientiousness) == (2, 70, 40)
-    assert big_five_latest().filter(customer=people["hal"]).count() == 0
+    hal = big_five_latest().get(customer=people["hal"])  # no result: a row with empty traits
+    assert (hal.report_id, hal.openness, hal.age, hal.marketing_opt_in) == (None, None, 29, True)
+    assert not big_five_latest().filter(customer__is_staff=True).exists()  # customers only
 
 
 # ------------------------------------------------------------------------------ the sync
@@ -199,17 +201,25 @@ def test_sync_sends_who_entered_then_only_the_differences(people, cio, kit):
     )
 
 
-def test_withdrawing_consent_leaves_every_audience_at_once(people, cio):
+def test_withdrawing_consent_leaves_every_audience_at_once(people, cio, django_capture_on_commit_callbacks):
     from accounts.services import person_withdraw_marketing_consent
 
     profile = trait_profile()
     services.audience_sync_configure(profile=profile, to_customerio=True, to_kit=False)
     services.audience_sync(profile=profile)
-    person_withdraw_marketing_consent(user=people["ann"], source="page")
+    with django_capture_on_commit_callbacks() as refreshes:
+        person_withdraw_marketing_consent(user=people["ann"], source="page")
     assert not AudienceMember.objects.filter(user=people["ann"]).exists()
+    # Before the view is refreshed she still counts, but the sync checks consent live: she does not re-enter.
+    assert people["ann"].pk in ids(selectors.audience_people(profile=profile))
+    assert people["ann"].pk not in ids(selectors.audience_people(profile=profile, live=True))
     left = audience_rows(event_name="audience_left", user=people["ann"])
     assert left.count() == 1 and left.get().is_marketing is False
-    # The next sync does not count her again.
+    assert services.audience_sync(profile=profile).entered == 0
+    # The refresh queued by the change (run here at commit) takes her out of the counts too.
+    assert len(refreshes) == 1
+    refreshes[0]()
+    assert people["ann"].pk not in ids(selectors.audience_people(profile=profile))
     assert services.audience_sync(profile=profile).left == 0
 
 
@@ -223,6 +233,8 @@ def test_erasure_removes_the_memberships(people):
     assert exported["parts"]["integrations"]["audiences"][0]["profile_id"] == profile.pk
     person_erase(user=people["ann"])
     assert not AudienceMember.objects.filter(user=people["ann"]).exists()
+    assert people["ann"].pk not in ids(selectors.audience_people(profile=profile, live=True))
+    refresh()  # queued by the erasure (the suite runs it at commit)
     assert people["ann"].pk not in ids(selectors.audience_people(profile=profile))
     # The erased person is not told they left (the providers delete them): no audience message for her.
     assert services.audience_sync(profile=profile).left == 0
