@@ -9,8 +9,8 @@ same run (median of several calls):
 * **baseline**: ``SELECT count(*) FROM accounts_user`` — the simplest question one can ask of the
   customer table;
 * the audience size and full composition (channel, career stage, age band, five trait histograms:
-  ``integrations.selectors.audience_composition``, one ``GROUPING SETS`` query plus the channel
-  names) of a typical profile (age 25–45, US/GB, Openness ≥ 70, Conscientiousness ≤ 40), and of
+  ``integrations.selectors.audience_composition``, one ``GROUPING SETS`` query over the
+  ``big_five_latest`` view plus the channel names) of a typical profile (age 25–45, US/GB, Openness ≥ 70, Conscientiousness ≤ 40), and of
   the broadest one (no criteria at all: every consented customer).
 
 The note gives the absolute times: the target is under one second.
