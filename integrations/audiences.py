@@ -112,10 +112,21 @@ SELECT GROUPING(channel_id, career_stage, age_band, o, c, e, a, n) AS grouping_b
 _DIMENSIONS = ["channel", "career_stage", "age_band", "O", "C", "E", "A", "N"]
 
 
-def _composition_rows(people: QuerySet) -> list[tuple]:
+# A large audience's composition is measured on a sample of the view's pages (``TABLESAMPLE SYSTEM``)
+# of about this many of its people, and scaled to its exact size; its size is always counted exactly.
+SAMPLE_ABOVE = 100_000
+SAMPLE_PEOPLE = 50_000
+
+
+def _composition_rows(people: QuerySet, *, sample_percent: float | None = None) -> list[tuple]:
     columns = engagement_selectors.BIG_FIVE_LATEST_COLUMNS
     selected = people.values_list("channel_id", "career_stage", "age", *(columns[code] for code in "OCEAN")).order_by()
     sql, params = selected.query.sql_with_params()
+    if sample_percent is not None:
+        table = f'FROM "{engagement_selectors.BIG_FIVE_LATEST_VIEW}"'
+        assert sql.count(table) == 1, sql
+        # REPEATABLE: the same sample on every read of unchanged data (a page does not flicker).
+        sql = sql.replace(table, f"{table} TABLESAMPLE SYSTEM ({float(sample_percent):.4f}) REPEATABLE (42)")
     bands = " ".join(f"WHEN age BETWEEN {first} AND {last} THEN {i}" for i, (_, first, last) in enumerate(AGE_BANDS))
     with connection.cursor() as cursor:
         # Ten bins of ten percentiles (100 joins 90–99); NULL (no result) stays NULL, unlike LEAST's.
@@ -124,10 +135,28 @@ def _composition_rows(people: QuerySet) -> list[tuple]:
         return cursor.fetchall()
 
 
+def _looks_large(people: QuerySet) -> bool:
+    """Whether the planner expects more than ``SAMPLE_ABOVE`` people (no query: an estimate from statistics)."""
+    sql, params = people.values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    plan = plan[0]["Plan"] if isinstance(plan, list) else plan
+    return plan.get("Plan Rows", 0) > SAMPLE_ABOVE / 2
+
+
 def audience_composition(*, profile: TargetCustomerProfile) -> dict[str, Any]:
-    """Size and composition of the profile's audience in one SQL pass (``GROUPING SETS``), plus the
-    channel names: by channel, career stage, age band and, per trait, ten percentile bins."""
-    rows = _composition_rows(audience_people(profile=profile))
+    """Size and composition of the profile's audience: by channel, career stage, age band and, per trait,
+    ten percentile bins — one SQL pass (``GROUPING SETS``) over the latest-results view, plus the channel
+    names. An audience over ``SAMPLE_ABOVE`` people is counted exactly (one more query) and its
+    composition measured on a page sample of about ``SAMPLE_PEOPLE`` of them, scaled to the exact size
+    (``sampled`` says so)."""
+    people = audience_people(profile=profile)
+    exact = people.count() if _looks_large(people) else None
+    sample = None
+    if exact is not None and exact > SAMPLE_ABOVE:
+        sample = min(100.0, 100.0 * SAMPLE_PEOPLE / exact)
+    rows = _composition_rows(people, sample_percent=sample)
     full = (1 << len(_DIMENSIONS)) - 1
     counts: dict[str, dict[Any, int]] = {name: {} for name in _DIMENSIONS}
     size = 0
@@ -138,6 +167,10 @@ def audience_composition(*, profile: TargetCustomerProfile) -> dict[str, Any]:
             continue
         index = next(i for i in range(len(_DIMENSIONS)) if not bits & (1 << (len(_DIMENSIONS) - 1 - i)))
         counts[_DIMENSIONS[index]][values[index]] = count
+    if sample is not None:
+        scale = exact / size if size else 0
+        counts = {name: {k: round(v * scale) for k, v in groups.items()} for name, groups in counts.items()}
+        size = exact
     channel_names = dict(accounts_selectors.channels().values_list("pk", "name"))
     stage_names = dict(accounts_selectors.CareerStage.choices)
     criteria = profiles_selectors.audience_criteria(profile=profile)
@@ -163,6 +196,8 @@ def audience_composition(*, profile: TargetCustomerProfile) -> dict[str, Any]:
         }
     return {
         "size": size,
+        "sampled": sample is not None,
+        "sample_percent": round(sample, 2) if sample is not None else None,
         "channel": listed(counts["channel"], channel_names, "unknown"),
         "career_stage": listed(counts["career_stage"], stage_names, "not given"),
         "age_band": [
@@ -235,7 +270,9 @@ def audience_report(*, profile: TargetCustomerProfile) -> dict[str, Any]:
             "traits": {code: {"min": low, "max": high} for code, (low, high) in criteria.traits.items()},
             "not_applied": list(criteria.not_applied),
         },
-        "composition": {k: composition[k] for k in ("channel", "career_stage", "age_band", "traits")},
+        "composition": {
+            k: composition[k] for k in ("channel", "career_stage", "age_band", "traits", "sampled", "sample_percent")
+        },
         "change_since_last_week": audience_change(profile=profile, size=composition["size"]),
         "sync": audience_sync_state(profile=profile),
     }

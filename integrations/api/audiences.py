@@ -67,6 +67,10 @@ class CompositionSerializer(serializers.Serializer):
     career_stage = GroupSerializer(many=True)
     age_band = GroupSerializer(many=True)
     traits = serializers.DictField(child=TraitSerializer())
+    sampled = serializers.BooleanField(
+        help_text="A large audience's composition is measured on a page sample and scaled to its exact size."
+    )
+    sample_percent = serializers.FloatField(allow_null=True, help_text="The share of the view's pages sampled.")
 
 
 class ChangeSerializer(serializers.Serializer):

@@ -348,3 +348,16 @@ def test_parallel_syncs_of_one_profile_tell_each_person_once():
     assert sorted(r.entered for r in results) == [0, 0, 5]
     assert audience_rows(event_name="audience_entered").count() == 5
     assert AudienceMember.objects.filter(profile=profile).count() == 5
+
+
+def test_a_large_audience_is_counted_exactly_and_its_composition_sampled(people, monkeypatch):
+    from integrations import audiences
+
+    monkeypatch.setattr(audiences, "SAMPLE_ABOVE", 2)
+    monkeypatch.setattr(audiences, "SAMPLE_PEOPLE", 1_000_000)  # a 100 % "sample": same numbers, scaled by 1
+    monkeypatch.setattr(audiences, "_looks_large", lambda people: True)
+    profile = make_profile(demographics={"ageRange": {"min": 25, "max": 45}}, interests=[])
+    composition = audiences.audience_composition(profile=profile)
+    assert composition["size"] == 6 and composition["sampled"] is True and composition["sample_percent"] == 100.0
+    assert sum(b["count"] for b in composition["age_band"]) == 6
+    assert composition["traits"]["O"]["without_result"] == 1
