@@ -21,6 +21,8 @@ ROLES: dict[str, list[str]] = {
         "accounts.view_*",
         "engagement.view_*",
         "integrations.view_*",
+        "integrations.read_audience",
+        "integrations.sync_audience",
         "rewards.view_*",
         "rewards.add_product",
         "rewards.change_product",

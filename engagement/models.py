@@ -317,3 +317,55 @@ class CompareLink(models.Model):
     def is_open(self) -> bool:
         """Waiting for someone to join (not joined, not revoked)."""
         return self.guest_id is None and self.revoked_at is None
+
+
+# The materialised view of every customer's latest Big Five result (migration 0010).
+BIG_FIVE_LATEST_VIEW = "big_five_latest"
+
+
+class BigFiveLatest(models.Model):
+    """One row per customer with their latest Big Five result as indexed columns: a PostgreSQL MATERIALIZED VIEW.
+
+    Every live customer (not staff, not soft-deleted) has a row: the five domain percentiles (1–99)
+    of their latest result (the highest ``report_id``; NULL without one) as small integers, each
+    B-tree indexed, and — as of the last refresh — the columns an audience filters and groups by
+    (age, country, channel, career stage) and the consent rule's fields. An audience's size and
+    composition are then one scan of one narrow table instead of a join of two wide ones. A unique
+    index on ``customer_id`` lets ``services.big_five_latest_refresh`` run ``REFRESH MATERIALIZED VIEW
+    CONCURRENTLY`` (readers are never blocked). Refreshed by the hourly audience job and soon after a
+    consent change or an erasure. Read-only (``managed = False``): created by raw SQL in migration 0010.
+    """
+
+    customer = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="big_five_latest",
+        db_column="customer_id",
+    )
+    age = models.PositiveSmallIntegerField(null=True)
+    country_code = models.CharField(max_length=2)
+    channel_id = models.SmallIntegerField(null=True)
+    career_stage = models.CharField(max_length=100)
+    marketing_opt_in = models.BooleanField()
+    is_active = models.BooleanField()
+    is_email_verified = models.BooleanField()
+    deleted_at = models.DateTimeField(null=True)
+    result_id = models.BigIntegerField(null=True)
+    report_id = models.PositiveIntegerField(null=True)
+    taken_at = models.DateTimeField(null=True)
+    sex = models.CharField(max_length=1, null=True)
+    openness = models.SmallIntegerField(null=True)
+    conscientiousness = models.SmallIntegerField(null=True)
+    extraversion = models.SmallIntegerField(null=True)
+    agreeableness = models.SmallIntegerField(null=True)
+    neuroticism = models.SmallIntegerField(null=True)
+
+    class Meta:
+        managed = False
+        db_table = BIG_FIVE_LATEST_VIEW
+        verbose_name = "latest Big Five result"
+
+    def __str__(self) -> str:
+        return f"customer {self.customer_id}: report {self.report_id}"

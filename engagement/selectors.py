@@ -14,7 +14,16 @@ from django.utils import timezone
 from accounts.selectors import channels, customers, day_start
 from engagement.bigfive import reliability, report
 from engagement.bigfive.inventory import DISPLAY_ORDER, DOMAINS
-from engagement.models import BlogEngagement, BlogEngagementType, CompareLink, Event, QuizResult, QuizType
+from engagement.models import (
+    BIG_FIVE_LATEST_VIEW,  # noqa: F401  (re-exported: the view's name, for higher apps' SQL)
+    BigFiveLatest,
+    BlogEngagement,
+    BlogEngagementType,
+    CompareLink,
+    Event,
+    QuizResult,
+    QuizType,
+)
 from focusedroom.db import analytics_alias
 
 # Seed 001's verification queries, verbatim.
@@ -26,6 +35,22 @@ GROUP BY customer_id, email_id HAVING COUNT(*) > 1;"""
 
 # The event log's table, for analytics SQL in higher apps (AI profiles).
 EVENT_LOG_TABLE = Event._meta.db_table
+
+
+# The trait columns of ``big_five_latest`` by domain code: for higher apps that narrow people by personality.
+BIG_FIVE_LATEST_COLUMNS: dict[str, str] = {
+    "O": "openness",
+    "C": "conscientiousness",
+    "E": "extraversion",
+    "A": "agreeableness",
+    "N": "neuroticism",
+}
+
+
+def big_five_latest() -> QuerySet[BigFiveLatest]:
+    """One row per live customer: latest Big Five percentiles (NULL without a result) and, as of the last
+    refresh, age, country, channel, career stage and consent fields (the materialised view)."""
+    return BigFiveLatest.objects.all()
 
 
 def event_count(*, user, event_type: str, since=None, brand_id: int | None = None) -> int:

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
@@ -41,6 +41,7 @@ from engagement.bigfive.insights import Insights, InsightsGenerator, PersonConte
 from engagement.bigfive.inventory import INVENTORY_ID, INVENTORY_VERSION, ITEMS
 from engagement.bigfive.scoring import AnswersError, clean_answers
 from engagement.models import (
+    BIG_FIVE_LATEST_VIEW,
     BlogEngagement,
     BlogEngagementType,
     CompareLink,
@@ -743,3 +744,20 @@ def blog_engagement_record(
         user_identifier=blog_visitor_identifier(context),
         defaults={"feedback_text": data["feedback_text"]},
     )
+
+
+# ------------------------------------------------------------ latest Big Five results
+
+
+def big_five_latest_refresh(*, concurrently: bool = True) -> int:
+    """Refresh the ``big_five_latest`` materialised view (every customer's latest Big Five result).
+
+    ``concurrently`` (the default) builds the new contents beside the old and swaps them in
+    (``REFRESH MATERIALIZED VIEW CONCURRENTLY``, possible thanks to its unique index): audience
+    counts keep reading the old rows meanwhile and are never blocked. Returns the row count.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        keyword = " CONCURRENTLY" if concurrently else ""
+        cursor.execute(f"REFRESH MATERIALIZED VIEW{keyword} {BIG_FIVE_LATEST_VIEW}")
+        cursor.execute(f"SELECT count(*) FROM {BIG_FIVE_LATEST_VIEW}")  # noqa: S608 — a constant name
+        return int(cursor.fetchone()[0])

@@ -30,3 +30,16 @@ def result_recorded(
         pending_for=pending_for,
         context=context,
     )
+
+
+@app.task(
+    name="engagement.big_five_latest_refresh",
+    queue="audiences",
+    retry=RetryStrategy(max_attempts=3, wait=30),
+    queueing_lock="big_five_latest_refresh",
+)
+def big_five_latest_refresh() -> None:
+    """Refresh the latest-results view now (deferred after a consent change or an erasure; one waits at most)."""
+    from engagement.services import big_five_latest_refresh as refresh
+
+    refresh()

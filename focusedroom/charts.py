@@ -164,3 +164,42 @@ def trend_svg(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" class="fr-trend" '
         f'aria-label="{escape(title)}. {description}."><title>{escape(title)}</title>{"".join(parts)}</svg>'
     )
+
+
+def histogram_svg(
+    *, bins: Sequence[tuple[str, float]], title: str, highlight: tuple[int, int] | None = None
+) -> SafeString:
+    """A small column chart of counts per bin (e.g. people per band of ten percentiles).
+
+    ``bins`` are ``(label, count)`` in axis order; ``highlight`` (first, last bin index) marks the bins a
+    range selects with a different class. Each column carries its count as a ``<title>`` and the whole
+    chart lists them in its ``aria-label``. No script, no inline style: the stylesheet colours the classes."""
+    width, height, left, right, upper, bottom = 240, 96, 4, 4, 14, 18
+    n = len(bins)
+    if not n:
+        return mark_safe("")
+    top = max((count for _, count in bins), default=0) or 1
+    plot_h = height - upper - bottom
+    base = upper + plot_h
+    step = (width - left - right) / n
+    bar = max(step - 2, 1)
+    parts = [f'<line x1="{left}" y1="{base}" x2="{width - right}" y2="{base}" class="fr-axis-line"/>']
+    for i, (label, count) in enumerate(bins):
+        h = plot_h * count / top
+        x = left + i * step + 1
+        selected = highlight is not None and highlight[0] <= i <= highlight[1]
+        cls = "fr-histogram-bar is-selected" if selected else "fr-histogram-bar"
+        parts.append(
+            f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{bar:.1f}" height="{h:.1f}" class="{cls}">'
+            f"<title>{escape(label)}: {_number(count)}</title></rect>"
+        )
+        if i in (0, n - 1) or (n > 4 and i == n // 2):
+            parts.append(
+                f'<text x="{x + bar / 2:.1f}" y="{height - 5}" text-anchor="middle" class="fr-axis">'
+                f"{escape(label.split('–')[0])}</text>"
+            )
+    description = "; ".join(f"{escape(label)}: {_number(count)}" for label, count in bins)
+    return mark_safe(  # noqa: S308 — every value is escaped or numeric
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" class="fr-histogram" '
+        f'aria-label="{escape(title)}. {description}."><title>{escape(title)}</title>{"".join(parts)}</svg>'
+    )

@@ -9,6 +9,7 @@ no app: entries are plain callables and template names.
     account_panels      panels of ``/account/`` (template + context function)
     brand_settings      validators of ``Brand.settings`` (each app checks its own keys)
     customer_console    what other apps show on a customer's console page
+    profile_console     panels on a target customer profile's console page (``integrations``: its audience)
     event_references    id checkers for the event log's reference columns (``product``)
     holdout_rules       who is in a brand's holdout (``experiments``); ``in_holdout`` asks them all
     guardrail_metrics   per-person outcomes experiments watch for harm (gems, unsubscribes, bounces)
@@ -112,6 +113,7 @@ holdout_rules = Registry("holdout membership: name -> callable(*, brand, user, a
 guardrail_metrics = Registry("guardrail metrics of experiments: name -> GuardrailMetric")
 partitioned_tables = Registry("tables partitioned by month: table -> partitions.PartitionedTable")
 retention_jobs = Registry("retention of history tables: name -> callable() -> what it removed")
+profile_console = Registry("panels of a target customer profile's console page: template -> Panel")
 
 
 def register_gdpr_part(
@@ -122,6 +124,12 @@ def register_gdpr_part(
 
 def register_account_panel(*, template: str, context: Callable[..., dict[str, Any]], order: int = 100) -> None:
     account_panels.register(template, Panel(template=template, context=context, order=order))
+
+
+def register_profile_panel(*, template: str, context: Callable[..., dict[str, Any] | None], order: int = 100) -> None:
+    """A panel on a target customer profile's console page: ``context(*, profile, request)`` returns the
+    template's context, or None to show nothing (e.g. the staff member may not see it)."""
+    profile_console.register(template, Panel(template=template, context=context, order=order))
 
 
 def register_guardrail_metric(metric: GuardrailMetric) -> None:

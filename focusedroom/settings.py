@@ -416,6 +416,7 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         "pgserver": {"level": "WARNING"},
         "procrastinate.blueprints": {"level": "WARNING"},
+        "procrastinate.periodic": {"level": "WARNING"},  # not one line per periodic task at every start
     },
 }
 

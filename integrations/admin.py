@@ -8,16 +8,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
+from focusedroom import tasks
 from focusedroom.admin_tools import ReadOnlyAdmin, humanize_age, indexed_values_filter
+from focusedroom.forms import add_service_errors
 from integrations import selectors, services
 from integrations.ai_profiles import CHURN_BANDS
-from integrations.models import AIProfile, OutboxMessage, WebhookLog, WebhookRefusal
+from integrations.models import AIProfile, AudienceSync, OutboxMessage, WebhookLog, WebhookRefusal
 
 
 def age(moment: datetime | None) -> str:
@@ -174,3 +179,93 @@ class WebhookRefusalAdmin(ReadOnlyAdmin):
     @admin.display(description="source address", ordering="source_address")
     def source_address_shown(self, obj: WebhookRefusal) -> str:
         return obj.source_address or "other addresses"
+
+
+class AudienceSyncForm(forms.ModelForm):
+    class Meta:
+        model = AudienceSync
+        fields = ("profile", "to_customerio", "to_kit", "key")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["key"].required = False
+        self.fields[
+            "key"
+        ].help_text = (
+            "The Customer.io attribute and Kit tag; chosen from the profile's name when left empty, then kept."
+        )
+        if self.instance.pk:
+            self.fields["key"].disabled = True
+            self.fields["profile"].disabled = True
+
+    def _post_clean(self):
+        """The service's own check (profile live, key well-formed and free); its refusal shows by its field."""
+        profile = self.cleaned_data.get("profile")
+        if profile is None:
+            return
+        try:
+            services.audience_sync_check(profile=profile, key=self.cleaned_data.get("key") or "")
+        except ValidationError as exc:
+            add_service_errors(self, exc)
+
+
+@admin.register(AudienceSync)
+class AudienceSyncAdmin(admin.ModelAdmin):
+    """Where each profile's audience is synced, and how the last sync went; "Sync now" queues the diffs."""
+
+    form = AudienceSyncForm
+    list_display = ("key", "profile", "to_customerio", "to_kit", "synced", "members_customerio", "members_kit", "error")
+    list_select_related = ("profile",)
+    list_filter = ("to_customerio", "to_kit")
+    search_fields = ("key", "profile__name")
+    raw_id_fields = ("profile",)
+    readonly_fields = ("last_synced_at", "last_entered", "last_left", "members_customerio", "members_kit", "last_error")
+    actions = ["sync_now"]
+    show_full_result_count = False
+
+    @admin.display(description="last sync")
+    def synced(self, obj):
+        return age(obj.last_synced_at)
+
+    @admin.display(description="error")
+    def error(self, obj):
+        return obj.last_error[:80]
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("integrations.read_audience") or super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return request.user.has_perm("integrations.sync_audience")
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm("integrations.sync_audience")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_sync_permission(self, request) -> bool:
+        return request.user.has_perm("integrations.sync_audience")
+
+    def get_changeform_initial_data(self, request):
+        return {"profile": request.GET.get("profile")} if request.GET.get("profile") else {}
+
+    def save_model(self, request, obj, form, change):
+        form.instance = services.audience_sync_configure(
+            profile=form.cleaned_data["profile"],
+            to_customerio=form.cleaned_data["to_customerio"],
+            to_kit=form.cleaned_data["to_kit"],
+            key=form.cleaned_data.get("key") or "",
+        )
+
+    @admin.action(description="Sync the selected audiences now (only who entered or left)", permissions=["sync"])
+    def sync_now(self, request, queryset: QuerySet):
+        keys = []
+        with transaction.atomic():
+            for sync in queryset:
+                tasks.defer(
+                    "integrations.audience_sync", queueing_lock=f"audience_sync:{sync.pk}", profile_id=str(sync.pk)
+                )
+                keys.append(sync.key)
+        self.message_user(
+            request, f"Sync queued for {', '.join(keys)}: the page shows its counts when it has run.", messages.SUCCESS
+        )

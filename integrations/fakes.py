@@ -235,11 +235,14 @@ class FakeKit(FakeServer):
     """Kit API v4: ``X-Kit-Api-Key``; subscribers are upserted by email."""
 
     _unsubscribe = re.compile(r"^/v4/subscribers/(?P<id>\d+)/unsubscribe$")
+    _tag_subscribers = re.compile(r"^/v4/tags/(?P<id>\d+)/subscribers$")
 
     def __init__(self, *, api_key: str = "kit-key", **kwargs):
         super().__init__(**kwargs)
         self.api_key = api_key
         self.subscribers: dict[str, dict] = {}  # email -> subscriber
+        self.tags: dict[str, int] = {}  # name -> id
+        self.tagged: dict[str, set[str]] = {}  # tag name -> emails
         self._next_id = 1000
 
     def check_auth(self, handler) -> str:
@@ -257,6 +260,28 @@ class FakeKit(FakeServer):
             subscriber = self.subscribers[email]
             subscriber.update(state=body.get("state", "active"), first_name=body.get("first_name"))
             return (201 if created else 200), {"subscriber": subscriber}
+        if method == "POST" and path == "/v4/tags":
+            if not isinstance(body, dict) or not str(body.get("name", "")).strip():
+                return 422, {"errors": ["Name can't be blank"]}
+            created = body["name"] not in self.tags
+            if created:
+                self._next_id += 1
+                self.tags[body["name"]] = self._next_id
+            return (201 if created else 200), {"tag": {"id": self.tags[body["name"]], "name": body["name"]}}
+        match = self._tag_subscribers.match(path)
+        if match and method in ("POST", "DELETE"):
+            names = [name for name, tag_id in self.tags.items() if str(tag_id) == match["id"]]
+            email = str((body or {}).get("email_address", "")).lower() if isinstance(body, dict) else ""
+            if not names:
+                return 404, {"errors": ["Not Found"]}
+            if email not in self.subscribers:
+                return 404, {"errors": ["Subscriber not found"]}
+            emails = self.tagged.setdefault(names[0], set())
+            if method == "POST":
+                emails.add(email)
+                return 201, {"subscriber": self.subscribers[email]}
+            emails.discard(email)
+            return 204, None
         match = self._unsubscribe.match(path)
         if method == "POST" and match:
             for subscriber in self.subscribers.values():

@@ -4,7 +4,8 @@ Export: the person's outbox messages, webhook deliveries about them, AI profile.
 Erasure: unsent outbox messages are dropped, sent ones blanked, and a Customer.io deletion
 (per brand workspace that heard of the person) and a Kit unsubscription are queued with
 the identifiers the providers need — read before ``accounts`` pseudonymises the person,
-which it does last; webhook payloads are blanked; the AI profile is deleted.
+which it does last; webhook payloads are blanked; the AI profile is deleted; the person leaves
+every audience (their membership rows are deleted: the providers delete the person anyway).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from django.db import transaction
 
 from integrations import services
-from integrations.models import AIProfile, OutboxMessage, WebhookLog
+from integrations.models import AIProfile, AudienceMember, OutboxMessage, WebhookLog
 
 
 def export(*, user) -> dict[str, Any]:
@@ -44,6 +45,11 @@ def export(*, user) -> dict[str, Any]:
             .values("created_at", "source", "webhook_type", "payload", "processed_successfully")
         ),
         "ai_profile": profile,
+        "audiences": list(
+            AudienceMember.objects.filter(user=user)
+            .order_by("entered_at", "id")
+            .values("profile_id", "profile__name", "in_customerio", "in_kit", "entered_at", "synced_at")
+        ),
     }
 
 
@@ -52,3 +58,5 @@ def erase(*, user) -> None:
     services.outbox_erase_person(user=user)
     WebhookLog.objects.filter(user=user).update(payload={})
     AIProfile.objects.filter(user=user).delete()
+    AudienceMember.objects.filter(user=user).delete()
+    services.audience_results_refresh_soon()  # audience counts drop the person within a minute

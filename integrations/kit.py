@@ -3,6 +3,10 @@
 upsert      ``POST {KIT_API_URL}/v4/subscribers``                    creates or updates by email
 unsubscribe ``POST {KIT_API_URL}/v4/subscribers/{id}/unsubscribe``
 
+tag         ``POST {KIT_API_URL}/v4/tags`` (find or create by name), then
+            ``POST {KIT_API_URL}/v4/tags/{tag_id}/subscribers`` (by email)
+untag       ``DELETE {KIT_API_URL}/v4/tags/{tag_id}/subscribers`` (by email)
+
 Authentication is the account's API key in the ``X-Kit-Api-Key`` header.
 """
 
@@ -47,3 +51,19 @@ class KitClient:
     def unsubscribe(self, *, subscriber_id: str, idempotency_key: str = "") -> None:
         url = f"{self.base_url}/v4/subscribers/{subscriber_id}/unsubscribe"
         send(self.session, "POST", url, headers=self._with_key(idempotency_key))
+
+    def tag_id(self, *, name: str) -> str:
+        """The id of the tag called ``name``, created if Kit has none (Kit answers 200 with the existing one)."""
+        response = send(self.session, "POST", f"{self.base_url}/v4/tags", json={"name": name}, headers=self.headers)
+        try:
+            return str(response.json()["tag"]["id"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DeliveryError(f"Kit answered without a tag id: {response.text[:200]}", retryable=False) from exc
+
+    def tag_subscriber(self, *, tag_id: str, email: str) -> None:
+        url = f"{self.base_url}/v4/tags/{tag_id}/subscribers"
+        send(self.session, "POST", url, json={"email_address": email}, headers=self.headers)
+
+    def untag_subscriber(self, *, tag_id: str, email: str) -> None:
+        url = f"{self.base_url}/v4/tags/{tag_id}/subscribers"
+        send(self.session, "DELETE", url, json={"email_address": email}, headers=self.headers)

@@ -23,6 +23,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.fields.json import KT
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -44,6 +45,8 @@ class OutboxMessage(models.Model):
         DELETE = "delete"  # Customer.io DELETE /customers/{id} (GDPR erasure)
         SUBSCRIBER_UPSERT = "subscriber_upsert"  # Kit POST /v4/subscribers
         SUBSCRIBER_DELETE = "subscriber_delete"  # Kit unsubscribe (GDPR erasure)
+        TAG_ADD = "tag_add"  # Kit: tag the subscriber with an audience's tag
+        TAG_REMOVE = "tag_remove"  # Kit: remove an audience's tag from the subscriber
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="outbox_messages"
@@ -80,6 +83,12 @@ class OutboxMessage(models.Model):
                 condition=Q(status__in=["pending", "processing"]),
             ),
             models.Index(fields=["user"], name="outbox_user"),
+            # An audience's delivery errors, shown on its profile (``selectors.audience_sync_state``).
+            models.Index(
+                KT("event_data__profile_id"),
+                name="outbox_audience_failed",
+                condition=Q(status="failed", event_name__startswith="audience_"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -253,3 +262,88 @@ class AIProfile(models.Model):
 
     def __str__(self) -> str:
         return f"AI profile of {self.user_id}"
+
+
+class AudienceSync(models.Model):
+    """Where a target customer profile's audience goes, and how its last sync went.
+
+    ``key`` names the audience at the providers — the Customer.io attribute (``true`` while the
+    person is in the audience, removed when they leave) and the Kit tag — and never changes once
+    chosen, so renaming the profile does not orphan a segment.
+    """
+
+    profile = models.OneToOneField(
+        "profiles.TargetCustomerProfile", on_delete=models.CASCADE, primary_key=True, related_name="audience_sync"
+    )
+    key = models.CharField(max_length=64, unique=True, help_text="Customer.io attribute and Kit tag name.")
+    to_customerio = models.BooleanField("sync to Customer.io", default=False)
+    to_kit = models.BooleanField("sync to Kit", default=False)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    last_entered = models.PositiveIntegerField(default=0, help_text="People who entered at the last sync.")
+    last_left = models.PositiveIntegerField(default=0, help_text="People who left at the last sync.")
+    members_customerio = models.PositiveIntegerField(default=0)
+    members_kit = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
+    class Meta:
+        db_table = "audience_sync"
+        verbose_name = "audience sync"
+        ordering = ["key"]
+        permissions = [
+            ("read_audience", "Can see a profile's audience (size, composition)"),
+            ("sync_audience", "Can sync a profile's audience to Customer.io and Kit"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(key__regex=r"^[a-z][a-z0-9_]{2,63}$"), name="audience_sync_key_format"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class AudienceMember(models.Model):
+    """A person in a profile's audience as the providers were last told (the sync's memory).
+
+    A row exists while the person is in the audience at one provider at least; the sync compares
+    these rows with the audience now and sends only who entered and who left.
+    """
+
+    profile = models.ForeignKey("profiles.TargetCustomerProfile", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="audience_memberships")
+    in_customerio = models.BooleanField(default=False)
+    in_kit = models.BooleanField(default=False)
+    entered_at = models.DateTimeField(default=timezone.now, db_default=Now())
+    synced_at = models.DateTimeField(default=timezone.now, db_default=Now())
+
+    class Meta:
+        db_table = "audience_member"
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "user"], name="audience_member_unique"),
+            models.CheckConstraint(condition=Q(in_customerio=True) | Q(in_kit=True), name="audience_member_somewhere"),
+        ]
+        indexes = [models.Index(fields=["user"], name="audience_member_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.profile_id}"
+
+
+class AudienceSnapshot(models.Model):
+    """A profile's audience size on a day (written by the periodic job; "change since last week")."""
+
+    profile = models.ForeignKey("profiles.TargetCustomerProfile", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+
+    class Meta:
+        db_table = "audience_snapshot"
+        ordering = ["-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "day"], name="audience_snapshot_one_per_day"),
+            models.CheckConstraint(condition=Q(size__gte=0), name="audience_snapshot_size_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profile_id} on {self.day}: {self.size}"

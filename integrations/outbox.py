@@ -179,6 +179,7 @@ class OutboxWorker:
         self.lease_seconds = lease_seconds
         self.session = requests.Session()
         self._default_brand = None
+        self._kit_tags: dict[str, str] = {}  # tag name -> Kit's id, found once per worker
 
     # ------------------------------------------------------------------ batch
     def process_batch(self) -> BatchResult:
@@ -285,8 +286,10 @@ class OutboxWorker:
         if message.action == Action.IDENTIFY:
             if user is None:
                 raise Skip("an identify message needs a person.")
+            # An audience message carries only its own attributes (``{"<key>": true}``, or null to remove it).
+            extra = data["attributes"] if isinstance(data.get("attributes"), dict) else data
             client.identify(
-                customer_id=str(user.pk), attributes={**person_attributes(user), **data}, idempotency_key=key
+                customer_id=str(user.pk), attributes={**person_attributes(user), **extra}, idempotency_key=key
             )
         elif message.action == Action.EVENT:
             if user is None:
@@ -317,6 +320,25 @@ class OutboxWorker:
             if not subscriber_id:
                 raise Skip("no Kit subscriber id to unsubscribe.")
             client.unsubscribe(subscriber_id=str(subscriber_id), idempotency_key=message.idempotency_key)
+        elif message.action in (Action.TAG_ADD, Action.TAG_REMOVE):
+            tag = (message.event_data or {}).get("audience")
+            if user is None or not tag:
+                raise Skip("a tag message needs a person and a tag.")
+            if message.action == Action.TAG_ADD and not may_join_kit(user):
+                raise Skip("Kit only receives people who opted in and verified their email.")
+            tag_id = self._kit_tags.get(tag) or client.tag_id(name=tag)
+            self._kit_tags[tag] = tag_id
+            if message.action == Action.TAG_ADD:
+                try:
+                    client.tag_subscriber(tag_id=tag_id, email=user.email)
+                except DeliveryError as exc:
+                    if exc.status != 404:
+                        raise
+                    # Not on the list yet (the subscription is still queued): subscribe, then tag.
+                    message._kit_subscriber_id = client.upsert_subscriber(email=user.email, first_name=user.first_name)
+                    client.tag_subscriber(tag_id=tag_id, email=user.email)
+            else:
+                client.untag_subscriber(tag_id=tag_id, email=user.email)
         else:
             raise Skip(f"Kit does not take {message.action!r} messages.")
 

@@ -25,6 +25,10 @@ def on_person_updated(sender, *, user, fields=(), source: str = "", **kwargs) ->
             services.outbox_kit_sync(user=user)
         elif source != "kit":  # Kit told us; no need to tell Kit back
             services.outbox_kit_unsubscribe(user=user)
+    if set(fields) & set(services.KIT_CONSENT):
+        if not services.may_receive_marketing(user):
+            services.audience_person_leave_all(user=user)  # out of every audience at once, not at the next sync
+        services.audience_results_refresh_soon()  # audience counts follow within a minute
 
 
 def on_email_verified(sender, *, user, **kwargs) -> None:

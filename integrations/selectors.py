@@ -10,6 +10,12 @@ from django.db.models import BooleanField, Case, Count, Exists, Min, Q, QuerySet
 from django.utils import timezone
 
 from accounts import selectors as accounts_selectors
+from integrations.audiences import (  # noqa: F401  (re-exported: the audience reads)
+    audience_composition,
+    audience_people,
+    audience_report,
+    audience_sync_state,
+)
 from integrations.models import OutboxMessage
 
 Status = OutboxMessage.Status

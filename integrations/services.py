@@ -28,6 +28,23 @@ from django.utils import timezone
 from accounts import selectors as accounts_selectors
 from accounts.selectors import DEFAULT_BRAND_SLUG
 from focusedroom import tasks
+from integrations.audiences import (  # noqa: F401  (re-exported: the audience services)
+    audience_person_leave_all,
+    audience_results_refresh_soon,
+    audience_snapshot_record,
+    audience_sync,
+    audience_sync_check,
+    audience_sync_configure,
+    audiences_refresh,
+)
+from integrations.consent import (  # noqa: F401  (re-exported: the consent rule, one place)
+    KIT_CONSENT,
+    MARKETING_CONSENT,
+    kit_consent_q,
+    marketing_consent_q,
+    may_join_kit,
+    may_receive_marketing,
+)
 from integrations.models import OutboxMessage
 
 if TYPE_CHECKING:
@@ -41,16 +58,6 @@ PRIORITY_DELETE = 1
 PRIORITY_IDENTIFY = 5
 PRIORITY_EVENT = 10
 PRIORITY_KIT = 20
-
-
-def may_receive_marketing(user) -> bool:
-    """The consent rule, the one place it is written: marketing reaches a person who opted in
-    and is neither deleted nor deactivated. Kit, a mailing list, also needs a verified address."""
-    return bool(user is not None and user.marketing_opt_in and user.deleted_at is None and user.is_active)
-
-
-def may_join_kit(user) -> bool:
-    return may_receive_marketing(user) and user.is_email_verified
 
 
 @transaction.atomic

@@ -35,12 +35,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, resolve, reverse
 from django.utils.html import format_html, format_html_join
 
+from focusedroom import registries
 from focusedroom.admin_tools import ReadOnlyAdmin, indexed_values_filter
 from focusedroom.errors import ApplicationError
 from focusedroom.forms import add_service_errors, error_message
 from profiles import selectors, services
 from profiles.document_forms import DocumentField
 from profiles.models import (
+    TRAITS,
     BrandGuidelines,
     Budget,
     BudgetAlertFiring,
@@ -469,6 +471,10 @@ class TargetCustomerProfileAdmin(VersionedRecordAdmin):
             },
         ),
         ("Demographics", {"fields": ("demographics",), "classes": DOCUMENTS}),
+        (
+            "Personality (Big Five percentiles of the customers' latest results; empty = no limit)",
+            {"fields": [(f"{prefix}_min", f"{prefix}_max") for prefix, _ in TRAITS.values()]},
+        ),
         ("Behaviour", {"fields": ("behavior",), "classes": DOCUMENTS}),
         ("Persona", {"fields": ("persona",), "classes": DOCUMENTS}),
         ("Notes", {"fields": ("metadata",), "classes": DOCUMENTS}),
@@ -477,6 +483,17 @@ class TargetCustomerProfileAdmin(VersionedRecordAdmin):
 
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(request, {**setup_link(request), **(extra_context or {})})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """Other apps' panels under the form (``registries.profile_console``: the audience)."""
+        panels = []
+        profile = self.get_object(request, object_id)
+        if profile is not None:
+            for panel in sorted(registries.profile_console.entries(), key=lambda p: p.order):
+                context = panel.context(profile=profile, request=request)
+                if context is not None:
+                    panels.append((panel.template, context))
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "profile_panels": panels})
 
 
 @admin.register(BrandGuidelines)

@@ -31,7 +31,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.functions import RandomUUID
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
-from django.core.validators import MaxLengthValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Case, ExpressionWrapper, F, Func, Q, Value, When
 from django.db.models.functions import Least, Now, Round
@@ -198,8 +198,55 @@ def _common_indexes(table: str, *, short: str) -> list:
     ]
 
 
+# The Big Five domains a profile may narrow its audience by: code -> (field prefix, name).
+TRAITS: dict[str, tuple[str, str]] = {
+    "O": ("openness", "Openness"),
+    "C": ("conscientiousness", "Conscientiousness"),
+    "E": ("extraversion", "Extraversion"),
+    "A": ("agreeableness", "Agreeableness"),
+    "N": ("neuroticism", "Neuroticism"),
+}
+TRAIT_FIELDS: tuple[str, ...] = tuple(f"{prefix}_{end}" for prefix, _ in TRAITS.values() for end in ("min", "max"))
+PERCENTILE_MIN, PERCENTILE_MAX = 0, 100
+
+
+def percentile_bound(trait: str, end: str) -> models.PositiveSmallIntegerField:
+    """One end of a trait range: a percentile 0–100, empty for an open end."""
+    return models.PositiveSmallIntegerField(
+        f"{trait} {'at least' if end == 'min' else 'at most'} (percentile)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(PERCENTILE_MIN), MaxValueValidator(PERCENTILE_MAX)],
+    )
+
+
+def _trait_constraints(table: str) -> list:
+    """Each end within 0–100 and min <= max, for every trait (CHECK constraints)."""
+    constraints = []
+    for prefix, _ in TRAITS.values():
+        low, high = f"{prefix}_min", f"{prefix}_max"
+        for end in (low, high):
+            constraints.append(
+                models.CheckConstraint(
+                    condition=Q(**{f"{end}__isnull": True})
+                    | Q(**{f"{end}__gte": PERCENTILE_MIN, f"{end}__lte": PERCENTILE_MAX}),
+                    name=f"{table}_{end}_percentile",
+                )
+            )
+        constraints.append(
+            models.CheckConstraint(
+                condition=Q(**{f"{low}__isnull": True})
+                | Q(**{f"{high}__isnull": True})
+                | Q(**{f"{low}__lte": F(high)}),
+                name=f"{table}_{prefix}_min_le_max",
+            )
+        )
+    return constraints
+
+
 class TargetCustomerProfile(VersionedRecord):
-    """Who a campaign is for: demographics, interests, behaviour and persona."""
+    """Who a campaign is for: demographics, interests, behaviour, persona and, optionally,
+    Big Five trait ranges (percentiles of the customers' latest results)."""
 
     profile_type = "target_customer_profiles"
     data_fields = (
@@ -212,10 +259,21 @@ class TargetCustomerProfile(VersionedRecord):
         "is_default",
         "is_active",
         "metadata",
+        *TRAIT_FIELDS,
     )
 
     name = models.CharField(max_length=255)
     description = models.TextField(blank=True, default="", db_default="")
+    openness_min = percentile_bound("Openness", "min")
+    openness_max = percentile_bound("Openness", "max")
+    conscientiousness_min = percentile_bound("Conscientiousness", "min")
+    conscientiousness_max = percentile_bound("Conscientiousness", "max")
+    extraversion_min = percentile_bound("Extraversion", "min")
+    extraversion_max = percentile_bound("Extraversion", "max")
+    agreeableness_min = percentile_bound("Agreeableness", "min")
+    agreeableness_max = percentile_bound("Agreeableness", "max")
+    neuroticism_min = percentile_bound("Neuroticism", "min")
+    neuroticism_max = percentile_bound("Neuroticism", "max")
     demographics = models.JSONField(default=dict, db_default={}, blank=True)
     interests = text_array()
     behavior = models.JSONField(default=dict, db_default={}, blank=True)
@@ -244,6 +302,7 @@ class TargetCustomerProfile(VersionedRecord):
                 condition=Q(is_default=True, deleted_at__isnull=True),
                 name="target_customer_profiles_one_default_per_account",
             ),
+            *_trait_constraints("target_customer_profiles"),
         ]
         triggers = _triggers(referenced_as="customer_profile_id")
         indexes = [
@@ -257,6 +316,16 @@ class TargetCustomerProfile(VersionedRecord):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def trait_ranges(self) -> dict[str, tuple[int | None, int | None]]:
+        """The traits this profile narrows by: code -> (min, max), open ends as None."""
+        ranges = {}
+        for code, (prefix, _) in TRAITS.items():
+            low, high = getattr(self, f"{prefix}_min"), getattr(self, f"{prefix}_max")
+            if low is not None or high is not None:
+                ranges[code] = (low, high)
+        return ranges
 
 
 class BrandGuidelines(VersionedRecord):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 
@@ -139,3 +141,91 @@ def budget_alerts_recent(*, limit: int = 5, days: int = 7) -> dict[str, Any]:
         "recent": list(BudgetAlertFiring.objects.select_related("budget").order_by("-fired_at")[:limit]),
         "count": BudgetAlertFiring.objects.filter(fired_at__gte=since).count(),
     }
+
+
+# ------------------------------------------------------------------------------ audiences
+#
+# What a profile says about its audience in terms FocusedRoom knows about its customers. The
+# audience itself (who matches, how many, the sync to Customer.io and Kit) is computed by
+# ``integrations`` — the one app that may read profiles, engagement's Big Five results and the
+# consent rule together (docs/architecture.md, "Audiences").
+
+# The seed's demographics a customer record can answer, and those it cannot (shown as "not applied").
+AUDIENCE_GENDERS = {"male": "M", "female": "F"}  # -> the sex recorded with the Big Five result (norms)
+AUDIENCE_UNKNOWN_DEMOGRAPHICS = {
+    "incomeRange": "income",
+    "educationLevel": "education",
+    "languages": "languages",
+    "occupations": "occupations",
+}
+AUDIENCE_UNKNOWN_LOCATION = {"states": "states", "cities": "cities", "radius": "radius"}
+
+
+@dataclass(frozen=True)
+class AudienceCriteria:
+    """Who a profile's audience is: every bound is optional (None or empty = no limit)."""
+
+    age_min: int | None = None
+    age_max: int | None = None
+    countries: tuple[str, ...] = ()
+    sexes: tuple[str, ...] = ()
+    traits: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)  # code -> (min, max)
+    not_applied: tuple[str, ...] = ()  # what the profile says that customers' records cannot tell
+
+    @property
+    def needs_result(self) -> bool:
+        """Whether only customers with a Big Five result can match."""
+        return bool(self.traits or self.sexes)
+
+
+def _whole(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value)
+
+
+def audience_criteria(*, profile: TargetCustomerProfile) -> AudienceCriteria:
+    """A profile's demographics and trait ranges as the criteria customers are matched against.
+
+    ``ageRange`` -> the customer's age; ``location.countries`` -> their country; ``gender``
+    ``male``/``female`` -> the sex recorded with their latest Big Five result (``all`` = anyone);
+    trait ranges -> the percentiles of their latest Big Five result. Interests, income, education,
+    languages, occupations, states, cities and radius are not known about customers: they are
+    listed in ``not_applied`` and do not narrow the audience.
+    """
+    demographics = profile.demographics if isinstance(profile.demographics, dict) else {}
+    age = demographics.get("ageRange") if isinstance(demographics.get("ageRange"), dict) else {}
+    location = demographics.get("location") if isinstance(demographics.get("location"), dict) else {}
+    countries = tuple(sorted({c for c in location.get("countries") or [] if isinstance(c, str)}))
+    not_applied = [label for key, label in AUDIENCE_UNKNOWN_DEMOGRAPHICS.items() if demographics.get(key)]
+    not_applied += [f"location {label}" for key, label in AUDIENCE_UNKNOWN_LOCATION.items() if location.get(key)]
+    gender = demographics.get("gender")
+    sexes: tuple[str, ...] = ()
+    if gender in AUDIENCE_GENDERS:
+        sexes = (AUDIENCE_GENDERS[gender],)
+    elif gender and gender != "all":
+        not_applied.append(f"gender {gender}")
+    if profile.interests:
+        not_applied.append("interests")
+    return AudienceCriteria(
+        age_min=_whole(age.get("min")),
+        age_max=_whole(age.get("max")),
+        countries=countries,
+        sexes=sexes,
+        traits=profile.trait_ranges,
+        not_applied=tuple(not_applied),
+    )
+
+
+def customer_profile_get(pk: Any, *, include_deleted: bool = False) -> TargetCustomerProfile | None:
+    """A target customer profile by id (None when there is none, or the id is not a UUID)."""
+    manager = TargetCustomerProfile.all_objects if include_deleted else TargetCustomerProfile.objects
+    try:
+        return manager.filter(pk=pk).first()
+    except (ValueError, ValidationError):
+        return None
+
+
+def customer_profiles_for_audiences() -> QuerySet[TargetCustomerProfile]:
+    """Live, active profiles: the ones whose audience the periodic job measures."""
+    return TargetCustomerProfile.objects.filter(is_active=True).order_by("created_at", "id")

@@ -27,6 +27,7 @@ from django.utils import timezone
 from focusedroom.errors import Conflict, NotFound, PermissionDenied
 from profiles import signals
 from profiles.models import (
+    TRAITS,
     BrandGuidelines,
     Budget,
     BudgetAlertFiring,
@@ -203,6 +204,19 @@ def validate_record(*, record: VersionedRecord) -> None:
             errors.setdefault("end_date", []).append("The end date is before the start date.")
         if record.period == Budget.Period.LIFETIME and not (record.start_date and record.end_date):
             errors.setdefault("end_date", []).append("A lifetime budget needs a start and an end date.")
+    if isinstance(record, TargetCustomerProfile):
+        for prefix, name in TRAITS.values():
+            low, high = getattr(record, f"{prefix}_min"), getattr(record, f"{prefix}_max")
+            if (
+                low is not None
+                and high is not None
+                and f"{prefix}_min" not in errors
+                and f"{prefix}_max" not in errors
+                and low > high
+            ):
+                errors.setdefault(f"{prefix}_max", []).append(
+                    f"{name}: the highest percentile ({high}) is below the lowest ({low})."
+                )
     if isinstance(record, ProfileContainer):
         for field, _model in REFERENCE_FIELDS.items():
             ref = getattr(record, field)

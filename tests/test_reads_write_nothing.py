@@ -94,3 +94,26 @@ def test_the_counter_sees_a_write(member, client):
     CustomerFactory()
     changed = _changed(before, _writes())
     assert "accounts_user" in changed
+
+
+@pytest.mark.django_db
+def test_a_profiles_audience_writes_nothing(member, client):
+    """The audience endpoint and the profile's console page (with its audience panel) write no row."""
+    from accounts.roles import sync_roles
+    from integrations import services as integrations_services
+    from profiles.tests.factories import make_profile
+
+    sync_roles()
+    staff = StaffFactory(is_superuser=True)
+    profile = make_profile(openness_min=1)
+    integrations_services.audience_sync_configure(profile=profile, to_customerio=True, to_kit=True)
+    client.force_login(staff)
+    api = APIClient()
+    api.force_authenticate(staff)
+    for get in (
+        lambda: api.get(f"/api/v1/customer-profiles/{profile.pk}/audience/"),
+        lambda: client.get(f"/admin/profiles/targetcustomerprofile/{profile.pk}/change/"),
+    ):
+        before = _writes()
+        assert get().status_code == 200
+        assert _changed(before, _writes()) == {}

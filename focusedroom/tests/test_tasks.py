@@ -53,5 +53,3 @@ def test_eager_mode_runs_the_task_when_the_transaction_commits(django_capture_on
         tasks.defer("focusedroom.tests.record", value=3)
         assert RAN == []
     assert RAN == [3]
-
-

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from focusedroom.api.serializers import DocumentField, StrictSerializer
 from profiles.models import (
+    TRAIT_FIELDS,
     BrandGuidelines,
     Budget,
     BudgetAlertFiring,
@@ -62,6 +63,7 @@ class CustomerProfileSerializer(serializers.ModelSerializer):
             "is_default",
             "is_active",
             "metadata",
+            *TRAIT_FIELDS,
             *AUDIT_FIELDS,
         ]
         read_only_fields = fields
@@ -260,6 +262,11 @@ def _amount(required: bool = False, **kwargs) -> serializers.DecimalField:
     return serializers.DecimalField(max_digits=None, decimal_places=None, required=required, **kwargs)
 
 
+def _percentile() -> serializers.IntegerField:
+    """A percentile bound (the service checks 0–100 and min <= max)."""
+    return serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100)
+
+
 class CustomerProfileInput(VersionInputMixin):
     account_id = _text(required=True)
     name = _text(required=True)
@@ -271,6 +278,17 @@ class CustomerProfileInput(VersionInputMixin):
     is_default = serializers.BooleanField(required=False)
     is_active = serializers.BooleanField(required=False)
     metadata = _document("metadata")
+    # Big Five trait ranges: percentiles 0–100 of the customers' latest results, null for an open end.
+    openness_min = _percentile()
+    openness_max = _percentile()
+    conscientiousness_min = _percentile()
+    conscientiousness_max = _percentile()
+    extraversion_min = _percentile()
+    extraversion_max = _percentile()
+    agreeableness_min = _percentile()
+    agreeableness_max = _percentile()
+    neuroticism_min = _percentile()
+    neuroticism_max = _percentile()
 
 
 class BrandGuidelinesInput(VersionInputMixin):

@@ -420,3 +420,23 @@ def test_update_usage_spend_and_revert_input_is_checked_by_the_services(client):
     assert set(error(usage)["fields"]) == {"campaign_id", "usage_type"}
     budget.refresh_from_db()
     assert (budget.version, budget.budget_type) == (1, "CAMPAIGN")
+
+
+def test_trait_ranges_through_the_api(client):
+    url = "/api/v1/customer-profiles/"
+    response = client.post(
+        url, {"account_id": "acct-1", "name": "Curious", "openness_min": 70, "conscientiousness_max": 40}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["openness_min"], body["openness_max"], body["conscientiousness_max"]) == (70, None, 40)
+    response = client.post(
+        url, {"account_id": "acct-1", "name": "Odd", "openness_min": 80, "openness_max": 20}, format="json"
+    )
+    assert response.status_code == 400
+    assert "below the lowest" in error(response)["fields"]["openness_max"][0]
+    response = client.post(url, {"account_id": "acct-1", "name": "Odd", "neuroticism_min": 101}, format="json")
+    assert response.status_code == 400 and "neuroticism_min" in error(response)["fields"]
+    record = TargetCustomerProfile.objects.get(name="Curious")
+    response = client.patch(f"{url}{record.pk}/", {"openness_min": None, "version": record.version}, format="json")
+    assert response.status_code == 200 and response.json()["openness_min"] is None
