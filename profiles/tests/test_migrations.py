@@ -52,7 +52,9 @@ def migrate(target: str):
     """Migrate ``profiles`` to ``target`` (a migration name, "zero" or "latest"); the apps of that state."""
     executor = MigrationExecutor(connection)
     if target == "latest":
-        targets = [key for key in executor.loader.graph.leaf_nodes() if key[0] == "profiles"]
+        # Every app's head: going back unapplies the migrations of other apps that depend on
+        # ``profiles`` (integrations' audiences), and "latest" brings them back too.
+        targets = executor.loader.graph.leaf_nodes()
     else:
         targets = [("profiles", None if target == "zero" else target)]
     executor.migrate(targets)
