@@ -200,6 +200,9 @@ DELIVERY_RECEIPT_DAYS = env.int("DELIVERY_RECEIPT_DAYS", default=14)
 # periodic ``focusedroom.retry_stalled_jobs`` puts the jobs it was running back in the queue.
 TASKS_HEARTBEAT_SECONDS = env.float("TASKS_HEARTBEAT_SECONDS", default=10.0)
 TASKS_STALLED_SECONDS = env.float("TASKS_STALLED_SECONDS", default=30.0)
+# The nightly focusedroom.remove_old_jobs deletes finished jobs after this many days, failed ones after the second.
+TASKS_KEEP_FINISHED_DAYS = env.int("TASKS_KEEP_FINISHED_DAYS", default=7)
+TASKS_KEEP_FAILED_DAYS = env.int("TASKS_KEEP_FAILED_DAYS", default=30)
 PROCRASTINATE_WORKER_DEFAULTS = {
     "update_heartbeat_interval": TASKS_HEARTBEAT_SECONDS,
     "stalled_worker_timeout": TASKS_STALLED_SECONDS,

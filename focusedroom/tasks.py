@@ -114,6 +114,17 @@ async def retry_stalled_jobs(*, timestamp: int = 0) -> int:
     return count
 
 
+@app.periodic(cron="40 3 * * *", periodic_id="nightly")
+@app.task(name="focusedroom.remove_old_jobs", queue="maintenance", queueing_lock="focusedroom.remove_old_jobs")
+async def remove_old_jobs(*, timestamp: int = 0) -> None:
+    """Finished jobs leave the queue table after ``TASKS_KEEP_FINISHED_DAYS``, failed ones (shown in the
+    console until then) after ``TASKS_KEEP_FAILED_DAYS``: their arguments may name a person."""
+    await app.job_manager.delete_old_jobs(
+        nb_hours=24 * settings.TASKS_KEEP_FINISHED_DAYS, include_cancelled=True, include_aborted=True
+    )
+    await app.job_manager.delete_old_jobs(nb_hours=24 * settings.TASKS_KEEP_FAILED_DAYS, include_failed=True)
+
+
 def run_jobs(*, queues: list[str] | None = None) -> None:
     """Run every job that is due, then return (tests, and ``make`` targets that drain a queue)."""
     with app.replace_connector(app.connector.get_worker_connector()) as worker_app:

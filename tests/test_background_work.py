@@ -26,6 +26,7 @@ LEASE = 6  # seconds; at least twice the HTTP timeout plus one
 
 SCHEDULES = {
     "focusedroom.retry_stalled_jobs": "* * * * *",
+    "focusedroom.remove_old_jobs": "40 3 * * *",
     "integrations.sweep_outbox": "* * * * *",
     "integrations.compute_ai_profiles": "30 2 * * *",
     "rewards.audit": "0 3 * * *",

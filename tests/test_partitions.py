@@ -287,7 +287,7 @@ class TestBrand:
             actor=person,
             may_post_for_anyone=False,
         )
-        assert dict(Event.objects.filter(pk__in=[e.pk for e in stored]).values_list("event_type", "brand_id")) == {
+        assert dict(Event.objects.filter(pk__in=stored).values_list("event_type", "brand_id")) == {
             "a": default_brand.pk,
             "b": other.pk,
         }

@@ -53,3 +53,20 @@ def test_eager_mode_runs_the_task_when_the_transaction_commits(django_capture_on
         tasks.defer("focusedroom.tests.record", value=3)
         assert RAN == []
     assert RAN == [3]
+
+
+def test_old_finished_jobs_leave_the_queue_table_and_failed_ones_stay_longer(task_queue):
+    from django.db import connection
+
+    tasks.defer("focusedroom.tests.record", value=1)
+    tasks.defer("focusedroom.tests.record", value=2)
+    tasks.run_jobs(queues=["tests"])
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE procrastinate_jobs SET status = 'failed' WHERE args->>'value' = '2'")
+        cursor.execute(
+            "UPDATE procrastinate_events SET at = now() - interval '10 days' WHERE job_id IN (SELECT id FROM procrastinate_jobs)"
+        )
+    tasks.defer("focusedroom.remove_old_jobs", timestamp=0)
+    tasks.run_jobs(queues=["maintenance"])
+    remaining = set(ProcrastinateJob.objects.filter(task_name="focusedroom.tests.record").values_list("status", flat=True))
+    assert remaining == {"failed"}

@@ -200,7 +200,7 @@ def _write_sql(by_wallet: bool, extra: tuple[tuple[str, str], ...]) -> str:
     quote = connection.ops.quote_name
     return _WRITE_SQL.format(
         wallet_where="id = %(wallet)s::bigint" if by_wallet else "user_id = %(user)s::bigint",
-        extra_columns="".join(f", {quote(column)}" for column in extra),
+        extra_columns="".join(f", {quote(column)}" for column, _ in extra),
         extra_values="".join(f", %(x_{column})s::{db_type}" for column, db_type in extra),
     )
 
