@@ -358,6 +358,8 @@ SPECTACULAR_SETTINGS = {
         "ExperimentStatusEnum": "experiments.models.ExperimentStatus",
         "BudgetStatusEnum": "profiles.models.Budget.Status",
         "ContainerStatusEnum": "profiles.models.ProfileContainer.Status",
+        "ReferralStatusEnum": "rewards.models.Referral.Status",
+        "PendingCreditStatusEnum": "rewards.models.PendingCredit.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

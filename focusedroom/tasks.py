@@ -33,11 +33,13 @@ real and drain the queue with :func:`run_jobs`. Workers: ``manage.py procrastina
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from datetime import UTC
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from procrastinate import RetryStrategy
 from procrastinate import exceptions as procrastinate_exceptions
 from procrastinate.contrib.django import app
@@ -127,8 +129,32 @@ async def remove_old_jobs(*, timestamp: int = 0) -> None:
 
 def run_jobs(*, queues: list[str] | None = None) -> None:
     """Run every job that is due, then return (tests, and ``make`` targets that drain a queue)."""
-    with app.replace_connector(app.connector.get_worker_connector()) as worker_app:
-        worker_app.run_worker(queues=queues, wait=False, install_signal_handlers=False, listen_notify=False)
+
+    def drain() -> None:
+        with app.replace_connector(app.connector.get_worker_connector()) as worker_app:
+            worker_app.run_worker(queues=queues, wait=False, install_signal_handlers=False, listen_notify=False)
+
+    _in_own_thread(drain)
+
+
+def _in_own_thread(fn: Callable[[], object]) -> None:
+    """Run ``fn`` (which starts an event loop) in a thread of its own, so it works whether or not the
+    caller's thread already runs a loop (a browser driver's, in the test suite); its exception is raised here."""
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            fn()
+        except BaseException as exc:  # handed to the caller below
+            failure.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=target, name="fr-task-drain")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
 
 
 # ------------------------------------------------------------------------- the plumbing's own tasks
@@ -173,8 +199,11 @@ def defer_periodic(*, timestamp: int) -> list[str]:
         async with app.open_async():
             await deferrer.defer_jobs(due)
 
-    with app.replace_connector(app.connector.get_worker_connector()):
-        asyncio.run(go())
+    def run() -> None:
+        with app.replace_connector(app.connector.get_worker_connector()):
+            asyncio.run(go())
+
+    _in_own_thread(run)
     return sorted(periodic_task.task.name for periodic_task, _ in due)
 
 
