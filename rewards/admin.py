@@ -60,6 +60,40 @@ def _intermediate(modeladmin, request, queryset, *, form, title: str, action: st
     return TemplateResponse(request, "admin/rewards/action_form.html", context)
 
 
+def _confirmed(
+    modeladmin,
+    request,
+    queryset,
+    *,
+    form_class,
+    call,
+    done_message: str,
+    title: str,
+    action: str,
+    note: str,
+    label=str,
+    initial=None,
+):
+    """A console action that asks first: the form on its own page, then ``call(obj, data)`` (a service)
+    for each selected row once confirmed, telling staff each refusal. ``call`` returning ``False``
+    (nothing to do) is not counted as done."""
+    if "apply" not in request.POST:
+        form = form_class(initial=initial() if initial else None)
+    else:
+        form = form_class(request.POST)
+        if form.is_valid():
+            done = 0
+            for obj in queryset:
+                try:
+                    done += call(obj, form.cleaned_data) is not False
+                except (ValidationError, ApplicationError) as exc:
+                    modeladmin.message_user(request, f"{label(obj)}: {error_message(exc)}", messages.ERROR)
+            if done:
+                modeladmin.message_user(request, done_message.format(done=done), messages.SUCCESS)
+            return None
+    return _intermediate(modeladmin, request, queryset, form=form, title=title, action=action, template_note=note)
+
+
 @admin.register(Wallet)
 class WalletAdmin(ReadOnlyAdmin):
     list_display = ("user", "balance", "lifetime_earned", "updated_at")
@@ -75,36 +109,25 @@ class WalletAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Adjust balance (through a ledger entry)…", permissions=["adjust"])
     def adjust_balance(self, request, queryset):
-        if "apply" in request.POST:
-            form = AdjustForm(request.POST)
-            if form.is_valid():
-                done = 0
-                for wallet in queryset.select_related("user"):
-                    try:
-                        services.wallet_adjust(
-                            wallet=wallet,
-                            amount=form.cleaned_data["amount"],
-                            reason=form.cleaned_data["reason"],
-                            actor=request.user,
-                            idempotency_key=form.cleaned_data["idempotency_key"],
-                            context=_context(request),
-                        )
-                        done += 1
-                    except (ValidationError, ApplicationError) as exc:
-                        self.message_user(request, f"{wallet.user}: {error_message(exc)}", messages.ERROR)
-                if done:
-                    self.message_user(request, f"{done} wallet(s) adjusted.", messages.SUCCESS)
-                return None
-        else:
-            form = AdjustForm(initial={"idempotency_key": uuid.uuid4().hex})
-        return _intermediate(
+        return _confirmed(
             self,
             request,
-            queryset,
-            form=form,
+            queryset.select_related("user"),
+            form_class=AdjustForm,
+            initial=lambda: {"idempotency_key": uuid.uuid4().hex},
+            call=lambda wallet, data: services.wallet_adjust(
+                wallet=wallet,
+                amount=data["amount"],
+                reason=data["reason"],
+                actor=request.user,
+                idempotency_key=data["idempotency_key"],
+                context=_context(request),
+            ),
+            label=lambda wallet: wallet.user,
+            done_message="{done} wallet(s) adjusted.",
             title="Adjust balance",
             action="adjust_balance",
-            template_note="Each selected wallet gets one ledger entry (an adjustment) with this amount and reason.",
+            note="Each selected wallet gets one ledger entry (an adjustment) with this amount and reason.",
         )
 
 
@@ -143,34 +166,19 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Reverse selected entries…", permissions=["reverse"])
     def reverse_entries(self, request, queryset):
-        if "apply" in request.POST:
-            form = ReverseForm(request.POST)
-            if form.is_valid():
-                done = 0
-                for entry in queryset.select_related("brand"):
-                    try:
-                        _, created = services.entry_reverse_by_staff(
-                            entry=entry,
-                            actor=request.user,
-                            reason=form.cleaned_data["reason"],
-                            context=_context(request),
-                        )
-                        done += int(created)
-                    except (ValidationError, ApplicationError) as exc:
-                        self.message_user(request, f"Entry {entry.pk}: {error_message(exc)}", messages.ERROR)
-                if done:
-                    self.message_user(request, f"{done} entr(y/ies) reversed.", messages.SUCCESS)
-                return None
-        else:
-            form = ReverseForm()
-        return _intermediate(
+        return _confirmed(
             self,
             request,
-            queryset,
-            form=form,
+            queryset.select_related("brand"),
+            form_class=ReverseForm,
+            call=lambda entry, data: services.entry_reverse_by_staff(
+                entry=entry, actor=request.user, reason=data["reason"], context=_context(request)
+            )[1],
+            label=lambda entry: f"Entry {entry.pk}",
+            done_message="{done} entr(y/ies) reversed.",
             title="Reverse ledger entries",
             action="reverse_entries",
-            template_note="Each entry gets a new entry of the opposite kind that references it; entries never change.",
+            note="Each entry gets a new entry of the opposite kind that references it; entries never change.",
         )
 
 
@@ -194,34 +202,19 @@ class RedemptionAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Reverse (refund) selected redemptions…", permissions=["reverse"])
     def reverse_redemptions(self, request, queryset):
-        if "apply" in request.POST:
-            form = ReverseForm(request.POST)
-            if form.is_valid():
-                done = 0
-                for redemption in queryset:
-                    try:
-                        services.redemption_reverse(
-                            redemption=redemption,
-                            actor=request.user,
-                            reason=form.cleaned_data["reason"],
-                            context=_context(request),
-                        )
-                        done += 1
-                    except (ValidationError, ApplicationError) as exc:
-                        self.message_user(request, f"Redemption {redemption.pk}: {error_message(exc)}", messages.ERROR)
-                if done:
-                    self.message_user(request, f"{done} redemption(s) reversed.", messages.SUCCESS)
-                return None
-        else:
-            form = ReverseForm()
-        return _intermediate(
+        return _confirmed(
             self,
             request,
             queryset,
-            form=form,
+            form_class=ReverseForm,
+            call=lambda redemption, data: services.redemption_reverse(
+                redemption=redemption, actor=request.user, reason=data["reason"], context=_context(request)
+            ),
+            label=lambda redemption: f"Redemption {redemption.pk}",
+            done_message="{done} redemption(s) reversed.",
             title="Reverse redemptions",
             action="reverse_redemptions",
-            template_note="The gems are credited back with an entry that references the redemption's debit.",
+            note="The gems are credited back with an entry that references the redemption's debit.",
         )
 
 
@@ -369,19 +362,6 @@ class HoldReasonFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _each(modeladmin, request, queryset, call, *, done_message: str) -> None:
-    """Run ``call(obj)`` (a service) for each selected row, telling staff each refusal."""
-    done = 0
-    for obj in queryset:
-        try:
-            call(obj)
-            done += 1
-        except (ValidationError, ApplicationError) as exc:
-            modeladmin.message_user(request, f"{obj}: {error_message(exc)}", messages.ERROR)
-    if done:
-        modeladmin.message_user(request, done_message.format(done=done), messages.SUCCESS)
-
-
 @admin.register(Referral)
 class ReferralAdmin(ReadOnlyAdmin):
     list_display = (
@@ -413,51 +393,35 @@ class ReferralAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Approve held referrals (pays when the email is verified)…", permissions=["review"])
     def approve_referrals(self, request, queryset):
-        form = ReviewForm(request.POST if "apply" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            _each(
-                self,
-                request,
-                queryset,
-                lambda r: services.referral_approve(
-                    referral=r, actor=request.user, note=form.cleaned_data["note"], context=_context(request)
-                ),
-                done_message="{done} referral(s) approved.",
-            )
-            return None
-        return _intermediate(
+        return _confirmed(
             self,
             request,
             queryset,
-            form=form,
+            form_class=ReviewForm,
+            call=lambda referral, data: services.referral_approve(
+                referral=referral, actor=request.user, note=data["note"], context=_context(request)
+            ),
+            done_message="{done} referral(s) approved.",
             title="Approve held referrals",
             action="approve_referrals",
-            template_note="Each held referral is paid now if the new person verified their email, "
+            note="Each held referral is paid now if the new person verified their email, "
             "otherwise it converts when they do.",
         )
 
     @admin.action(description="Reject held referrals…", permissions=["review"])
     def reject_referrals(self, request, queryset):
-        form = RejectForm(request.POST if "apply" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            _each(
-                self,
-                request,
-                queryset,
-                lambda r: services.referral_reject(
-                    referral=r, actor=request.user, note=form.cleaned_data["note"], context=_context(request)
-                ),
-                done_message="{done} referral(s) rejected.",
-            )
-            return None
-        return _intermediate(
+        return _confirmed(
             self,
             request,
             queryset,
-            form=form,
+            form_class=RejectForm,
+            call=lambda referral, data: services.referral_reject(
+                referral=referral, actor=request.user, note=data["note"], context=_context(request)
+            ),
+            done_message="{done} referral(s) rejected.",
             title="Reject held referrals",
             action="reject_referrals",
-            template_note="Nobody is paid for a rejected referral; the reason is kept with it.",
+            note="Nobody is paid for a rejected referral; the reason is kept with it.",
         )
 
 
@@ -478,26 +442,18 @@ class PendingCreditAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Cancel selected pending gems…", permissions=["cancel"])
     def cancel_pending(self, request, queryset):
-        form = ReverseForm(request.POST if "apply" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            _each(
-                self,
-                request,
-                queryset,
-                lambda p: services.pending_credit_cancel(
-                    pending=p, actor=request.user, reason=form.cleaned_data["reason"], context=_context(request)
-                ),
-                done_message="{done} pending credit(s) cancelled.",
-            )
-            return None
-        return _intermediate(
+        return _confirmed(
             self,
             request,
             queryset,
-            form=form,
+            form_class=ReverseForm,
+            call=lambda pending, data: services.pending_credit_cancel(
+                pending=pending, actor=request.user, reason=data["reason"], context=_context(request)
+            ),
+            done_message="{done} pending credit(s) cancelled.",
             title="Cancel pending gems",
             action="cancel_pending",
-            template_note="The member never receives these gems; the reason is kept with each. "
+            note="The member never receives these gems; the reason is kept with each. "
             "Gems already released are refused: reverse their ledger entry instead.",
         )
 
