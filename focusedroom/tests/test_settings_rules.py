@@ -206,11 +206,14 @@ def test_two_poolers_at_once_are_refused():
     assert result.returncode != 0 and "choose one" in result.stderr
 
 
+@pytest.mark.django_db
 def test_the_pool_opens_real_connections():
     """With DB_POOL, Django's psycopg pool serves queries (psycopg-pool is installed and pinned)."""
-    url = os.environ.get("DATABASE_URL") or ""
-    if not url:
-        pytest.skip("needs DATABASE_URL")
+    from django.db import connection
+
+    from focusedroom.embedded_db import database_url_for
+
+    url = database_url_for(connection.settings_dict)
     code = (
         "import django; django.setup(); from django.db import connection;"
         "c = connection.cursor(); c.execute('select 1'); print(c.fetchone()[0], connection.pool is not None)"
