@@ -25,7 +25,6 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
-from procrastinate.exceptions import AlreadyEnqueued
 
 from accounts import selectors as accounts_selectors
 from engagement import selectors as engagement_selectors
@@ -480,11 +479,7 @@ def audience_person_leave_all(*, user: User) -> int:
 def audience_results_refresh_soon() -> None:
     """Queue a refresh of the latest-results view (after a consent change or an erasure), so audience counts
     follow within a minute instead of the hour. At most one refresh waits (a queueing lock)."""
-    try:
-        with transaction.atomic():  # a refused duplicate must not abort the caller's transaction
-            tasks.defer("engagement.big_five_latest_refresh", queueing_lock="big_five_latest_refresh")
-    except AlreadyEnqueued:
-        pass
+    tasks.defer_once("engagement.big_five_latest_refresh", queueing_lock="big_five_latest_refresh")
 
 
 def audiences_refresh(*, sync: bool = True, log=lambda message: None) -> dict[str, int]:
