@@ -38,7 +38,7 @@ from accounts.models import (
     User,
     normalize_email,
 )
-from accounts.selectors import holds_account
+from accounts.selectors import active_person, holds_account
 from accounts.sessions import sessions_end
 from focusedroom.context import RequestContext
 from focusedroom.email import send_templated_email_later
@@ -772,7 +772,7 @@ def api_token_authenticate(*, raw: str) -> ApiToken | None:
     key_hash = hash_token(raw)
     entry = token_cache.get(key_hash)
     if entry is not None:
-        user = User.objects.filter(pk=entry.user_id, is_active=True, deleted_at__isnull=True).first()
+        user = active_person(entry.user_id)
         if user is None:
             return None
     else:

@@ -13,7 +13,7 @@ import json
 import threading
 import time
 
-from common import Result, live_server, throughput
+from common import Result, database_url, live_server, throughput
 
 BATCH = 500
 CONCURRENCY = 4
@@ -37,14 +37,10 @@ def _events(user_id: int, n: int) -> list[dict]:
 def _direct_rate(user_id: int, method: str) -> float:
     """Events/second written straight into the table by CONCURRENCY connections."""
     import psycopg
-    from django.db import connection
 
     from engagement.models import Event
 
-    s = connection.settings_dict
-    dsn = f"host={s['HOST']} port={s['PORT'] or 5432} dbname={s['NAME']} user={s['USER']}" + (
-        f" password={s['PASSWORD']}" if s["PASSWORD"] else ""
-    )
+    dsn = database_url()
     table = Event._meta.db_table
     cols = (
         "(event_type, user_id, anonymous_id, metadata, experiment_context, variant_context, page_url, "

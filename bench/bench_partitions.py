@@ -15,7 +15,7 @@ import threading
 import time
 from datetime import UTC, datetime
 
-from common import Result
+from common import Result, database_url
 
 CONCURRENCY = 4
 DURATION = 4.0
@@ -27,12 +27,7 @@ COLS = "(event_type, anonymous_id, metadata, experiment_context, variant_context
 
 
 def _dsn() -> str:
-    from django.db import connection
-
-    s = connection.settings_dict
-    return f"host={s['HOST']} port={s['PORT'] or 5432} dbname={s['NAME']} user={s['USER']}" + (
-        f" password={s['PASSWORD']}" if s["PASSWORD"] else ""
-    )
+    return database_url()
 
 
 def _row(n: int, i: int) -> tuple:

@@ -40,6 +40,15 @@ class Result:
         return self.value / self.baseline_value if self.baseline_value else float("nan")
 
 
+def database_url() -> str:
+    """A libpq URL for the database Django uses (a TCP host or the embedded server's socket)."""
+    from django.db import connection
+
+    from focusedroom.embedded_db import database_url_for
+
+    return database_url_for(connection.settings_dict)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -6,8 +6,9 @@ on the epoch (a 60-second window runs from :00 to :59), so every process agrees 
 
 Two stores, chosen by the settings (``backend()``):
 
-* **Redis** when ``REDIS_URL`` is set: ``INCR`` and ``EXPIRE`` of the window's key in one
-  ``MULTI``/``EXEC`` pipeline — one round trip, atomic; the key expires a little after its window.
+* **Redis** when ``REDIS_URL`` is set: one ``EVALSHA`` of a two-line script that runs ``INCR`` of the
+  window's key and, for the window's first count, ``EXPIRE`` — one command, atomic (Redis runs a
+  script alone); the key expires a little after its window.
 * **PostgreSQL** otherwise: one statement on the UNLOGGED ``focusedroom_counter`` table
   (``focusedroom.models.Counter``), ``INSERT … ON CONFLICT (key) DO UPDATE SET count = count + 1 …
   RETURNING count``. A key keeps one row: a new window restarts its count in place. Rows whose
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.utils.crypto import salted_hmac
+from redis.commands.core import Script
 
 from focusedroom import redis_client
 
@@ -36,6 +38,14 @@ SALT = "focusedroom.counters"
 PRUNE_EVERY = 1000
 # Rows are kept this long after their window ended (a late request of the old window still counts).
 PRUNE_GRACE_SECONDS = 60
+
+# Counts one event in Redis: the key's first count in its window sets its expiry.
+_INCR = Script(
+    None,
+    b"local n = redis.call('INCR', KEYS[1]) "
+    b"if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end "
+    b"return n",
+)
 
 _UPSERT = """
 INSERT INTO focusedroom_counter AS c (key, window_start, window_seconds, count)
@@ -78,10 +88,7 @@ def hit(name: str, *, window: int, now: float | None = None) -> Hit:
     redis = redis_client.client()
     if redis is not None:
         key = redis_client.key("ctr", name, start)
-        pipe = redis.pipeline(transaction=True)
-        pipe.incr(key)
-        pipe.expire(key, window + PRUNE_GRACE_SECONDS)
-        count, _ = pipe.execute()
+        count = _INCR(keys=[key], args=[window + PRUNE_GRACE_SECONDS], client=redis)
         return Hit(int(count), _reset_in(start, window, now))
     with connection.cursor() as cursor:
         cursor.execute(_UPSERT, [name, start, window])

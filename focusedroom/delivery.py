@@ -7,7 +7,10 @@ and ``quiz_completed`` in the worker) hands its work here as *steps*: each recei
 the steps that did not take effect.
 
 * The usual case costs one transaction: all steps' receipts are claimed with one ``INSERT … ON
-  CONFLICT DO NOTHING RETURNING`` and the steps run, in order, with no savepoint between them.
+  CONFLICT DO NOTHING RETURNING`` and the steps run, in order, with no savepoint between them —
+  nor inside them: the services' own nested ``atomic`` blocks open none while the steps run
+  together (``_without_savepoints``). A service that catches a database error and goes on (it
+  needed a savepoint) breaks the transaction; that is caught like any failure, below.
 * If a step fails, that transaction rolls back and every step runs again **in its own
   transaction** (in the worker's autocommit, a real transaction, not a savepoint): one failing
   receiver does not hold back the others. The failures are then raised as ``DeliveryIncomplete``,
@@ -20,8 +23,9 @@ running in one transaction with the others.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -74,6 +78,26 @@ def _claim(keys: Sequence[str]) -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
+class _Broken(Exception):
+    """A step swallowed an error inside the shared transaction: its effects are unsure."""
+
+
+@contextlib.contextmanager
+def _without_savepoints() -> Iterator[None]:
+    """Nested ``transaction.atomic`` blocks open no savepoint on this connection meanwhile (an error
+    in one then spoils the whole transaction, which ``run_once`` rolls back and runs step by step)."""
+    features = connection.features
+    saved = features.__dict__.get("uses_savepoints")
+    features.uses_savepoints = False
+    try:
+        yield
+    finally:
+        if saved is None:
+            del features.uses_savepoints
+        else:
+            features.uses_savepoints = saved
+
+
 def run_once(*, key: str, steps: Sequence[Step]) -> None:
     """Run each step at most once per ``key`` (see the module docstring). Call outside a transaction."""
     keyed = [(f"{key}/{step.name}", step) for step in steps]
@@ -82,9 +106,12 @@ def run_once(*, key: str, steps: Sequence[Step]) -> None:
     try:
         with transaction.atomic():
             todo = _claim([k for k, _ in keyed])
-            for receipt, step in keyed:
-                if receipt in todo:
-                    step.run()
+            with _without_savepoints():
+                for receipt, step in keyed:
+                    if receipt in todo:
+                        step.run()
+            if connection.needs_rollback:
+                raise _Broken(f"{key}: a step caught a database error")
         return
     except Exception:
         logger.warning("%s: a step failed; running each step on its own", key, exc_info=True)

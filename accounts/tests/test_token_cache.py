@@ -100,3 +100,25 @@ def test_without_memory_every_request_looks_the_token_up(person_and_client, sett
     _me(client)
     status, queries = _me(client)
     assert status == 200 and any("accounts_apitoken" in q for q in queries)
+
+
+@pytest.mark.django_db
+def test_the_persons_row_read_once_compiled_is_the_orms_row():
+    from accounts.models import User
+    from accounts.selectors import active_person
+
+    person = CustomerFactory(
+        name="Ada Lovelace", age=36, country_code="GB", career_stage="mid_career", marketing_opt_in=True
+    )
+    person.is_email_verified, person.email_verified_at = True, timezone.now()
+    person.save()
+    orm = User.objects.get(pk=person.pk)
+    fast = active_person(person.pk)
+    fields = [f.attname for f in User._meta.concrete_fields]
+    assert [getattr(fast, f) for f in fields] == [getattr(orm, f) for f in fields]
+    assert not fast._state.adding and fast._state.db == "default"
+    User.objects.filter(pk=person.pk).update(deleted_at=timezone.now())
+    assert active_person(person.pk) is None
+    User.objects.filter(pk=person.pk).update(deleted_at=None, is_active=False)
+    assert active_person(person.pk) is None
+    assert active_person(0) is None

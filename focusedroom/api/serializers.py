@@ -149,9 +149,11 @@ class DocumentField(serializers.JSONField):
 
 class FieldsBuiltOnceMixin:
     """For a ``ModelSerializer`` on a hot path: introspect the model into fields once per class, then
-    give every instance deep copies (what DRF already does for declared fields). Building them from
-    the model on every instance is most of the cost of a small read (``GET /api/v1/me/``). Only for
-    serializers whose fields do not depend on the instance or the context."""
+    give every instance its own shallow copies of them (a field's own state is what ``bind`` sets on
+    the copy; serializer fields, which hold fields of their own, are deep-copied as DRF does).
+    Building them from the model on every instance, or deep-copying each, is most of the cost of a
+    small read (``GET /api/v1/me/``). Only for serializers whose fields do not depend on the
+    instance or the context."""
 
     def get_fields(self):
         cls = type(self)
@@ -159,4 +161,7 @@ class FieldsBuiltOnceMixin:
         if built is None:
             built = super().get_fields()
             cls._fields_built_once = built
-        return copy.deepcopy(built)
+        return {
+            name: copy.deepcopy(field) if isinstance(field, serializers.BaseSerializer) else copy.copy(field)
+            for name, field in built.items()
+        }

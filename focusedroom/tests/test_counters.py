@@ -149,18 +149,21 @@ def test_a_person_is_counted_by_id_under_the_user_rate(store, monkeypatch):
     assert scoped.allow_request(_request("10.9.9.3"), SimpleNamespace())  # no throttle_scope: no limit
 
 
-def test_redis_hits_are_one_round_trip(with_redis, monkeypatch):
+def test_redis_hits_are_one_command_and_set_the_expiry(with_redis, monkeypatch):
     client = redis_client.client()
-    calls = []
-    original = client.pipeline
+    counters.hit("warm-up", window=60)  # loads the script into this Redis (once per server)
+    sent = []
+    original = client.execute_command
 
-    def pipeline(*args, **kwargs):
-        pipe = original(*args, **kwargs)
-        real = pipe.execute
-        pipe.execute = lambda *a, **k: calls.append(len(pipe.command_stack)) or real(*a, **k)
-        return pipe
+    def execute_command(*args, **kwargs):
+        sent.append(args[0])
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr(client, "pipeline", pipeline)
-    monkeypatch.setattr(client, "execute_command", lambda *a, **k: pytest.fail("a second round trip"))
+    monkeypatch.setattr(client, "execute_command", execute_command)
     assert counters.hit("one-trip", window=60).count == 1
-    assert calls == [2]  # INCR and EXPIRE, sent together
+    assert counters.hit("one-trip", window=60).count == 2
+    assert sent == ["EVALSHA", "EVALSHA"]  # INCR and, for a window's first count, EXPIRE: one script
+    monkeypatch.setattr(client, "execute_command", original)
+    keys = client.keys(redis_client.key("ctr", "one-trip", "*"))
+    assert len(keys) == 1
+    assert 60 < client.ttl(keys[0]) <= 60 + counters.PRUNE_GRACE_SECONDS

@@ -49,6 +49,37 @@ def test_a_failing_step_does_not_hold_back_the_others_and_is_raised():
     assert DeliveryReceipt.objects.filter(key__startswith="effect-of-").count() == 3
 
 
+@pytest.mark.django_db(transaction=True)
+def test_steps_run_together_open_no_savepoint_and_a_swallowed_database_error_falls_back_to_steps_alone():
+    from django.db import IntegrityError, connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    def nested_write(name):
+        with transaction.atomic():  # a service's own block: a savepoint, were it not for run_once
+            DeliveryReceipt.objects.create(key=f"effect-of-{name}")
+
+    def write_unless_there():
+        """Writes, and on a duplicate goes on quietly: needs a savepoint to do so."""
+        try:
+            with transaction.atomic():
+                DeliveryReceipt.objects.create(key="shared-effect")
+        except IntegrityError:
+            pass
+
+    with CaptureQueriesContext(connection) as queries:
+        run_once(key="sp", steps=[Step("a", lambda: nested_write("a")), Step("b", lambda: nested_write("b"))])
+    assert not [q for q in queries.captured_queries if q["sql"].startswith("SAVEPOINT")]
+    assert connection.features.uses_savepoints  # restored
+
+    DeliveryReceipt.objects.create(key="shared-effect")  # the duplicate the next step meets
+    run_once(key="swallow", steps=[Step("a", lambda: nested_write("c")), Step("b", write_unless_there)])
+    # The shared transaction broke at the duplicate (nothing said so) and rolled back; each step then
+    # ran alone, once: the first step's effect is there.
+    effects = set(DeliveryReceipt.objects.filter(key__startswith="effect-of-").values_list("key", flat=True))
+    assert effects == {"effect-of-a", "effect-of-b", "effect-of-c"}
+    assert DeliveryReceipt.objects.filter(key__startswith="swallow/").count() == 2
+
+
 def test_signal_steps_call_every_receiver_like_send():
     signal = Signal()
     seen = []
