@@ -131,16 +131,19 @@ def wallets_lock(*, users: list[User], context: RequestContext | None = None) ->
 
 # ------------------------------------------------------------------------- entries
 
-# The one statement of a ledger write. ``w`` locks the wallet row for the rest of this statement only (in
-# autocommit the statement is the whole transaction; inside a caller's transaction the lock joins it);
-# after a wait, FOR UPDATE returns the row's newest version, so a debit is checked against the current
-# balance. ``ins`` writes the entry unless its idempotency key exists (a concurrent writer of the same
-# key is waited for) or a debit is not covered; ``upd`` moves the wallet only when the entry went in;
-# ``g`` completes the open goals the new balance reaches (once: only rows without a date). The final
-# SELECT says whether a rank threshold lies between the old and the new lifetime earned.
+# The one statement of a ledger write. For a debit, ``w`` locks the wallet row for the rest of this statement
+# (in autocommit the statement is the whole transaction; inside a caller's transaction the lock joins it);
+# after a wait, the lock returns the row's newest version, so the debit is checked against the current
+# balance. A credit needs no check and takes no lock before its update: ``upd`` locks the row itself, and
+# after a wait PostgreSQL re-applies the increment to the newest version. ``ins`` writes the entry unless
+# its idempotency key exists (a concurrent writer of the same key is waited for) or a debit is not
+# covered; ``upd`` moves the wallet only when the entry went in; ``g`` completes the open goals the new
+# balance reaches (once: only rows without a date). The final SELECT returns the balance and lifetime
+# before the write (from ``upd`` when it ran: ``w``'s unlocked snapshot may be older) and says whether a
+# rank threshold lies between the old and the new lifetime earned.
 _WRITE_SQL = """
 WITH w AS (
-    SELECT id, balance, lifetime_earned FROM rewards_wallet WHERE {wallet_where} FOR UPDATE
+    SELECT id, balance, lifetime_earned FROM rewards_wallet WHERE {wallet_where}{lock}
 ), ins AS (
     INSERT INTO rewards_ledgerentry (wallet_id, kind, amount, reason, brand_id, source, description, actor_kind,
                                      actor_id, idempotency_key, reverses_id, created_at{extra_columns})
@@ -165,11 +168,12 @@ WITH w AS (
        AND goal.target_points <= upd.balance
  RETURNING 1
 )
-SELECT w.id, w.balance, w.lifetime_earned, ins.id, upd.balance, upd.lifetime_earned,
+SELECT w.id, COALESCE(upd.balance - %(signed)s::int, w.balance),
+       COALESCE(upd.lifetime_earned - %(delta)s::int, w.lifetime_earned), ins.id, upd.balance, upd.lifetime_earned,
        upd.lifetime_earned IS NOT NULL AND EXISTS (
            SELECT 1 FROM rewards_rank r
-            WHERE r.is_active AND r.points_required > LEAST(w.lifetime_earned, upd.lifetime_earned)
-              AND r.points_required <= GREATEST(w.lifetime_earned, upd.lifetime_earned)),
+            WHERE r.is_active AND r.points_required > LEAST(upd.lifetime_earned - %(delta)s::int, upd.lifetime_earned)
+              AND r.points_required <= GREATEST(upd.lifetime_earned - %(delta)s::int, upd.lifetime_earned)),
        (SELECT COUNT(*) FROM g)
   FROM w LEFT JOIN ins ON TRUE LEFT JOIN upd ON TRUE
 """
@@ -195,11 +199,13 @@ _BASE_COLUMNS = frozenset(
 
 
 @functools.cache
-def _write_sql(by_wallet: bool, extra: tuple[tuple[str, str], ...]) -> str:
-    """The statement for a wallet given by id or by person, with optional ``(column, type)`` pairs."""
+def _write_sql(by_wallet: bool, credit: bool, extra: tuple[tuple[str, str], ...]) -> str:
+    """The statement for a wallet given by id or by person, a credit or a debit, with optional
+    ``(column, type)`` pairs."""
     quote = connection.ops.quote_name
     return _WRITE_SQL.format(
         wallet_where="id = %(wallet)s::bigint" if by_wallet else "user_id = %(user)s::bigint",
+        lock="" if credit else " FOR NO KEY UPDATE",
         extra_columns="".join(f", {quote(column)}" for column, _ in extra),
         extra_values="".join(f", %(x_{column})s::{db_type}" for column, db_type in extra),
     )
@@ -301,7 +307,7 @@ def entry_write(
         "delta": delta,
         **{f"x_{column}": db_value for column, (_, db_value) in extra.items()},
     }
-    sql = _write_sql(wallet is not None, tuple((c, _db_type(c)) for c in extra))
+    sql = _write_sql(wallet is not None, credit, tuple((c, _db_type(c)) for c in extra))
     for _attempt in range(3):
         row = _execute_prepared(sql, params)
         if row is None:  # no wallet yet: the person becomes a member (welcome credit once), then again
