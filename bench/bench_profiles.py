@@ -106,7 +106,8 @@ def _container_queries() -> tuple[int, int]:
     endpoint = [
         q["sql"]
         for q in captured.captured_queries
-        if "focusedroom_counter" not in q["sql"] and not q["sql"].startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))
+        if "focusedroom_counter" not in q["sql"]
+        and not q["sql"].startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))
     ]
     with CaptureQueriesContext(connection) as naive:
         row = ProfileContainer.objects.get(pk=container.pk)

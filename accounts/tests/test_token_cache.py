@@ -6,6 +6,7 @@ person; revoking forgets it in this process at once, and in every other process 
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -122,3 +123,29 @@ def test_the_persons_row_read_once_compiled_is_the_orms_row():
     User.objects.filter(pk=person.pk).update(deleted_at=None, is_active=False)
     assert active_person(person.pk) is None
     assert active_person(0) is None
+
+
+@pytest.mark.parametrize("redis", [False, True])
+def test_a_known_tokens_throttle_counts_once_per_request_while_the_person_is_read(
+    person_and_client, monkeypatch, settings, redis, request
+):
+    from focusedroom import counters
+    from focusedroom.api.throttling import RateThrottle
+
+    if redis:
+        request.getfixturevalue("with_redis")
+    else:
+        settings.REDIS_URL = ""
+    monkeypatch.setattr(RateThrottle, "user_rate", "3/min")
+    person, _token, client = person_and_client
+    name = counters.digest("throttle-user", str(person.pk))
+    if time_left_in_minute() < 5:  # the four requests below must fall in one window
+        time.sleep(time_left_in_minute() + 0.1)
+    assert client.get("/api/v1/me/").status_code == 200  # the token is looked up and remembered
+    assert services.api_token_known_person(raw=client._credentials["HTTP_AUTHORIZATION"].split()[1]) == person.pk
+    assert [client.get("/api/v1/me/").status_code for _ in range(3)] == [200, 200, 429]
+    assert counters.peek(name, window=60).count == 4  # one count per request, none twice
+
+
+def time_left_in_minute() -> float:
+    return 60 - time.time() % 60

@@ -17,14 +17,15 @@ Nested serializers built on these classes are checked the same way (errors keep 
 
 from __future__ import annotations
 
-import copy
 import difflib
 from collections.abc import Mapping
 from typing import ClassVar
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import QueryDict
+from django.utils.functional import cached_property
 from rest_framework import serializers
+from rest_framework.utils.serializer_helpers import BindingDict
 
 from focusedroom import bounds
 
@@ -148,20 +149,20 @@ class DocumentField(serializers.JSONField):
 
 
 class FieldsBuiltOnceMixin:
-    """For a ``ModelSerializer`` on a hot path: introspect the model into fields once per class, then
-    give every instance its own shallow copies of them (a field's own state is what ``bind`` sets on
-    the copy; serializer fields, which hold fields of their own, are deep-copied as DRF does).
-    Building them from the model on every instance, or deep-copying each, is most of the cost of a
-    small read (``GET /api/v1/me/``). Only for serializers whose fields do not depend on the
-    instance or the context."""
+    """For a read-only ``ModelSerializer`` on a hot path: its fields are introspected from the model and
+    bound once per class, to a template instance, and every instance shares them. Building them from
+    the model, or copying and binding them, on every instance is most of the cost of a small read
+    (``GET /api/v1/me/``). Only for serializers that never validate input and whose fields do not
+    depend on the instance or the context (a bound read-only field keeps no state of its own)."""
 
-    def get_fields(self):
+    @cached_property
+    def fields(self):
         cls = type(self)
-        built = cls.__dict__.get("_fields_built_once")
-        if built is None:
-            built = super().get_fields()
-            cls._fields_built_once = built
-        return {
-            name: copy.deepcopy(field) if isinstance(field, serializers.BaseSerializer) else copy.copy(field)
-            for name, field in built.items()
-        }
+        shared = cls.__dict__.get("_fields_bound_once")
+        if shared is None:
+            template = cls()
+            shared = BindingDict(template)
+            for name, field in serializers.ModelSerializer.get_fields(template).items():
+                shared[name] = field
+            cls._fields_bound_once = shared
+        return shared

@@ -14,11 +14,18 @@ its rate across a window boundary, and the counter is one integer instead of a l
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from rest_framework import throttling
 from rest_framework.settings import api_settings
 
 from focusedroom import counters
 from focusedroom.context import client_ip
+
+T = TypeVar("T")
+# The Django request's attribute that carries a count made in advance: (counter name, window, Hit).
+_ADVANCE = "focusedroom_counted_in_advance"
 
 
 def _parse(rate: str | None) -> tuple[int, int] | None:
@@ -51,7 +58,14 @@ class CounterThrottle(throttling.BaseThrottle):
         if parsed is None:
             return True
         limit, window = parsed
-        counted = counters.hit(counters.digest(f"throttle-{scope}", ident), window=window)
+        name = counters.digest(f"throttle-{scope}", ident)
+        django_request = getattr(request, "_request", request)
+        advance = getattr(django_request, _ADVANCE, None)
+        if advance is not None and advance[:2] == (name, window):
+            delattr(django_request, _ADVANCE)  # counted while the person was read (count_person_while)
+            counted = advance[2]
+        else:
+            counted = counters.hit(name, window=window)
         if counted.count <= limit:
             return True
         self._wait = counted.reset_in
@@ -84,3 +98,28 @@ class ScopedRateThrottle(CounterThrottle):
         user = getattr(request, "user", None)
         ident = f"user-{user.pk}" if user is not None and user.is_authenticated else self.get_ident(request)
         return scope, ident
+
+
+def count_person_while(request, *, user_id: int, work: Callable[[], T]) -> T:
+    """Run ``work`` (the authentication that reads the person) while the default throttle's count
+    for person ``user_id`` travels to Redis (``counters.hit_during``): the throttle then uses that
+    count instead of counting again, and the request waits for one round trip instead of two.
+
+    Only when the view throttles with ``RateThrottle`` and counts this person under its ``user``
+    rate. The count is made before the view's permissions are checked (DRF checks them before its
+    throttles): a refused request of a known token counts too.
+    """
+    django_request = getattr(request, "_request", request)
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    throttle_class = next(
+        (c for c in getattr(view, "throttle_classes", ()) if isinstance(c, type) and issubclass(c, RateThrottle)),
+        None,
+    )
+    parsed = _parse(throttle_class().rate_for("user")) if throttle_class is not None else None
+    if parsed is None:
+        return work()
+    _, window = parsed
+    name = counters.digest("throttle-user", str(user_id))
+    result, counted = counters.hit_during(name, window=window, work=work)
+    setattr(django_request, _ADVANCE, (name, window, counted))
+    return result

@@ -167,3 +167,34 @@ def test_redis_hits_are_one_command_and_set_the_expiry(with_redis, monkeypatch):
     keys = client.keys(redis_client.key("ctr", "one-trip", "*"))
     assert len(keys) == 1
     assert 60 < client.ttl(keys[0]) <= 60 + counters.PRUNE_GRACE_SECONDS
+
+
+def test_a_count_during_work_is_sent_before_the_work_and_read_after_it(with_redis):
+    client = redis_client.client()
+    counters.hit("warm-up", window=60)  # the script is on the server
+    key_pattern = redis_client.key("ctr", "during", "*")
+
+    def work():
+        deadline = time.monotonic() + 2
+        while not client.keys(key_pattern) and time.monotonic() < deadline:  # another connection looks
+            time.sleep(0.005)
+        return "read"
+
+    result, counted = counters.hit_during("during", window=60, work=work)
+    assert (result, counted.count) == ("read", 1)  # the count reached Redis while the work ran
+
+    def failing():
+        raise LookupError("the read failed")
+
+    with pytest.raises(LookupError):
+        counters.hit_during("during", window=60, work=failing)
+    assert counters.hit("during", window=60).count == 3  # counted anyway; the connection is clean after it
+
+
+@pytest.mark.django_db
+def test_a_count_during_work_without_redis_counts_after_it(settings):
+    settings.REDIS_URL = ""
+    order = []
+    result, counted = counters.hit_during("during-pg", window=60, work=lambda: order.append("work") or "read")
+    assert (result, counted.count, order) == ("read", 1, ["work"])
+    assert counters.peek("during-pg", window=60).count == 1
