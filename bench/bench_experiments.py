@@ -203,6 +203,8 @@ def _exposure_throughput(mode: str) -> tuple[float, float, float]:
     with live_server(workers=2, env=env) as url:
         writer = background_process("exposure_writer", "--consumer", "bench", env=env) if mode == "redis" else None
         with writer or _nothing():
+            if writer is not None:
+                time.sleep(3)  # the writer has started and waits on the stream (its start-up is not measured)
             health = throughput(url + "/healthz", concurrency=4, duration=5)
             exposures = throughput(
                 url + url_path,

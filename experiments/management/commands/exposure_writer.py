@@ -2,8 +2,11 @@
 
 Reads the Redis Stream in the ``writers`` consumer group, writes each batch in one transaction
 (one participation upsert, ``COPY`` for impressions), then acknowledges it. On start it finishes
-its own pending entries; every minute it claims entries another consumer abandoned. ``--once``
-writes what is there and stops (tests, cron).
+its own pending entries; every minute it claims entries another consumer abandoned. After a batch
+smaller than ``--batch`` it waits ``--linger-ms`` (200) so the next one gathers more: under a steady
+trickle the writer commits a few times a second instead of once per exposure, and an exposure
+reaches PostgreSQL within ``--linger-ms`` + ``--block-ms`` of being buffered. ``--once`` writes what
+is there and stops (tests, cron).
 """
 
 from __future__ import annotations
@@ -39,12 +42,25 @@ class Command(BaseCommand):
         parser.add_argument("--consumer", default="", help="Consumer name (default: writer-<hostname>).")
         parser.add_argument("--batch", type=int, default=500, help="Entries per transaction.")
         parser.add_argument("--block-ms", type=int, default=1000, help="How long a read waits for entries.")
+        parser.add_argument(
+            "--linger-ms", type=int, default=200, help="Wait after a partial batch, so the next one gathers more."
+        )
         parser.add_argument("--once", action="store_true", help="Write what is buffered now, then stop.")
         parser.add_argument(
             "--if-enabled", action="store_true", help="Exit quietly when the buffer is off (make run starts it always)."
         )
 
-    def handle(self, *args, consumer: str, batch: int, block_ms: int, once: bool, if_enabled: bool, **options):
+    def handle(
+        self,
+        *args,
+        consumer: str,
+        batch: int,
+        block_ms: int,
+        linger_ms: int,
+        once: bool,
+        if_enabled: bool,
+        **options,
+    ):
         if not exposure_buffer.enabled():
             if if_enabled:
                 return
@@ -74,6 +90,8 @@ class Command(BaseCommand):
             if entries:
                 close_old_connections()
                 total += write(entries)
+                if len(entries) < batch and not once and not stopping:
+                    time.sleep(linger_ms / 1000)
             elif once:
                 break
         self.stdout.write(f"exposure_writer: {total} entries written")
