@@ -29,7 +29,8 @@ ACCOUNT = "bench-audiences"
 GENERATE_PEOPLE = """
 INSERT INTO accounts_user (password, is_superuser, email, name, first_name, last_name, phone_number, age, profession,
                            career_stage, purpose, country_code, time_zone, marketing_opt_in, is_guest,
-                           is_email_verified, kit_subscriber_id, kit_state, is_staff, is_active, channel_id)
+                           is_email_verified, kit_subscriber_id, kit_state, is_staff, is_active, channel_id,
+                           created_at)
 SELECT '!', false, 'p' || i || '@' || %(domain)s, '', '', '', '',
        CASE WHEN i %% 17 = 0 THEN NULL ELSE 13 + (hashtext(i || 'age') & 2147483647) %% 60 END,
        '',
@@ -37,7 +38,8 @@ SELECT '!', false, 'p' || i || '@' || %(domain)s, '', '', '', '',
               'entrepreneur', 'retired', 'other'])[1 + (hashtext(i || 'stage') & 2147483647) %% 10],
        '',
        (ARRAY['US', 'GB', 'DE', 'FR', 'CA'])[1 + (hashtext(i || 'country') & 2147483647) %% 5],
-       'UTC', i %% 3 <> 0, false, i %% 2 = 0, '', 'unconfirmed', false, true, 1 + i %% 3
+       'UTC', i %% 3 <> 0, false, i %% 2 = 0, '', 'unconfirmed', false, true, 1 + i %% 3,
+       now() - i * interval '31 seconds'  -- sign-ups spread over the past year, as real ones are
   FROM generate_series(%(start)s, %(stop)s) AS i
 """
 
