@@ -600,6 +600,9 @@ SELECT (SELECT COUNT(*) FROM audit),
 """
 
 
+AUDIT_WALLETS_PER_QUERY = 500
+
+
 def lots_audit(*, max_details: int = 100) -> tuple[int, int, list[dict[str, Any]]]:
     """Replay the lots of every wallet that has any (a credit with an expiry date) and check that
     what is left of the live lots is the wallet's balance, that every debit was covered by live
@@ -609,13 +612,10 @@ def lots_audit(*, max_details: int = 100) -> tuple[int, int, list[dict[str, Any]
     lot have one kind of gems only: the balance check of ``AUDIT_SQL`` covers them.
     """
     with_lots = LedgerEntry.objects.filter(expires_at__isnull=False).values("wallet_id")
-    balances = dict(Wallet.objects.filter(pk__in=with_lots).values_list("pk", "balance"))
-    users = dict(Wallet.objects.filter(pk__in=balances).values_list("pk", "user_id"))
-    rows = (
-        LedgerEntry.objects.filter(wallet_id__in=with_lots)
-        .order_by("wallet_id", "id")
-        .values_list("wallet_id", "id", "kind", "amount", "reason", "expires_at", "reverses_id", "lot_id", "created_at")
-    )
+    wallets = Wallet.objects.filter(pk__in=with_lots).order_by("pk").values_list("pk", "balance", "user_id")
+    balances, users = {}, {}
+    for pk, balance, user_id in wallets.iterator(chunk_size=5000):
+        balances[pk], users[pk] = balance, user_id
     checked = differing = 0
     details: list[dict[str, Any]] = []
 
@@ -631,15 +631,27 @@ def lots_audit(*, max_details: int = 100) -> tuple[int, int, list[dict[str, Any]
             if len(details) < max_details:
                 details.append({"wallet_id": wallet_id, "user_id": users.get(wallet_id), "lots": issues[:5]})
 
-    current, chunk = None, []
-    for wallet_id, *row in rows.iterator(chunk_size=5000):
-        if wallet_id != current and current is not None:
+    # Wallets a few hundred at a time, each read by its own index range: one query over "every
+    # entry of a wallet with lots" ran as a cursor, whose fast-start plan probed each wallet's
+    # entries for an expiring one once per entry (quadratic in a wallet's entries).
+    ids = list(balances)
+    for start in range(0, len(ids), AUDIT_WALLETS_PER_QUERY):
+        rows = (
+            LedgerEntry.objects.filter(wallet_id__in=ids[start : start + AUDIT_WALLETS_PER_QUERY])
+            .order_by("wallet_id", "id")
+            .values_list(
+                "wallet_id", "id", "kind", "amount", "reason", "expires_at", "reverses_id", "lot_id", "created_at"
+            )
+        )
+        current, chunk = None, []
+        for wallet_id, *row in rows.iterator(chunk_size=5000):
+            if wallet_id != current and current is not None:
+                finish(current, chunk)
+                chunk = []
+            current = wallet_id
+            chunk.append(row)
+        if current is not None:
             finish(current, chunk)
-            chunk = []
-        current = wallet_id
-        chunk.append(row)
-    if current is not None:
-        finish(current, chunk)
     return checked, differing, details
 
 

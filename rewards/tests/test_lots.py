@@ -305,6 +305,25 @@ def test_the_audit_finds_an_expiry_entry_that_disagrees_with_its_lot(make_member
         call_command("rewards_audit", "--no-store")
 
 
+@pytest.mark.django_db
+def test_the_lot_audit_reads_wallets_a_few_at_a_time_and_still_finds_the_one_that_disagrees(
+    make_member, default_brand, monkeypatch
+):
+    monkeypatch.setattr(services.ledger, "AUDIT_WALLETS_PER_QUERY", 2)
+    set_rule(default_brand, expiry={"rule": "rolling", "months": 1}, welcome=0)
+    members = [make_member() for _ in range(5)]
+    for i, member in enumerate(members):
+        for n in range(3):
+            credit(member, 5 + n, f"m{i}-{n}", T0 + timedelta(days=n))
+        services.gems_debit(user=member, amount=6, reason="redemption", idempotency_key=f"spend-{i}")
+    assert services.rewards_audit(store=False).is_clean
+    tampered = Wallet.objects.get(user=members[3])
+    Wallet.objects.filter(pk=tampered.pk).update(balance=tampered.balance + 1)  # the balance drifts from its lots
+    audit = services.rewards_audit(store=False)
+    assert audit.lots_checked == 15 and audit.lot_differences == 1
+    assert [d["user_id"] for d in audit.details if "lots" in d] == [members[3].pk]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_job_and_parallel_redemptions_never_spend_an_expired_lot_nor_overdraw(make_member, default_brand):
     member = make_member()
