@@ -128,11 +128,19 @@ async def remove_old_jobs(*, timestamp: int = 0) -> None:
 
 
 def run_jobs(*, queues: list[str] | None = None) -> None:
-    """Run every job that is due, then return (tests, and ``make`` targets that drain a queue)."""
+    """Run every job that is due, then return (tests, and ``make`` targets that drain a queue).
+
+    The drain defers no periodic job (a worker's deferrer would queue whatever period just began,
+    so what a drain does would depend on the time of day); ``defer_periodic`` does that on purpose."""
+    from procrastinate.periodic import PeriodicRegistry
 
     def drain() -> None:
         with app.replace_connector(app.connector.get_worker_connector()) as worker_app:
-            worker_app.run_worker(queues=queues, wait=False, install_signal_handlers=False, listen_notify=False)
+            registry, worker_app.periodic_registry = worker_app.periodic_registry, PeriodicRegistry()
+            try:
+                worker_app.run_worker(queues=queues, wait=False, install_signal_handlers=False, listen_notify=False)
+            finally:
+                worker_app.periodic_registry = registry
 
     _in_own_thread(drain)
 

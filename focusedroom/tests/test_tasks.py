@@ -55,6 +55,15 @@ def test_eager_mode_runs_the_task_when_the_transaction_commits(django_capture_on
     assert RAN == [3]
 
 
+def test_a_drain_defers_no_periodic_job(task_queue):
+    """A worker's deferrer queues the period that just began (every minute for retry_stalled_jobs, 03:40
+    for remove_old_jobs): a drain must not, or what it does would depend on the time of day."""
+    tasks.defer("focusedroom.tests.record", value=1)
+    for _ in range(3):
+        tasks.run_jobs(queues=["tests"])
+    assert set(ProcrastinateJob.objects.values_list("task_name", flat=True)) == {"focusedroom.tests.record"}
+
+
 def test_old_finished_jobs_leave_the_queue_table_and_failed_ones_stay_longer(task_queue):
     from django.db import connection
 
