@@ -6,10 +6,12 @@ Every function is keyword-only and owns its transaction. User errors are raised 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -762,23 +764,22 @@ def api_token_create(*, user: User, name: str = "") -> tuple[ApiToken, str]:
     return token, raw
 
 
-def api_token_known_person(*, raw: str) -> int | None:
-    """The id of the person a token this process has seen lately belongs to (no database), or None."""
-    entry = token_cache.get(hash_token(raw))
-    return entry.user_id if entry is not None else None
-
-
-def api_token_authenticate(*, raw: str) -> ApiToken | None:
+def api_token_authenticate(
+    *, raw: str, around_person_read: Callable[[int, Callable[[], User | None]], User | None] | None = None
+) -> ApiToken | None:
     """The live token for ``raw`` with its person, or None.
 
     A token this process saw in the last ``API_TOKEN_CACHE_SECONDS`` costs one read of the person's
     row (``accounts.token_cache``: the revocation bound across processes); otherwise one read of the
     token (three columns) with its person. ``last_used_at`` is written at most once a minute.
+    ``around_person_read(person id, read)`` runs that read of a known token's person (the API
+    authentication overlaps the person's throttle count with it).
     """
     key_hash = hash_token(raw)
     entry = token_cache.get(key_hash)
     if entry is not None:
-        user = active_person(entry.user_id)
+        read = functools.partial(active_person, entry.user_id)
+        user = around_person_read(entry.user_id, read) if around_person_read is not None else read()
         if user is None:
             return None
     else:

@@ -20,11 +20,10 @@ class HashedTokenAuthentication(authentication.BaseAuthentication):
             raw = parts[1].decode()
         except UnicodeError:
             raise exceptions.AuthenticationFailed("Invalid token header.") from None
-        known = services.api_token_known_person(raw=raw)
-        if known is None:
-            token = services.api_token_authenticate(raw=raw)
-        else:  # the person is known: their throttle count travels while their row is read
-            token = count_person_while(request, user_id=known, work=lambda: services.api_token_authenticate(raw=raw))
+        # A known token's person: their throttle count travels while their row is read.
+        token = services.api_token_authenticate(
+            raw=raw, around_person_read=lambda user_id, read: count_person_while(request, user_id=user_id, work=read)
+        )
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         return token.user, token
