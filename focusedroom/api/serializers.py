@@ -162,7 +162,7 @@ class FieldsBuiltOnceMixin:
         if shared is None:
             template = cls()
             shared = BindingDict(template)
-            for name, field in serializers.ModelSerializer.get_fields(template).items():
+            for name, field in super(FieldsBuiltOnceMixin, template).get_fields().items():
                 shared[name] = field
             cls._fields_bound_once = shared
         return shared
