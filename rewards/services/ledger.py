@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
+import operator
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -643,15 +645,8 @@ def lots_audit(*, max_details: int = 100) -> tuple[int, int, list[dict[str, Any]
                 "wallet_id", "id", "kind", "amount", "reason", "expires_at", "reverses_id", "lot_id", "created_at"
             )
         )
-        current, chunk = None, []
-        for wallet_id, *row in rows.iterator(chunk_size=5000):
-            if wallet_id != current and current is not None:
-                finish(current, chunk)
-                chunk = []
-            current = wallet_id
-            chunk.append(row)
-        if current is not None:
-            finish(current, chunk)
+        for wallet_id, entries in itertools.groupby(rows.iterator(chunk_size=5000), key=operator.itemgetter(0)):
+            finish(wallet_id, [row[1:] for row in entries])
     return checked, differing, details
 
 
