@@ -28,10 +28,6 @@ COLS = (
 )
 
 
-def _dsn() -> str:
-    return database_url()
-
-
 def _row(n: int, i: int) -> tuple:
     return (
         "page_viewed",
@@ -75,7 +71,7 @@ def _rate(table: str, batch: int) -> float:
     sql = f"INSERT INTO {table} {COLS} VALUES ({', '.join(['%s'] * 11)})"
 
     def work(k: int) -> None:
-        with psycopg.connect(_dsn()) as conn:
+        with psycopg.connect(database_url()) as conn:
             n = 0
             while time.monotonic() < stop:
                 with conn.transaction(), conn.cursor() as cur:
