@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
@@ -107,17 +107,40 @@ def big_five_traits_before(*, user=None, anonymous_id: str = "", before) -> dict
     Experiments record it at a participant's first exposure (segments and regression adjustment
     need traits measured before the exposure, never after). One indexed lookup.
     """
-    results = QuizResult.objects.filter(quiz_type=QuizType.BIG_FIVE, created_at__lt=before)
-    if user is not None:
-        results = results.filter(customer=user)
-    elif anonymous_id:
-        results = results.alias(visitor=KT("quiz_metadata__anonymous_id")).filter(visitor=anonymous_id)
-    else:
-        return None
-    row = results.order_by("-created_at").values("scores", "norm_group", "created_at").first()
-    if row is None:
-        return None
-    return traits_of(scores=row["scores"], norm_group=row["norm_group"], measured_at=row["created_at"])
+    user_id = getattr(user, "pk", user)
+    return big_five_traits_before_many(participants=[(user_id, anonymous_id, before)])[0]
+
+
+def big_five_traits_before_many(*, participants: list[tuple[int | None, str, Any]]) -> list[dict[str, Any] | None]:
+    """``big_five_traits_before`` for many participants at once — ``(user id or None, anonymous id,
+    before)`` each, in the answer's order — in at most two indexed queries (people, visitors): the
+    exposure writer asks for a whole batch of new participations."""
+    found: list[dict[str, Any] | None] = [None] * len(participants)
+    by_user: dict[int, list[int]] = {}
+    by_visitor: dict[str, list[int]] = {}
+    for i, (user_id, anonymous_id, _) in enumerate(participants):
+        if user_id is not None:
+            by_user.setdefault(user_id, []).append(i)
+        elif anonymous_id:
+            by_visitor.setdefault(anonymous_id, []).append(i)
+    results = QuizResult.objects.filter(quiz_type=QuizType.BIG_FIVE)
+    queries = (
+        (by_user, results.filter(customer_id__in=list(by_user)).annotate(who=F("customer_id"))),
+        (by_visitor, results.annotate(who=KT("quiz_metadata__anonymous_id")).filter(who__in=list(by_visitor))),
+    )
+    latest: dict[int, tuple] = {}  # participant's index -> (scores, norm group, created_at) of their latest test
+    for wanted, query in queries:
+        if not wanted:
+            continue
+        until = max(participants[i][2] for indexes in wanted.values() for i in indexes)
+        rows = query.filter(created_at__lt=until).values_list("who", "scores", "norm_group", "created_at")
+        for who, scores, norm_group, created_at in rows:
+            for i in wanted.get(who, ()):
+                if created_at < participants[i][2] and (i not in latest or created_at > latest[i][2]):
+                    latest[i] = (scores, norm_group, created_at)
+    for i, (scores, norm_group, created_at) in latest.items():
+        found[i] = traits_of(scores=scores, norm_group=norm_group, measured_at=created_at)
+    return found
 
 
 def traits_of(*, scores: dict[str, Any], norm_group: str, measured_at) -> dict[str, Any] | None:

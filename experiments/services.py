@@ -547,13 +547,17 @@ DO UPDATE SET total_impressions = p.total_impressions + EXCLUDED.total_impressio
 RETURNING id, experiment_id, user_id, anonymous_id, variant_id, was_eligible_at_exposure, has_multiple_exposures,
           (xmax = 0) AS inserted
 """
-def _record_pre_exposure_traits(*, participation_id, user, anonymous_id: str, exposed_at: datetime) -> None:
-    # ``user``: the person or their id.
-    """Keep, with a new participation, the Big Five traits measured before this first exposure (if any):
-    segments and regression adjustment only use what was known before the exposure."""
-    traits = engagement_selectors.big_five_traits_before(user=user, anonymous_id=anonymous_id, before=exposed_at)
-    if traits is not None:
-        Participation.objects.filter(pk=participation_id).update(pre_exposure_traits=traits)
+def _record_pre_exposure_traits(new: list[tuple[Any, int | None, str, datetime]]) -> None:
+    """Keep, with new participations — ``(participation id, user id, anonymous id, first exposure)``
+    each — the Big Five traits measured before their first exposure (if any): segments and
+    regression adjustment only use what was known before the exposure. Two reads and at most one
+    update for a whole batch."""
+    if not new:
+        return
+    found = engagement_selectors.big_five_traits_before_many(participants=[(u, a, at) for _, u, a, at in new])
+    known = [Participation(pk=pid, pre_exposure_traits=traits) for (pid, *_), traits in zip(new, found) if traits]
+    if known:
+        Participation.objects.bulk_update(known, ["pre_exposure_traits"])
 
 
 _UPSERT_USER = _UPSERT.format(target="(experiment_id, user_id) WHERE user_id IS NOT NULL")
@@ -823,16 +827,12 @@ def exposures_write(*, events: list[dict[str, Any]], copy: bool = False) -> list
                 stored_by_group[group] = (pid, str(variant_id), eligible, multiple, new)
     out: list[StoredExposure | None] = [None] * len(events)
     rows = []
+    new_participations = []
     for group, indexes in groups.items():
         pid, variant_id, eligible, multiple, inserted = stored_by_group[group]
         if inserted:
             first = events[indexes[0]]
-            _record_pre_exposure_traits(
-                participation_id=pid,
-                user=first["user"],
-                anonymous_id=first["anonymous_id"],
-                exposed_at=parsed[indexes[0]],
-            )
+            new_participations.append((pid, first["user"], first["anonymous_id"], parsed[indexes[0]]))
         for n, i in enumerate(indexes):
             event = events[i]
             is_first = bool(inserted and n == 0)
@@ -858,6 +858,7 @@ def exposures_write(*, events: list[dict[str, Any]], copy: bool = False) -> list
                 values["bounce"] = False
             rows.append(tuple(values[c] for c in _IMPRESSION_COLUMNS))
             out[i] = StoredExposure(variant_id, eligible, multiple, is_first)
+    _record_pre_exposure_traits(new_participations)
     rows.sort(key=lambda r: r[5])  # in time order, as they happened
     with connection.cursor() as cursor:
         if copy:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from experiments.models import Experiment, Variant
-from focusedroom.api.serializers import StrictSerializer
+from focusedroom.api.serializers import FieldsBuiltOnceMixin, StrictSerializer
 
 
 class VariantSerializer(serializers.ModelSerializer):
@@ -96,8 +96,9 @@ class ParticipantSerializer(StrictSerializer):
         return attrs
 
 
-class TrackingFieldsMixin(StrictSerializer):
-    """What a client reports with an exposure or a conversion (``tracking`` for the services)."""
+class TrackingFieldsMixin(FieldsBuiltOnceMixin, StrictSerializer):
+    """What a client reports with an exposure or a conversion (``tracking`` for the services).
+    Fields built once per class: both are read on every exposure and conversion."""
 
     session_identifier = serializers.CharField(required=False)
     country_code = serializers.CharField(required=False)

@@ -16,7 +16,7 @@ from accounts.tests.factories import BrandFactory, CustomerFactory
 from engagement.models import QuizResult
 from experiments import hashing, services
 from experiments.models import Holdout, Impression, Participation
-from experiments.selectors import holdout_contains, holdout_member
+from experiments.selectors import experiment_definition, holdout_contains, holdout_member
 from focusedroom import registries
 from focusedroom.context import RequestContext
 from focusedroom.errors import Conflict
@@ -125,7 +125,7 @@ def test_sql_hash_function_is_growthbooks(db):
 # ---------------------------------------------------------------- traits at exposure
 
 
-def big_five(*, customer=None, anonymous_id="", created_at, n=70):
+def big_five(*, customer=None, anonymous_id="", created_at, n=70, report_id=1):
     scores = {
         "percentiles": {"N": n, "E": 40, "O": 55, "A": 20, "C": 90},
         "levels": {"N": "high", "E": "average", "O": "average", "A": "low", "C": "high"},
@@ -133,7 +133,7 @@ def big_five(*, customer=None, anonymous_id="", created_at, n=70):
     }
     return QuizResult.objects.create(
         customer=customer,
-        report_id=1 if customer else None,
+        report_id=report_id if customer else None,
         scores=scores,
         result_type="high_neuroticism",
         questions_and_answers={},
@@ -163,6 +163,46 @@ def test_a_participation_keeps_the_big_five_taken_before_the_first_exposure(make
     before = Participation.objects.get(anonymous_id=visitor_before)
     assert before.pre_exposure_traits["percentiles"]["N"] == 12 and before.acquisition_channel is None
     assert Participation.objects.get(anonymous_id=visitor_never).pre_exposure_traits is None
+
+
+def test_one_batch_of_exposures_gives_each_new_participant_its_own_traits(make_experiment):
+    """The exposure writer looks the traits of a whole batch up at once: each participant still gets
+    the latest test taken before its own first exposure."""
+    experiment = make_experiment(key="traits-batch")
+    now = timezone.now()
+    ada, bob = CustomerFactory(), CustomerFactory()
+    big_five(customer=ada, created_at=now - timedelta(days=9), n=10)
+    big_five(customer=ada, created_at=now - timedelta(days=2), n=20, report_id=2)  # her latest before the exposure
+    big_five(customer=ada, created_at=now - timedelta(hours=1), n=30, report_id=3)  # after it
+    big_five(customer=bob, created_at=now - timedelta(hours=3), n=40)  # before bob's, after ada's
+    big_five(anonymous_id="traits-batch-v1", created_at=now - timedelta(days=1), n=50)
+    big_five(anonymous_id="traits-batch-v2", created_at=now - timedelta(days=1), n=60)
+    definition = experiment_definition(key=experiment.key)
+    variant = definition["variants"][0]
+
+    def event(at, *, user=None, anonymous_id=""):
+        return {
+            "at": at.isoformat(), "experiment": definition["id"], "user": user, "anonymous_id": anonymous_id,
+            "channel": None, "variant": variant["id"], "counted": True, "reason": "assigned",
+            "attributes": {}, "tracking": {},
+        }
+
+    with transaction.atomic():
+        services.exposures_write(
+            events=[
+                event(now - timedelta(days=1), user=ada.pk),
+                event(now - timedelta(hours=2), user=bob.pk),
+                event(now - timedelta(hours=4), anonymous_id="traits-batch-v1"),
+                event(now - timedelta(days=2), anonymous_id="traits-batch-v2"),  # before its only test
+                event(now, anonymous_id="traits-batch-v3"),  # never took it
+            ],
+            copy=True,
+        )
+    traits = {
+        p.user_id or p.anonymous_id: p.pre_exposure_traits and p.pre_exposure_traits["percentiles"]["N"]
+        for p in Participation.objects.filter(experiment=experiment)
+    }
+    assert traits == {ada.pk: 20, bob.pk: 40, "traits-batch-v1": 50, "traits-batch-v2": None, "traits-batch-v3": None}
 
 
 def test_stitching_keeps_what_was_known_at_the_earlier_exposure(make_experiment):

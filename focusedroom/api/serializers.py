@@ -149,14 +149,20 @@ class DocumentField(serializers.JSONField):
 
 
 class FieldsBuiltOnceMixin:
-    """For a read-only ``ModelSerializer`` on a hot path: its fields are introspected from the model and
-    bound once per class, to a template instance, and every instance shares them. Building them from
-    the model, or copying and binding them, on every instance is most of the cost of a small read
-    (``GET /api/v1/me/``). Only for serializers that never validate input and whose fields do not
-    depend on the instance or the context (a bound read-only field keeps no state of its own)."""
+    """For a serializer on a hot path: its fields are built and bound once per class, to a template
+    instance, and every instance without a context of its own shares them. Building them (from the
+    model, or by deep-copying the declared fields) and binding them on every instance is most of the
+    cost of a small read (``GET /api/v1/me/``) and of validating a small body (an exposure).
+
+    Sharing is safe because a bound field keeps no state of its own between calls: representing a
+    value reads it, validating one reads its arguments and, through its root, the serializer's
+    ``partial`` and context. So an instance given a context or ``partial=True`` builds its own fields
+    as DRF does. Only for serializers whose fields do not depend on the instance or the data."""
 
     @cached_property
     def fields(self):
+        if self._context or self.partial:
+            return super().fields
         cls = type(self)
         shared = cls.__dict__.get("_fields_bound_once")
         if shared is None:
