@@ -547,6 +547,8 @@ DO UPDATE SET total_impressions = p.total_impressions + EXCLUDED.total_impressio
 RETURNING id, experiment_id, user_id, anonymous_id, variant_id, was_eligible_at_exposure, has_multiple_exposures,
           (xmax = 0) AS inserted
 """
+
+
 def _record_pre_exposure_traits(new: list[tuple[Any, int | None, str, datetime]]) -> None:
     """Keep, with new participations — ``(participation id, user id, anonymous id, first exposure)``
     each — the Big Five traits measured before their first exposure (if any): segments and
@@ -555,7 +557,11 @@ def _record_pre_exposure_traits(new: list[tuple[Any, int | None, str, datetime]]
     if not new:
         return
     found = engagement_selectors.big_five_traits_before_many(participants=[(u, a, at) for _, u, a, at in new])
-    known = [Participation(pk=pid, pre_exposure_traits=traits) for (pid, *_), traits in zip(new, found) if traits]
+    known = [
+        Participation(pk=pid, pre_exposure_traits=traits)
+        for (pid, *_), traits in zip(new, found, strict=True)
+        if traits
+    ]
     if known:
         Participation.objects.bulk_update(known, ["pre_exposure_traits"])
 
