@@ -1,10 +1,11 @@
 """The exposure buffer: exposures travel through a Redis Stream to ``manage.py exposure_writer``.
 
 On when ``EXPOSURE_BUFFER=redis`` (the default whenever ``REDIS_URL`` is set). The request assigns
-from the in-process definition and appends one entry (``XADD``, one round trip, no database
-write); the writer reads the stream in a consumer group (``XREADGROUP … BLOCK``), writes each batch
-in one transaction (``experiments.services.exposures_write`` — the same function the synchronous
-path uses, so both modes store the same rows) and acknowledges the entries after the commit.
+from the in-process definition and appends one entry (a script that checks the definitions' shared
+version has not moved and runs ``XADD``: one round trip, no database write); the writer reads the
+stream in a consumer group (``XREADGROUP … BLOCK``), writes each batch in one transaction
+(``experiments.services.exposures_write`` — the same function the synchronous path uses, so both
+modes store the same rows) and acknowledges the entries after the commit.
 
 Durability and exactly-once: an entry stays in the stream (pending in the group) until the batch
 that holds it committed. Each impression's id derives from its entry's id (``impression_id``: a
@@ -26,8 +27,10 @@ import socket
 from typing import Any
 
 from django.conf import settings
+from redis.commands.core import Script
 
-from focusedroom import redis_client
+from experiments.selectors import VERSION_NAME
+from focusedroom import redis_client, versions
 from focusedroom.ids import uuid7_for
 
 GROUP = "writers"
@@ -51,8 +54,25 @@ def impression_id(entry_id: str):
     return uuid7_for(int(entry_id.partition("-")[0]), stream_key() + "/" + entry_id)
 
 
-def push(event: dict[str, Any]) -> None:
-    redis_client.client().xadd(stream_key(), {"e": json.dumps(event, separators=(",", ":"), default=str)})
+# Appends an entry only while the definitions' shared version is the one the entry was assigned at.
+_PUSH_AT_VERSION = Script(
+    None,
+    b"if tonumber(redis.call('GET', KEYS[1]) or '0') ~= tonumber(ARGV[1]) then return 0 end "
+    b"redis.call('XADD', KEYS[2], '*', 'e', ARGV[2]) return 1",
+)
+
+
+def push(event: dict[str, Any], *, definitions_version: int | None = None) -> bool:
+    """Append an exposure (one round trip). With ``definitions_version`` (the version its assignment
+    used), only while that is still the shared version — checked and appended in one script — and
+    False when it moved: the caller reloads the definitions and assigns again."""
+    payload = json.dumps(event, separators=(",", ":"), default=str)
+    if definitions_version is None:
+        redis_client.client().xadd(stream_key(), {"e": payload})
+        return True
+    version_key = versions.redis_key(VERSION_NAME)
+    keys, args = [version_key, stream_key()], [definitions_version, payload]
+    return bool(_PUSH_AT_VERSION(keys=keys, args=args, client=redis_client.client()))
 
 
 def ensure_group() -> None:

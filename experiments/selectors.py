@@ -36,6 +36,7 @@ __all__ = [
     "definition_cache_key",
     "definition_invalidate",
     "definitions_forget_local",
+    "definitions_version_held",
     "experiment_definition",
     "experiment_results",
     "holdout_contains",
@@ -43,6 +44,7 @@ __all__ = [
     "holdout_invalidate",
     "holdout_member",
     "running_experiments_overview",
+    "VERSION_NAME",
 ]
 
 DEFINITION_TTL = 60 * 60
@@ -69,6 +71,11 @@ class _LocalDefinitions:
             self.entries = {}
             self.version = version
         return self.entries
+
+    def held(self) -> dict[str, Any]:
+        """The entries as this process holds them, without reading the shared version (read once
+        if nothing was ever loaded): for a caller that checks the version where it writes."""
+        return self.fresh() if self.version is None else self.entries
 
     def forget(self) -> None:
         self.version = None
@@ -114,9 +121,13 @@ def definition_build(experiment: Experiment, *, holdout: Any = _DEFAULT_HOLDOUT)
     }
 
 
-def experiment_definition(*, key: str) -> dict[str, Any] | None:
-    """The experiment's definition from this process's memory (loaded once per change), or None."""
-    entries = _local.fresh()
+def experiment_definition(*, key: str, as_held: bool = False) -> dict[str, Any] | None:
+    """The experiment's definition from this process's memory (loaded once per change), or None.
+
+    ``as_held=True`` skips reading the shared version: the copy may be out of date, so the caller
+    must check ``definitions_version_held()`` where it writes (the exposure buffer's append does,
+    in the same round trip) and ask again without ``as_held`` when it moved."""
+    entries = _local.held() if as_held else _local.fresh()
     cache_key = definition_cache_key(key)
     found = entries.get(cache_key)
     if found is None:
@@ -124,6 +135,11 @@ def experiment_definition(*, key: str) -> dict[str, Any] | None:
         found = definition_build(experiment) if experiment is not None else _MISSING
         entries[cache_key] = found
     return None if found == _MISSING else found
+
+
+def definitions_version_held() -> int | None:
+    """The shared version (``VERSION_NAME``) this process's definitions were loaded at."""
+    return _local.version
 
 
 def active_definitions() -> list[dict[str, Any]]:

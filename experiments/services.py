@@ -48,7 +48,13 @@ from experiments.models import (
     Participation,
     Variant,
 )
-from experiments.selectors import definition_invalidate, experiment_definition, holdout_invalidate, holdout_member
+from experiments.selectors import (
+    definition_invalidate,
+    definitions_version_held,
+    experiment_definition,
+    holdout_invalidate,
+    holdout_member,
+)
 from focusedroom import partitions
 from focusedroom.context import visitor_id_from_token
 from focusedroom.errors import ApplicationError, Conflict, NotFound, PermissionDenied
@@ -714,14 +720,51 @@ def exposure_record(
     written here: the exposure is appended to the stream and ``manage.py exposure_writer`` stores
     it with ``exposures_write`` — the same rows. The answer is then the assignment of the current
     definition (the stored first variant wins in the data; the answer differs from it only for a
-    participant first exposed before a change of coverage or eligibility rules).
+    participant first exposed before a change of coverage or eligibility rules). The exposure then
+    costs one round trip: the definition this process holds is assigned from, and the append
+    checks in the same script that the definitions have not changed since (else they are reloaded
+    and the participant assigned again).
     """
     tracking = _clean_tracking(
         _with_context(dict(tracking or {}), context, IMPRESSION_TRACKING_FIELDS), IMPRESSION_TRACKING_FIELDS
     )
-    definition = experiment_definition(key=key)
-    if definition is None:
+    buffered = exposure_buffer.enabled()
+    # Buffered, the definition this process holds is used as it is and the append checks, in the
+    # same round trip, that the definitions have not changed since; when they have, assign again.
+    as_held = buffered
+    for _ in range(_ASSIGN_ATTEMPTS):
+        definition = experiment_definition(key=key, as_held=as_held)
+        outcome = _exposure_outcome(key, definition, user, anonymous_id, tracking) if definition else None
+        if as_held and not isinstance(outcome, tuple):
+            as_held = False  # nothing is appended to check the held definition by: check it now
+            continue
+        if not buffered or not isinstance(outcome, tuple):
+            break
+        event, variant, reason = outcome
+        if exposure_buffer.push(event, definitions_version=definitions_version_held()):
+            return Assignment(key, variant["name"], variant["config"], event["counted"], recorded=True, reason=reason)
+        as_held = False
+    else:  # the definitions changed during every attempt: append what the latest one gave
+        exposure_buffer.push(event)
+        return Assignment(key, variant["name"], variant["config"], event["counted"], recorded=True, reason=reason)
+    if outcome is None:
         raise NotFound(f"No experiment with key '{key}'.")
+    if isinstance(outcome, Assignment):
+        return outcome
+    event, variant, reason = outcome
+    with transaction.atomic():
+        (stored,) = exposures_write(events=[event])
+    chosen = next((v for v in definition["variants"] if v["id"] == stored.variant_id), variant)
+    in_experiment = bool(stored.eligible and not stored.multiple)
+    return Assignment(key, chosen["name"], chosen["config"], in_experiment, recorded=True, reason=reason)
+
+
+_ASSIGN_ATTEMPTS = 3
+
+
+def _exposure_outcome(key: str, definition, user, anonymous_id: str, tracking: dict[str, Any]):
+    """What an exposure amounts to under ``definition``: an ``Assignment`` that records nothing (not
+    running, held out), or the exposure to record — ``(event, variant, reason)``."""
     user, anonymous_id = _participant(user, anonymous_id)
     if definition["status"] != ExperimentStatus.RUNNING or not definition["variants"]:
         control = _control(definition) if definition["variants"] else {"name": "", "config": {}}
@@ -745,14 +788,7 @@ def exposure_record(
         "attributes": attributes,
         "tracking": tracking,
     }
-    if exposure_buffer.enabled():
-        exposure_buffer.push(event)
-        return Assignment(key, variant["name"], variant["config"], counted, recorded=True, reason=reason)
-    with transaction.atomic():
-        (stored,) = exposures_write(events=[event])
-    chosen = next((v for v in definition["variants"] if v["id"] == stored.variant_id), variant)
-    in_experiment = bool(stored.eligible and not stored.multiple)
-    return Assignment(key, chosen["name"], chosen["config"], in_experiment, recorded=True, reason=reason)
+    return event, variant, reason
 
 
 @dataclass(frozen=True)
@@ -921,6 +957,10 @@ def exposures_write_buffered(*, events: list[dict[str, Any]]) -> dict[str, int]:
 # ------------------------------------------------------------- anonymous participants
 
 
+# Written as SQL (not built by the ORM on every call): it runs on every exposure that names a new id.
+_ANONYMOUS_ID_SEEN = f"SELECT 1 FROM {Participation._meta.db_table} WHERE anonymous_id = %s LIMIT 1"  # noqa: S608
+
+
 def anonymous_participant(
     *,
     anonymous_id: str = "",
@@ -953,7 +993,9 @@ def anonymous_participant(
     # One indexed look-up: has this id taken part in anything? Every impression is written with its
     # participation (``exposures_write``) and stitching clears the id from both, so participations
     # hold every id an impression does — without a probe into every monthly partition of impressions.
-    unused = not Participation.objects.filter(anonymous_id=anonymous_id).exists()
+    with connection.cursor() as cursor:
+        cursor.execute(_ANONYMOUS_ID_SEEN, [anonymous_id])
+        unused = cursor.fetchone() is None
     if first_exposure and unused:
         return anonymous_id
     raise PermissionDenied(

@@ -24,10 +24,15 @@ ON CONFLICT (name) DO UPDATE SET value = v.value + 1
 """
 
 
+def redis_key(name: str) -> str:
+    """The Redis key holding version ``name`` (a script that must act only at a known version reads it)."""
+    return redis_client.key("version", name)
+
+
 def current(name: str) -> int:
     redis = redis_client.client()
     if redis is not None:
-        return int(redis.get(redis_client.key("version", name)) or 0)
+        return int(redis.get(redis_key(name)) or 0)
     with connection.cursor() as cursor:
         cursor.execute("SELECT value FROM focusedroom_shared_version WHERE name = %s", [name])
         row = cursor.fetchone()
@@ -37,7 +42,7 @@ def current(name: str) -> int:
 def _bump_redis(name: str) -> None:
     redis = redis_client.client()
     if redis is not None:
-        redis.incr(redis_client.key("version", name))
+        redis.incr(redis_key(name))
 
 
 def bump(name: str) -> None:

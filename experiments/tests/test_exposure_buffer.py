@@ -144,6 +144,34 @@ def test_a_buffered_exposure_writes_nothing_in_the_request(with_redis, settings,
     assert exposure_buffer.backlog() == 2
 
 
+def test_a_buffered_exposure_is_one_round_trip_and_never_uses_a_definition_changed_meanwhile(
+    with_redis, settings, make_experiment, monkeypatch
+):
+    settings.EXPOSURE_BUFFER = "redis"
+    experiment = make_experiment(key="held-copy")
+    services.exposure_record(key="held-copy", anonymous_id="held-visitor-0")  # the definition is in memory now
+    import redis
+
+    commands = []
+    real = redis.Redis.execute_command
+    monkeypatch.setattr(
+        redis.Redis, "execute_command", lambda self, *args, **kw: commands.append(args[0]) or real(self, *args, **kw)
+    )
+    assert services.exposure_record(key="held-copy", anonymous_id="held-visitor-1").recorded
+    assert commands == ["EVALSHA"]  # the definitions' version checked and the entry appended together
+    assert exposure_buffer.backlog() == 2
+
+    # Paused meanwhile (another process would only see the version move): this process's copy still
+    # says running, the append refuses it, the definition is read again and nothing is recorded.
+    services.experiment_pause(experiment=experiment)
+    answer = services.exposure_record(key="held-copy", anonymous_id="held-visitor-2")
+    assert (answer.recorded, answer.in_experiment, answer.reason) == (False, False, "not_running")
+    assert exposure_buffer.backlog() == 2
+    services.experiment_start(experiment=Experiment.objects.get(key="held-copy"))
+    assert services.exposure_record(key="held-copy", anonymous_id="held-visitor-3").recorded
+    assert exposure_buffer.backlog() == 3
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_writer_finishes_what_it_read_before_a_crash_and_never_writes_twice(with_redis, settings, make_experiment):
     from experiments.management.commands import exposure_writer
