@@ -26,7 +26,7 @@ import threading
 import time
 import uuid
 
-from common import Result, background_process, live_server, per_call, throughput
+from common import Result, background_process, captured_statements, live_server, per_call, throughput
 
 SETS = 50
 WORKERS = 2
@@ -59,7 +59,6 @@ def _statements(answers: dict) -> tuple[int, int, int, float]:
     counted in this process: the jobs are run here, in this thread, one by one as a worker would."""
     from django.db import connection
     from django.test import Client, override_settings
-    from django.test.utils import CaptureQueriesContext
     from procrastinate.contrib.django import app
 
     from focusedroom.tasks import run_jobs
@@ -69,7 +68,7 @@ def _statements(answers: dict) -> tuple[int, int, int, float]:
         while _pending_jobs():
             run_jobs(queues=QUEUES)
         body = {"answers": answers, "email": f"count.{uuid.uuid4().hex[:10]}@example.com", "age": 30, "sex": "F"}
-        with CaptureQueriesContext(connection) as request_queries:
+        with captured_statements() as request_queries:
             response = client.post("/api/v1/assessments/big-five/", body, content_type="application/json")
         assert response.status_code == 201, response.content
         jobs, statements, seconds = 0, 0, 0.0
@@ -85,7 +84,7 @@ def _statements(answers: dict) -> tuple[int, int, int, float]:
                 break
             name, args = row
             started = time.perf_counter()
-            with CaptureQueriesContext(connection) as job_queries:
+            with captured_statements() as job_queries:
                 app.tasks[name](**(json.loads(args) if isinstance(args, str) else args))
             seconds += time.perf_counter() - started
             jobs += 1

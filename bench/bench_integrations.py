@@ -13,7 +13,7 @@ import json
 import threading
 import time
 
-from common import Result, database_url, live_server, throughput
+from common import Result, captured_statements, database_url, live_server, throughput
 
 BATCH = 500
 CONCURRENCY = 4
@@ -185,9 +185,7 @@ def _service_rates(user) -> tuple[float, float]:
 
 def _statements_per_batch(user, token: str) -> float:
     """SQL statements of one batch request, counted in this process on the same code path."""
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_AUTHORIZATION=f"Token {token}", HTTP_USER_AGENT="Mozilla/5.0 (iPhone) bench")
 
@@ -198,7 +196,7 @@ def _statements_per_batch(user, token: str) -> float:
             raise RuntimeError(f"events endpoint answered {response.status_code}")
 
     post(-1)
-    with CaptureQueriesContext(connection) as queries:
+    with captured_statements() as queries:
         for n in range(5):
             post(n)
     sqls = [q["sql"] for q in queries.captured_queries]

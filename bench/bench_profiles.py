@@ -8,7 +8,7 @@ records one by one.
 
 from __future__ import annotations
 
-from common import Result, per_call
+from common import Result, captured_statements, per_call
 
 ROWS = 100_000
 ACCOUNT_PREFIX = "bench-"
@@ -72,8 +72,6 @@ def _timed(fn, *, indexes: bool) -> float:
 
 
 def _container_queries() -> tuple[int, int]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
     from rest_framework.test import APIClient
 
     from accounts.models import User
@@ -100,7 +98,7 @@ def _container_queries() -> tuple[int, int]:
     client.force_authenticate(staff)
     url = f"/api/v1/profile-containers/{container.pk}/"
     client.get(url)
-    with CaptureQueriesContext(connection) as captured:
+    with captured_statements() as captured:
         response = client.get(url)
     assert response.status_code == 200, response.content
     endpoint = [
@@ -109,7 +107,7 @@ def _container_queries() -> tuple[int, int]:
         if "focusedroom_counter" not in q["sql"]
         and not q["sql"].startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))
     ]
-    with CaptureQueriesContext(connection) as naive:
+    with captured_statements() as naive:
         row = ProfileContainer.objects.get(pk=container.pk)
         _ = (row.customer_profile, row.brand_guidelines, row.budget, row.budget.alert_firings.count())
     return len(endpoint), len(naive)

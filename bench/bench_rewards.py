@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 
-from common import Result
+from common import Result, captured_statements
 
 WORKERS = 8
 DURATION = 5.0
@@ -141,13 +141,11 @@ def run() -> list[Result]:
 
 def _statements_per_credit(person, brand) -> int:
     """Statements of one credit on an existing wallet, in autocommit, from Django's query log."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     from rewards import services
     from rewards.models import LedgerEntry
 
-    with CaptureQueriesContext(connection) as queries:
+    with captured_statements() as queries:
         services.gems_credit(
             user=person,
             amount=1,

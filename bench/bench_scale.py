@@ -18,7 +18,7 @@ import statistics
 import time
 from urllib.parse import urlsplit
 
-from common import Result
+from common import Result, captured_statements
 
 SCALE = int(os.environ.get("BENCH_SCALE", "1000000"))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "7"))
@@ -60,10 +60,8 @@ def _timed(client, url: str, *, repeat: int = REPEAT) -> tuple[float, float, int
 
 
 def _queries(client, url: str) -> tuple[int, int]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
-    with CaptureQueriesContext(connection) as ctx:
+    with captured_statements() as ctx:
         client.get(url)
     counts = sum(1 for q in ctx.captured_queries if "COUNT(*)" in q["sql"].upper())
     return len(ctx.captured_queries), counts

@@ -197,15 +197,25 @@ def background_process(*args: str, env: dict[str, str] | None = None) -> Iterato
         proc.wait(timeout=60)
 
 
-def statements_per_request(make_request: Callable[[int], object], *, n: int = 50) -> float:
-    """SQL statements per request, counted in this process (Django's query log) over ``n`` requests
-    of the same code path as the server's, after two warm-up requests."""
+@contextlib.contextmanager
+def captured_statements():
+    """Django's ``CaptureQueriesContext`` on a query log emptied first. The log keeps the last 9,000
+    statements: once full (``DEBUG`` logs every statement of a long benchmark), a capture that starts
+    at its end sees nothing, and a count would read 0."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    connection.queries_log.clear()
+    with CaptureQueriesContext(connection) as queries:
+        yield queries
+
+
+def statements_per_request(make_request: Callable[[int], object], *, n: int = 50) -> float:
+    """SQL statements per request, counted in this process (Django's query log) over ``n`` requests
+    of the same code path as the server's, after two warm-up requests."""
     make_request(-1)
     make_request(-2)
-    with CaptureQueriesContext(connection) as queries:
+    with captured_statements() as queries:
         for i in range(n):
             make_request(i)
     return len(queries.captured_queries) / n
