@@ -214,6 +214,37 @@ def test_entries_another_writer_abandoned_are_claimed(with_redis, settings, make
     assert exposure_buffer.backlog() == 0
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_running_writer_lingers_after_a_partial_batch_and_stops_on_sigterm(
+    with_redis, settings, make_experiment, monkeypatch
+):
+    import os
+    import signal
+
+    from experiments.management.commands import exposure_writer
+
+    settings.EXPOSURE_BUFFER = "redis"
+    experiment = make_experiment(key="linger")
+    for i in range(3):
+        services.exposure_record(key="linger", anonymous_id=f"linger-visitor-{i}")
+    slept = []
+
+    def sleep(seconds):  # the linger after the partial batch: stop the writer the way a deployment does
+        slept.append(seconds)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(exposure_writer.time, "sleep", sleep)
+    previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    try:
+        call_command("exposure_writer", "--consumer", "lingering", "--batch", "10", "--linger-ms", "250")
+    finally:
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
+    assert slept == [0.25]  # 3 entries of a batch of 10: one wait, then SIGTERM ended the loop
+    assert Impression.objects.filter(experiment=experiment).count() == 3
+    assert exposure_buffer.backlog() == 0
+
+
 def test_the_writer_refuses_to_run_without_the_buffer(settings):
     from django.core.management.base import CommandError
 

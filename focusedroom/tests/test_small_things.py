@@ -81,3 +81,26 @@ def test_fields_bound_once_per_class_give_what_drf_gives():
     people = [CustomerFactory(name="Ada", age=36, country_code="GB"), CustomerFactory(phone_number="+441234")]
     assert [PersonSerializer(p).data for p in people] == [Plain(p).data for p in people]
     assert CustomerSerializer(people, many=True).data[1]["phone_number"] == "+441234"
+
+
+def test_input_fields_bound_once_validate_each_request_on_its_own():
+    from experiments.api.serializers import ExposureInputSerializer
+
+    first = ExposureInputSerializer(data={"participant": {"anonymous_id": "visitor-0001"}, "page_url": "/a"})
+    second = ExposureInputSerializer(data={"participant": {"user_id": 7, "anonymous_id": "x"}})
+    unknown = ExposureInputSerializer(data={"scrol_depth": 3})
+    assert first.fields is second.fields is unknown.fields  # built and bound once for the class
+    assert first.is_valid() and first.validated_data == {
+        "participant": {"anonymous_id": "visitor-0001"},
+        "page_url": "/a",
+    }
+    assert not second.is_valid()
+    assert "Give either user_id or anonymous_id" in str(second.errors["participant"])
+    assert not unknown.is_valid()
+    assert unknown.errors["scrol_depth"] == ["Unknown field. Did you mean scroll_depth_percent?"]
+    third = ExposureInputSerializer(data={"time_on_page": 2**40})
+    assert not third.is_valid() and "time_on_page" in third.errors  # the database's bounds still apply
+    assert ExposureInputSerializer(data={"page_url": "/b"}).is_valid()  # nothing of the refused ones stays
+    # An instance with a context or partial builds its own fields (they read both through their root).
+    assert ExposureInputSerializer(data={}, partial=True).fields is not first.fields
+    assert ExposureInputSerializer(data={}, context={"request": None}).fields is not first.fields
