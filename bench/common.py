@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -198,16 +199,19 @@ def background_process(*args: str, env: dict[str, str] | None = None) -> Iterato
 
 
 @contextlib.contextmanager
-def captured_statements():
-    """Django's ``CaptureQueriesContext`` on a query log emptied first. The log keeps the last 9,000
-    statements: once full (``DEBUG`` logs every statement of a long benchmark), a capture that starts
-    at its end sees nothing, and a count would read 0."""
+def captured_statements() -> Iterator[SimpleNamespace]:
+    """The statements a block sends, as ``.captured_queries`` once the block is over (Django's
+    ``CaptureQueriesContext`` on a query log emptied first). The log keeps the last 9,000 statements:
+    once full (``DEBUG`` logs every statement of a long benchmark), a capture that starts at its end
+    sees nothing. The list is copied when the block ends: a later capture empties the log again."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    statements = SimpleNamespace(captured_queries=[])
     connection.queries_log.clear()
     with CaptureQueriesContext(connection) as queries:
-        yield queries
+        yield statements
+    statements.captured_queries = list(queries.captured_queries)
 
 
 def statements_per_request(make_request: Callable[[int], object], *, n: int = 50) -> float:
