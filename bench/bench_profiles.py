@@ -110,7 +110,7 @@ def _container_queries() -> tuple[int, int]:
     with captured_statements() as naive:
         row = ProfileContainer.objects.get(pk=container.pk)
         _ = (row.customer_profile, row.brand_guidelines, row.budget, row.budget.alert_firings.count())
-    return len(endpoint), len(naive)
+    return len(endpoint), len(naive.captured_queries)
 
 
 def run() -> list[Result]:
