@@ -159,7 +159,7 @@ class QuizResult(models.Model):
         ]
         indexes = [
             models.Index(fields=["quiz_type", "-created_at"], name="quiz_result_type_created"),
-            # A visitor's results before they identify (``selectors.big_five_traits_before``).
+            # A visitor's results before they identify (``selectors.big_five_traits_before_many``).
             models.Index(KT("quiz_metadata__anonymous_id"), F("created_at"), name="quiz_result_anonymous_time"),
         ]
 

@@ -100,21 +100,14 @@ def quiz_result_latest_of_person(*, user, quiz_type: str = QuizType.BIG_FIVE) ->
     return QuizResult.objects.filter(customer=user, quiz_type=quiz_type).order_by("-report_id").first()
 
 
-def big_five_traits_before(*, user=None, anonymous_id: str = "", before) -> dict[str, Any] | None:
-    """What the person (or the visitor, by their anonymous id) was measured as in their latest Big Five
-    test taken before ``before``: the five domain percentiles and levels and the norm group, or None.
-
-    Experiments record it at a participant's first exposure (segments and regression adjustment
-    need traits measured before the exposure, never after). One indexed lookup.
-    """
-    user_id = getattr(user, "pk", user)
-    return big_five_traits_before_many(participants=[(user_id, anonymous_id, before)])[0]
-
-
 def big_five_traits_before_many(*, participants: list[tuple[int | None, str, Any]]) -> list[dict[str, Any] | None]:
-    """``big_five_traits_before`` for many participants at once — ``(user id or None, anonymous id,
-    before)`` each, in the answer's order — in at most two indexed queries (people, visitors): the
-    exposure writer asks for a whole batch of new participations."""
+    """What each participant — ``(user id or None, anonymous id, before)``, in the answer's order —
+    was measured as in their latest Big Five test taken before ``before``: the five domain
+    percentiles and levels and the norm group, or None.
+
+    Experiments record it at a participant's first exposure (segments and regression adjustment need
+    traits measured before the exposure, never after). At most two indexed queries (people, visitors)
+    for any number of participants: the exposure writer asks for a whole batch at once."""
     found: list[dict[str, Any] | None] = [None] * len(participants)
     by_user: dict[int, list[int]] = {}
     by_visitor: dict[str, list[int]] = {}
