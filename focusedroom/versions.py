@@ -53,4 +53,3 @@ def bump(name: str) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute(_BUMP, [name])
-

@@ -182,9 +182,16 @@ def test_one_batch_of_exposures_gives_each_new_participant_its_own_traits(make_e
 
     def event(at, *, user=None, anonymous_id=""):
         return {
-            "at": at.isoformat(), "experiment": definition["id"], "user": user, "anonymous_id": anonymous_id,
-            "channel": None, "variant": variant["id"], "counted": True, "reason": "assigned",
-            "attributes": {}, "tracking": {},
+            "at": at.isoformat(),
+            "experiment": definition["id"],
+            "user": user,
+            "anonymous_id": anonymous_id,
+            "channel": None,
+            "variant": variant["id"],
+            "counted": True,
+            "reason": "assigned",
+            "attributes": {},
+            "tracking": {},
         }
 
     with transaction.atomic():
