@@ -201,17 +201,21 @@ def background_process(*args: str, env: dict[str, str] | None = None) -> Iterato
 @contextlib.contextmanager
 def captured_statements() -> Iterator[SimpleNamespace]:
     """The statements a block sends, as ``.captured_queries`` once the block is over (Django's
-    ``CaptureQueriesContext`` on a query log emptied first). The log keeps the last 9,000 statements:
+    ``CaptureQueriesContext`` on a query log emptied first), and ``.sent``: how many reached the
+    server (an atomic block in which nothing ran is logged as BEGIN/COMMIT; psycopg sends nothing). The log keeps the last 9,000 statements:
     once full (``DEBUG`` logs every statement of a long benchmark), a capture that starts at its end
     sees nothing. The list is copied when the block ends: a later capture empties the log again."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    statements = SimpleNamespace(captured_queries=[])
+    statements = SimpleNamespace(captured_queries=[], sent=0)
     connection.queries_log.clear()
     with CaptureQueriesContext(connection) as queries:
         yield statements
     statements.captured_queries = list(queries.captured_queries)
+    sqls = [q["sql"] for q in statements.captured_queries]
+    empty = sum(1 for pair in zip(sqls, sqls[1:], strict=False) if pair == ("BEGIN", "COMMIT"))
+    statements.sent = len(sqls) - 2 * empty
 
 
 def statements_per_request(make_request: Callable[[int], object], *, n: int = 50) -> float:

@@ -108,7 +108,6 @@ def big_five_traits_before_many(*, participants: list[tuple[int | None, str, Any
     Experiments record it at a participant's first exposure (segments and regression adjustment need
     traits measured before the exposure, never after). At most two indexed queries (people, visitors)
     for any number of participants: the exposure writer asks for a whole batch at once."""
-    found: list[dict[str, Any] | None] = [None] * len(participants)
     by_user: dict[int, list[int]] = {}
     by_visitor: dict[str, list[int]] = {}
     for i, (user_id, anonymous_id, _) in enumerate(participants):
@@ -131,9 +130,10 @@ def big_five_traits_before_many(*, participants: list[tuple[int | None, str, Any
             for i in wanted.get(who, ()):
                 if created_at < participants[i][2] and (i not in latest or created_at > latest[i][2]):
                     latest[i] = (scores, norm_group, created_at)
-    for i, (scores, norm_group, created_at) in latest.items():
-        found[i] = traits_of(scores=scores, norm_group=norm_group, measured_at=created_at)
-    return found
+    return [
+        traits_of(scores=latest[i][0], norm_group=latest[i][1], measured_at=latest[i][2]) if i in latest else None
+        for i in range(len(participants))
+    ]
 
 
 def traits_of(*, scores: dict[str, Any], norm_group: str, measured_at) -> dict[str, Any] | None:

@@ -728,27 +728,10 @@ def exposure_record(
     tracking = _clean_tracking(
         _with_context(dict(tracking or {}), context, IMPRESSION_TRACKING_FIELDS), IMPRESSION_TRACKING_FIELDS
     )
-    buffered = exposure_buffer.enabled()
-    # Buffered, the definition this process holds is used as it is and the append checks, in the
-    # same round trip, that the definitions have not changed since; when they have, assign again.
-    as_held = buffered
-    for _ in range(_ASSIGN_ATTEMPTS):
-        definition = experiment_definition(key=key, as_held=as_held)
-        outcome = _exposure_outcome(key, definition, user, anonymous_id, tracking) if definition else None
-        if as_held and not isinstance(outcome, tuple):
-            as_held = False  # nothing is appended to check the held definition by: check it now
-            continue
-        if not buffered or not isinstance(outcome, tuple):
-            break
-        event, variant, reason = outcome
-        if exposure_buffer.push(event, definitions_version=definitions_version_held()):
-            return Assignment(key, variant["name"], variant["config"], event["counted"], recorded=True, reason=reason)
-        as_held = False
-    else:  # the definitions changed during every attempt: append what the latest one gave
-        exposure_buffer.push(event)
-        return Assignment(key, variant["name"], variant["config"], event["counted"], recorded=True, reason=reason)
-    if outcome is None:
-        raise NotFound(f"No experiment with key '{key}'.")
+    if exposure_buffer.enabled():
+        return _exposure_buffered(key, user, anonymous_id, tracking)
+    definition = experiment_definition(key=key)
+    outcome = _exposure_outcome(key, definition, user, anonymous_id, tracking)
     if isinstance(outcome, Assignment):
         return outcome
     event, variant, reason = outcome
@@ -759,12 +742,35 @@ def exposure_record(
     return Assignment(key, chosen["name"], chosen["config"], in_experiment, recorded=True, reason=reason)
 
 
-_ASSIGN_ATTEMPTS = 3
+def _exposure_buffered(key: str, user, anonymous_id: str, tracking: dict[str, Any]) -> Assignment:
+    """Assign from the definition this process holds and append the exposure only while the shared
+    version is still the one it was loaded at (one script, one round trip). When the held copy is out
+    of date — or records nothing, which no append would check — assign again from the current
+    definitions, read as the synchronous path reads them."""
+    held = experiment_definition(key=key, as_held=True)
+    if held is not None:
+        outcome = _exposure_outcome(key, held, user, anonymous_id, tracking)
+        if not isinstance(outcome, Assignment) and exposure_buffer.push(
+            outcome[0], definitions_version=definitions_version_held()
+        ):
+            return _appended(key, outcome)
+    outcome = _exposure_outcome(key, experiment_definition(key=key), user, anonymous_id, tracking)
+    if isinstance(outcome, Assignment):
+        return outcome
+    exposure_buffer.push(outcome[0])
+    return _appended(key, outcome)
+
+
+def _appended(key: str, outcome: tuple) -> Assignment:
+    event, variant, reason = outcome
+    return Assignment(key, variant["name"], variant["config"], event["counted"], recorded=True, reason=reason)
 
 
 def _exposure_outcome(key: str, definition, user, anonymous_id: str, tracking: dict[str, Any]):
-    """What an exposure amounts to under ``definition``: an ``Assignment`` that records nothing (not
-    running, held out), or the exposure to record — ``(event, variant, reason)``."""
+    """What an exposure amounts to under ``definition`` (None: no such experiment): an ``Assignment``
+    that records nothing (not running, held out), or the exposure to record — ``(event, variant, reason)``."""
+    if definition is None:
+        raise NotFound(f"No experiment with key '{key}'.")
     user, anonymous_id = _participant(user, anonymous_id)
     if definition["status"] != ExperimentStatus.RUNNING or not definition["variants"]:
         control = _control(definition) if definition["variants"] else {"name": "", "config": {}}

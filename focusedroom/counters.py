@@ -84,14 +84,18 @@ def _reset_in(start: int, window: int, now: float) -> int:
     return max(1, int(start + window - now + 0.999))
 
 
+def _redis_key(name: str, start: int) -> str:
+    """The Redis key of ``name``'s count in the window that starts at ``start``."""
+    return redis_client.key("ctr", name, start)
+
+
 def hit(name: str, *, window: int, now: float | None = None) -> Hit:
     """Count one event for ``name`` in the current window (one round trip)."""
     now = time.time() if now is None else now
     start = _window_start(window, now)
     redis = redis_client.client()
     if redis is not None:
-        key = redis_client.key("ctr", name, start)
-        count = _INCR(keys=[key], args=[window + PRUNE_GRACE_SECONDS], client=redis)
+        count = _INCR(keys=[_redis_key(name, start)], args=[window + PRUNE_GRACE_SECONDS], client=redis)
         return Hit(int(count), _reset_in(start, window, now))
     with connection.cursor() as cursor:
         cursor.execute(_UPSERT, [name, start, window])
@@ -112,12 +116,11 @@ def hit_during(name: str, *, window: int, work: Callable[[], T]) -> tuple[T, Hit
         return result, hit(name, window=window)
     now = time.time()
     start = _window_start(window, now)
-    key = redis_client.key("ctr", name, start)
     pool = redis.connection_pool
     conn = pool.get_connection()
     count = None
     try:
-        conn.send_command("EVALSHA", _INCR.sha, 1, key, window + PRUNE_GRACE_SECONDS)
+        conn.send_command("EVALSHA", _INCR.sha, 1, _redis_key(name, start), window + PRUNE_GRACE_SECONDS)
         try:
             result = work()
         finally:
@@ -141,7 +144,7 @@ def peek(name: str, *, window: int, now: float | None = None) -> Hit:
     start = _window_start(window, now)
     redis = redis_client.client()
     if redis is not None:
-        found = redis.get(redis_client.key("ctr", name, start))
+        found = redis.get(_redis_key(name, start))
         return Hit(int(found or 0), _reset_in(start, window, now))
     with connection.cursor() as cursor:
         cursor.execute("SELECT count FROM focusedroom_counter WHERE key = %s AND window_start = %s", [name, start])
@@ -154,7 +157,7 @@ def clear(name: str, *, window: int, now: float | None = None) -> None:
     now = time.time() if now is None else now
     redis = redis_client.client()
     if redis is not None:
-        redis.delete(redis_client.key("ctr", name, _window_start(window, now)))
+        redis.delete(_redis_key(name, _window_start(window, now)))
         return
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM focusedroom_counter WHERE key = %s", [name])
