@@ -57,6 +57,7 @@ from experiments.selectors import (
 )
 from focusedroom import partitions
 from focusedroom.context import visitor_id_from_token
+from focusedroom.db import fetch_prepared
 from focusedroom.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from focusedroom.ids import uuid7
 
@@ -963,7 +964,7 @@ def exposures_write_buffered(*, events: list[dict[str, Any]]) -> dict[str, int]:
 # ------------------------------------------------------------- anonymous participants
 
 
-# Written as SQL (not built by the ORM on every call): it runs on every exposure that names a new id.
+# A prepared statement (not built by the ORM on every call): it runs on every exposure that names a new id.
 _ANONYMOUS_ID_SEEN = f"SELECT 1 FROM {Participation._meta.db_table} WHERE anonymous_id = %s LIMIT 1"  # noqa: S608
 
 
@@ -999,9 +1000,7 @@ def anonymous_participant(
     # One indexed look-up: has this id taken part in anything? Every impression is written with its
     # participation (``exposures_write``) and stitching clears the id from both, so participations
     # hold every id an impression does — without a probe into every monthly partition of impressions.
-    with connection.cursor() as cursor:
-        cursor.execute(_ANONYMOUS_ID_SEEN, [anonymous_id])
-        unused = cursor.fetchone() is None
+    unused = fetch_prepared(_ANONYMOUS_ID_SEEN, [anonymous_id]) is None
     if first_exposure and unused:
         return anonymous_id
     raise PermissionDenied(

@@ -1,4 +1,4 @@
-"""Database routing: the primary for everything, an optional replica for analytics.
+"""Database routing: the primary for everything, an optional replica for analytics; prepared statements.
 
 Analytics reads (experiment results, dashboards) ask for ``analytics_alias()`` and use
 ``.using(...)`` explicitly; everything else, including all writes, goes to the primary.
@@ -6,7 +6,12 @@ Analytics reads (experiment results, dashboards) ask for ``analytics_alias()`` a
 
 from __future__ import annotations
 
+import contextlib
+from typing import Any
+
+import psycopg
 from django.conf import settings
+from django.db import connection
 
 REPLICA_ALIAS = "replica"
 
@@ -30,3 +35,21 @@ class ReplicaRouter:
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
         return db == "default"
+
+
+def fetch_prepared(sql: str, params: dict[str, Any] | list[Any]) -> tuple | None:
+    """The first row of ``sql`` run as a prepared statement on the default connection: parsed and
+    planned on the connection's first run, executed by name afterwards (settings.PREPARE_WHEN_ASKED_ONLY).
+    For the few statements every request or write sends; values travel as parameters (server-side
+    binding). Behind a transaction-mode pgbouncer, where psycopg's ``prepare_threshold`` is None, it is
+    sent unprepared. Errors are Django's; the query log sees the statement."""
+    connection.ensure_connection()
+    with connection.cursor() as logged:
+        debug = getattr(logged, "debug_sql", None)
+        with (
+            debug(sql, params, use_last_executed_query=False) if debug else contextlib.nullcontext(),
+            connection.wrap_database_errors,
+            psycopg.Cursor(connection.connection) as cursor,
+        ):
+            cursor.execute(sql, params, prepare=True)
+            return cursor.fetchone()

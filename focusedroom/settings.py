@@ -136,9 +136,15 @@ if DB_POOL:
         "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
         "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
     }
+# Prepared statements only where the code asks for one (``execute(sql, params, prepare=True)`` on a
+# server-side binding cursor: the ledger write, the exposure's visitor-id look-up), planned once per
+# connection. psycopg would prepare any statement run this many times; the ORM's, whose values are in
+# the text, never are. Django's default (None) would refuse even the asked-for ones.
+PREPARE_WHEN_ASKED_ONLY = 2**31 - 1
+DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = PREPARE_WHEN_ASKED_ONLY
 if DB_PGBOUNCER:
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
 
 # Optional read replica for analytics reads (experiment results). Without one, the
 # "replica" alias is not defined and analytics reads go to the primary.

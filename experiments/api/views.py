@@ -47,10 +47,10 @@ class HasPerm(permissions.BasePermission):
 
 def resolve_participant(
     request, participant: dict | None, *, tracking_perm: str, first_exposure: bool = False
-) -> tuple[Any, str]:
-    """Who the call is about: members act for themselves, visitors for the anonymous id they hold
-    (``services.anonymous_participant``: the ``fr_aid`` cookie or a visitor token); staff with the
-    tracking permission may name any participant (server-side tracking)."""
+) -> tuple[Any, str, RequestContext]:
+    """Who the call is about, and the request's context: members act for themselves, visitors for the
+    anonymous id they hold (``services.anonymous_participant``: the ``fr_aid`` cookie or a visitor
+    token); staff with the tracking permission may name any participant (server-side tracking)."""
     participant = participant or {}
     user_id, anonymous_id = participant.get("user_id"), participant.get("anonymous_id", "")
     me = request.user if request.user and request.user.is_authenticated else None
@@ -59,20 +59,21 @@ def resolve_participant(
             user = accounts_selectors.person_get(user_id)
             if user is None:
                 raise ValidationError({"participant.user_id": ["No such person."]})
-            return user, ""
-        return None, anonymous_id
+            return user, "", _context(request)
+        return None, anonymous_id, _context(request)
     if me is not None:
         if user_id and user_id != me.pk:
             raise PermissionDenied("You can only record your own exposures and conversions.")
-        return me, ""
+        return me, "", _context(request)
     if user_id:
         raise PermissionDenied("Log in to act as a person; anonymous clients send an anonymous_id.")
     token = participant.get("visitor_token", "")
     # A browser that names no id acts for its fr_aid cookie (issued now when it has none).
-    context = RequestContext.from_request(request, issue_visitor_id=not (anonymous_id or token))
-    return None, services.anonymous_participant(
+    context = RequestContext.from_request(request, source="api", issue_visitor_id=not (anonymous_id or token))
+    anonymous_id = services.anonymous_participant(
         anonymous_id=anonymous_id, visitor_token=token, context=context, first_exposure=first_exposure
     )
+    return None, anonymous_id, context
 
 
 def _context(request) -> RequestContext:
@@ -205,11 +206,11 @@ class ExperimentViewSet(viewsets.ModelViewSet):
             assignment = services.forced_assignment(key=key, variant_name=forced)
             if assignment is not None:
                 return Response(assignment.as_dict())
-        user, anonymous_id = resolve_participant(
+        user, anonymous_id, context = resolve_participant(
             request, participant, tracking_perm="experiments.add_impression", first_exposure=True
         )
         assignment = services.exposure_record(
-            key=key, user=user, anonymous_id=anonymous_id, tracking=fields, context=_context(request)
+            key=key, user=user, anonymous_id=anonymous_id, tracking=fields, context=context
         )
         body = assignment.as_dict()
         if user is None and anonymous_id:
@@ -236,7 +237,7 @@ class ConversionView(APIView):
         data = ConversionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        user, anonymous_id = resolve_participant(
+        user, anonymous_id, context = resolve_participant(
             request, fields.pop("participant", None), tracking_perm="experiments.add_conversion"
         )
         outcomes = services.conversion_record(
@@ -249,7 +250,7 @@ class ConversionView(APIView):
             user=user,
             anonymous_id=anonymous_id,
             tracking=fields,
-            context=_context(request),
+            context=context,
         )
         created = any(not o.duplicate for o in outcomes)
         return Response(

@@ -157,7 +157,11 @@ class FieldsBuiltOnceMixin:
     Sharing is safe because a bound field keeps no state of its own between calls: representing a
     value reads it, validating one reads its arguments and, through its root, the serializer's
     ``partial`` and context. So an instance given a context or ``partial=True`` builds its own fields
-    as DRF does. Only for serializers whose fields do not depend on the instance or the data."""
+    as DRF does. Only for serializers whose fields do not depend on the instance or the data.
+
+    With shared fields, a JSON body is validated over the fields it sends and those DRF validates
+    when left out (required ones, those with a default): DRF would look up each optional field the
+    body leaves out and skip it with an exception — 20 of the exposure's 22."""
 
     @cached_property
     def fields(self):
@@ -171,4 +175,48 @@ class FieldsBuiltOnceMixin:
             for name, field in super(FieldsBuiltOnceMixin, template).get_fields().items():
                 shared[name] = field
             cls._fields_bound_once = shared
+            cls._fields_skipped_when_absent = frozenset(
+                name for name, field in shared.items() if _skipped_when_absent(field)
+            )
         return shared
+
+    def to_internal_value(self, data):
+        # A JSON body names a few of many optional fields: the others would each be looked up and
+        # skipped by DRF with an exception. With shared fields, they are left out of the loop instead.
+        if type(data) is dict and self.fields is type(self).__dict__.get("_fields_bound_once"):
+            aliases = getattr(self, "aliases", {})
+            self._fields_sent = {aliases.get(key, key) for key in data}
+        return super().to_internal_value(data)
+
+    @property
+    def _writable_fields(self):
+        sent = self.__dict__.get("_fields_sent")
+        skipped = type(self)._fields_skipped_when_absent if sent is not None else frozenset()
+        for name, field in self.fields.items():
+            if not field.read_only and (name not in skipped or name in sent):
+                yield field
+
+
+# How DRF's fields read a value from a JSON object: ``data.get(field_name, empty)`` (other branches are
+# for form data). A field that reads its value otherwise is always validated.
+_PLAIN_GET_VALUE = frozenset(
+    {
+        serializers.Field.get_value,
+        serializers.DictField.get_value,
+        serializers.ListField.get_value,
+        serializers.JSONField.get_value,
+        serializers.Serializer.get_value,
+    }
+)
+
+
+def _skipped_when_absent(field: serializers.Field) -> bool:
+    """DRF skips this field when a (non-partial) body leaves it out: optional, no default, the usual
+    reading and empty-value rules."""
+    cls = type(field)
+    return (
+        not field.required
+        and field.default is serializers.empty
+        and cls.get_value in _PLAIN_GET_VALUE
+        and cls.validate_empty_values is serializers.Field.validate_empty_values
+    )

@@ -184,6 +184,8 @@ def test_connections_are_persistent_and_health_checked_by_default():
     found = _database_settings({})
     assert found["CONN_MAX_AGE"] == 600 and found["CONN_HEALTH_CHECKS"] is True
     assert "pool" not in (found["OPTIONS"] or {})
+    # psycopg prepares only the statements that ask for it (focusedroom.db.fetch_prepared).
+    assert found["OPTIONS"]["prepare_threshold"] == 2**31 - 1
     assert _database_settings({"DB_CONN_MAX_AGE": "0"})["CONN_MAX_AGE"] == 0
 
 

@@ -104,3 +104,46 @@ def test_input_fields_bound_once_validate_each_request_on_its_own():
     # An instance with a context or partial builds its own fields (they read both through their root).
     assert ExposureInputSerializer(data={}, partial=True).fields is not first.fields
     assert ExposureInputSerializer(data={}, context={"request": None}).fields is not first.fields
+
+
+def test_input_fields_bound_once_leave_out_only_what_drf_would_skip():
+    """Shared fields validate only the optional fields a body sends; the answer is DRF's own, which
+    an instance with a context (fields of its own, DRF's loop over every field) gives."""
+    from rest_framework import serializers
+
+    from focusedroom.api.serializers import FieldsBuiltOnceMixin, StrictSerializer
+
+    class Inner(StrictSerializer):
+        code = serializers.CharField()
+
+    class Body(FieldsBuiltOnceMixin, StrictSerializer):
+        aliases = {"colour_name": "colour"}
+        name = serializers.CharField()  # required: its absence is an error
+        colour = serializers.CharField(required=False)
+        size = serializers.IntegerField(default=3)  # a default applies when left out
+        note = serializers.CharField(required=False, allow_null=True)
+        tags = serializers.ListField(child=serializers.CharField(), required=False)
+        inner = Inner(required=False)
+
+        def validate_colour(self, value):
+            return value.upper()
+
+    bodies = [
+        {"name": "a"},
+        {},
+        {"name": "a", "colour_name": "red"},
+        {"name": "a", "colour": "red", "colour_name": "blue"},
+        {"name": "a", "note": None, "tags": ["x"], "inner": {"code": "c"}, "size": 5},
+        {"name": "a", "inner": {}},
+        {"name": "a", "inner": None},
+        {"name": "a", "size": "big"},
+    ]
+    Body().fields  # builds the shared fields
+    assert Body._fields_skipped_when_absent == {"colour", "note", "tags", "inner"}  # left out when not sent
+    for body in bodies:
+        shared, own = Body(data=body), Body(data=body, context={"own": True})
+        assert shared.fields is Body().fields and own.fields is not shared.fields
+        assert shared.is_valid() == own.is_valid(), body
+        assert (shared.validated_data, shared.errors) == (own.validated_data, own.errors), body
+    renamed = Body(data={"name": "a", "colour_name": "red"})
+    assert renamed.is_valid() and renamed.validated_data == {"name": "a", "colour": "RED", "size": 3}

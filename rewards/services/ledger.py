@@ -20,7 +20,6 @@ reversed earnings; ranks follow it. ``rewards_audit`` recomputes both from the l
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import itertools
 import operator
@@ -28,13 +27,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import psycopg
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.services import hash_token
 from focusedroom.context import RequestContext
+from focusedroom.db import fetch_prepared
 from focusedroom.errors import Conflict, PermissionDenied
 from rewards import lots, signals
 from rewards.models import AuditRun, LedgerEntry, Wallet
@@ -311,7 +310,7 @@ def entry_write(
     }
     sql = _write_sql(wallet is not None, credit, tuple((c, _db_type(c)) for c in extra))
     for _attempt in range(3):
-        row = _execute_prepared(sql, params)
+        row = fetch_prepared(sql, params)
         if row is None:  # no wallet yet: the person becomes a member (welcome credit once), then again
             member_enrol(user=user, context=context)
             continue
@@ -356,22 +355,6 @@ def entry_write(
     if credit:
         signals.gems_credited.send(sender=LedgerEntry, entry=entry, user=user, context=context)
     return entry, True
-
-
-def _execute_prepared(sql: str, params: dict[str, Any]) -> tuple | None:
-    """Run the write on a server-side binding cursor: psycopg prepares it on the connection after a
-    few runs (its ``prepare_threshold``; none behind a transaction-mode pooler that sets it to None),
-    so a persistent connection plans the statement once. Errors are Django's; the query log sees it."""
-    connection.ensure_connection()
-    with connection.cursor() as logged:
-        debug = getattr(logged, "debug_sql", None)
-        with (
-            debug(sql, params, use_last_executed_query=False) if debug else contextlib.nullcontext(),
-            connection.wrap_database_errors,
-            psycopg.Cursor(connection.connection) as cursor,
-        ):
-            cursor.execute(sql, params)
-            return cursor.fetchone()
 
 
 def _db_type(column: str) -> str:

@@ -43,6 +43,28 @@ def test_a_credit_on_an_existing_wallet_is_one_statement(make_member, default_br
     assert entry.pk == LedgerEntry.objects.get(idempotency_key="one").pk and entry.wallet_id == wallet.pk
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_write_is_planned_once_per_connection_and_orm_statements_never(make_member, default_brand):
+    """The ledger write is a prepared statement: parsed and planned on a connection's first write,
+    executed by name afterwards. The ORM's statements (values in the text) are never prepared."""
+    member = make_member()
+    services.member_enrol(user=member)
+
+    def prepared() -> list[tuple[str, int]]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements")
+            return cursor.fetchall()
+
+    for n in range(3):
+        services.gems_credit(user=member, amount=1, reason=Reason.ADJUSTMENT, idempotency_key=f"p{n}")
+        Wallet.objects.filter(user=member).first()  # the same ORM statement each time
+    statements = prepared()
+    # The welcome credit (a wallet named by id) and the three credits (a wallet found by its person).
+    assert all("INSERT INTO rewards_ledgerentry" in text and "UPDATE rewards_wallet" in text for text, _ in statements)
+    assert sorted(plans for _, plans in statements) == [1, 3], statements
+    assert Wallet.objects.get(user=member).balance == 103
+
+
 @pytest.mark.django_db
 def test_a_short_debit_and_a_repeated_key_write_nothing_and_say_why(make_member, default_brand):
     member = make_member()
