@@ -28,7 +28,7 @@ from accounts.models import (  # noqa: F401  (re-exported: the values other apps
     User,
     normalize_email,
 )
-from focusedroom.db import analytics_alias
+from focusedroom.db import analytics_alias, fetch_prepared
 
 # The people table, for analytics SQL in higher apps (AI profiles).
 PEOPLE_TABLE = User._meta.db_table
@@ -55,14 +55,12 @@ def _active_person_query() -> tuple[str, tuple, int, list[str], list[tuple[int, 
 def active_person(user_id: int) -> User | None:
     """The person with this id if active and not deleted, with every column: the same rows as
     ``User.objects.filter(pk=…, is_active=True, deleted_at__isnull=True).first()``, at the cost of
-    the statement alone (an authenticated API request reads it on every call)."""
+    the statement alone, prepared once per connection (an authenticated API request reads it on every call)."""
     sql, params, slot, attnames, converters = _active_person_query()
     connection = connections[DEFAULT_DB_ALIAS]
     args = list(params)
     args[slot] = user_id
-    with connection.cursor() as cursor:
-        cursor.execute(sql, args)
-        row = cursor.fetchone()
+    row = fetch_prepared(sql, args)  # planned once per connection
     if row is None:
         return None
     if converters:
