@@ -157,23 +157,29 @@ def outbox_identify(*, user: User, brand=None) -> OutboxMessage | None:
     )
 
 
-@transaction.atomic
 def outbox_event(*, user: User, name: str, data: dict[str, Any], brand=None) -> OutboxMessage | None:
     """Queue a Customer.io event; marketing or transactional according to ``EVENTS``.
 
     For a brand other than the default one, the person is identified in that brand's
-    workspace first (once).
+    workspace first (once). A marketing event for a person without consent writes nothing and
+    opens no transaction (every credit of gems asks).
     """
     marketing = EVENTS[name]
     if marketing and not may_receive_marketing(user):
         return None
-    if brand is not None and brand.slug != DEFAULT_BRAND_SLUG:
-        ever = OutboxMessage.objects.filter(user=user, brand=brand, action=Action.IDENTIFY).exists()
-        if not ever:
-            outbox_identify(user=user, brand=brand)
-    return outbox_enqueue(
-        user=user, event_name=name, data=_json_safe(data), brand=brand, priority=PRIORITY_EVENT, marketing=marketing
-    )
+    with transaction.atomic():
+        if brand is not None and brand.slug != DEFAULT_BRAND_SLUG:
+            ever = OutboxMessage.objects.filter(user=user, brand=brand, action=Action.IDENTIFY).exists()
+            if not ever:
+                outbox_identify(user=user, brand=brand)
+        return outbox_enqueue(
+            user=user,
+            event_name=name,
+            data=_json_safe(data),
+            brand=brand,
+            priority=PRIORITY_EVENT,
+            marketing=marketing,
+        )
 
 
 @transaction.atomic

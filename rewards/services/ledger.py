@@ -325,23 +325,29 @@ def entry_write(
         # The conflicting writer rolled back between the statement and the look-up: write again.
     else:
         raise Conflict("The ledger is busy; try again.")
-    entry = LedgerEntry(
-        id=entry_id,
-        wallet_id=wallet_id,
-        kind=kind,
-        amount=amount,
-        reason=reason,
-        brand=brand,
-        source=source,
-        description=description,
-        actor=actor,
-        actor_kind=actor_kind,
-        idempotency_key=idempotency_key,
-        reverses=reverses,
-        created_at=now,
+    written = {
+        "id": entry_id,
+        "wallet_id": wallet_id,
+        "kind": kind,
+        "amount": amount,
+        "reason": reason,
+        "brand_id": brand.pk,
+        "source": source,
+        "description": description,
+        "actor_id": actor.pk if actor else None,
+        "actor_kind": actor_kind,
+        "idempotency_key": idempotency_key,
+        "reverses_id": reverses.pk if reverses else None,
+        "created_at": now,
         **{_attname(column): value for column, (value, _) in extra.items()},
-    )
-    entry._state.adding, entry._state.db = False, "default"
+    }
+    # The row as written (what a read would give, every column in order), with the objects at hand attached.
+    entry = LedgerEntry.from_db("default", None, [written.get(f.attname) for f in LedgerEntry._meta.concrete_fields])
+    entry.brand = brand
+    if actor is not None:
+        entry.actor = actor
+    if reverses is not None:
+        entry.reverses = reverses
     if wallet is not None:
         wallet.balance, wallet.lifetime_earned, wallet.updated_at = new_balance, new_lifetime, now
         entry.wallet = wallet
@@ -372,6 +378,10 @@ def _check_amount(amount: Any) -> int:
     return amount
 
 
+# Reversals go through ``ledger_reverse``, expiries through the expiry job.
+_POSTABLE_REASONS = frozenset(Reason.values) - {Reason.REVERSAL, Reason.EXPIRY}
+
+
 def _post(
     *,
     user: User,
@@ -388,7 +398,7 @@ def _post(
 ) -> tuple[LedgerEntry, bool]:
     member_require(user)
     amount = _check_amount(amount)
-    if reason not in Reason.values or reason in (Reason.REVERSAL, Reason.EXPIRY):
+    if reason not in _POSTABLE_REASONS:
         raise ValidationError(
             {"reason": ["Unknown reason code (reversals go through ledger_reverse, expiries through the expiry job)."]}
         )
