@@ -134,7 +134,7 @@ class QuizResult(models.Model):
     verification_timestamp = models.DateTimeField(null=True, blank=True)
     session_identifier = models.UUIDField(null=True, blank=True)
     experiment_data = models.JSONField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_default=Now(), db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -158,6 +158,9 @@ class QuizResult(models.Model):
             ),
         ]
         indexes = [
+            # Newest first and the API's cursor, ``(created_at, id) < (…)``, even where many results share
+            # a timestamp (imported ones): the order is read from the index, never sorted.
+            models.Index(fields=["created_at", "id"], name="quiz_result_time_id"),
             models.Index(fields=["quiz_type", "-created_at"], name="quiz_result_type_created"),
             # A visitor's results before they identify (``selectors.big_five_traits_before_many``).
             models.Index(KT("quiz_metadata__anonymous_id"), F("created_at"), name="quiz_result_anonymous_time"),
