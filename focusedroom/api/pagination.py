@@ -24,9 +24,10 @@ class CursorPagination(pagination.CursorPagination):
     value with an ``OFFSET``: where many rows share a timestamp (bulk imports, seeded data), a deep
     page read and threw away every row before it (the 51st page of the results took 130 times the
     first). Here the order is always ``(field, primary key)`` in one direction, a cursor holds both
-    values of the page's edge, and the next page starts strictly after them: ``field <= value AND
-    (field < value OR pk < pk_value)`` (mirrored going the other way), whose first half bounds the
-    index scan. Rows whose field is NULL are left out, as DRF's cursor leaves them out.
+    values of the page's edge, and the next page starts strictly after them: ``(field, pk) < (value,
+    pk value)`` (``>`` going the other way), one row comparison that an index on ``(field, pk)``
+    answers at once. Rows whose field is NULL are left out, as DRF's cursor leaves them out; a
+    position the server did not make is a 404, as an undecodable cursor is.
     """
 
     page_size = 50
