@@ -202,9 +202,10 @@ def background_process(*args: str, env: dict[str, str] | None = None) -> Iterato
 def captured_statements() -> Iterator[SimpleNamespace]:
     """The statements a block sends, as ``.captured_queries`` once the block is over (Django's
     ``CaptureQueriesContext`` on a query log emptied first), and ``.sent``: how many reached the
-    server (an atomic block in which nothing ran is logged as BEGIN/COMMIT; psycopg sends nothing). The log keeps the last 9,000 statements:
-    once full (``DEBUG`` logs every statement of a long benchmark), a capture that starts at its end
-    sees nothing. The list is copied when the block ends: a later capture empties the log again."""
+    server (an atomic block in which nothing ran is logged as BEGIN/COMMIT; psycopg sends nothing).
+    The log keeps the last 9,000 statements: once full (``DEBUG`` logs every statement of a long
+    benchmark), a capture that starts at its end sees nothing. The list is copied when the block
+    ends: a later capture empties the log again."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

@@ -43,7 +43,6 @@ def fetch_prepared(sql: str, params: dict[str, Any] | list[Any]) -> tuple | None
     For the few statements every request or write sends; values travel as parameters (server-side
     binding). Behind a transaction-mode pgbouncer, where psycopg's ``prepare_threshold`` is None, it is
     sent unprepared. Errors are Django's; the query log sees the statement."""
-    connection.ensure_connection()
     with connection.cursor() as logged:
         debug = getattr(logged, "debug_sql", None)
         with (

@@ -172,13 +172,9 @@ def outbox_event(*, user: User, name: str, data: dict[str, Any], brand=None) -> 
             ever = OutboxMessage.objects.filter(user=user, brand=brand, action=Action.IDENTIFY).exists()
             if not ever:
                 outbox_identify(user=user, brand=brand)
+        data = _json_safe(data)
         return outbox_enqueue(
-            user=user,
-            event_name=name,
-            data=_json_safe(data),
-            brand=brand,
-            priority=PRIORITY_EVENT,
-            marketing=marketing,
+            user=user, event_name=name, data=data, brand=brand, priority=PRIORITY_EVENT, marketing=marketing
         )
 
 

@@ -38,14 +38,10 @@ class CursorPagination(pagination.CursorPagination):
     def get_ordering(self, request, queryset, view):
         first = super().get_ordering(request, queryset, view)[0]
         pk = queryset.model._meta.pk.attname
-        if first.lstrip("-") == pk:
-            return (first,)
         return (first, f"-{pk}" if first.startswith("-") else pk)
 
     def _get_position_from_instance(self, instance, ordering):
         position = super()._get_position_from_instance(instance, ordering)
-        if len(ordering) == 1:
-            return position
         pk = ordering[1].lstrip("-")
         return f"{position}|{instance[pk] if isinstance(instance, dict) else getattr(instance, pk)}"
 
@@ -88,8 +84,6 @@ class CursorPagination(pagination.CursorPagination):
         directly (without one, PostgreSQL sorts every row sharing the field's value)."""
         op = "gt" if ascending else "lt"
         field = self.ordering[0].lstrip("-")
-        if len(self.ordering) == 1:
-            return queryset.filter(**{f"{field}__{op}": position})
         value, separator, pk_value = position.rpartition("|")
         if not separator:
             raise ValueError(position)

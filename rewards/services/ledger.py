@@ -212,14 +212,19 @@ def _write_sql(by_wallet: bool, credit: bool, extra: tuple[tuple[str, str], ...]
     )
 
 
+@functools.cache
+def _ledger_fields() -> dict[str, Any]:
+    """The ledger's fields by column name (read from the model once)."""
+    return {f.column: f for f in LedgerEntry._meta.concrete_fields}
+
+
 def _extra_columns(columns: Mapping[str, Any] | None) -> dict[str, tuple[Any, Any]]:
     """``{column: (python value, database value)}`` for the optional columns a caller sets."""
     if not columns:
         return {}
-    fields = {f.column: f for f in LedgerEntry._meta.concrete_fields}
     extra = {}
     for name, value in sorted(columns.items()):
-        field = fields.get(name)
+        field = _ledger_fields().get(name)
         if field is None or name in _BASE_COLUMNS:
             raise ValueError(f"{name!r} is not an optional column of the ledger")
         extra[name] = (value, field.get_db_prep_save(value, connection))
@@ -308,7 +313,7 @@ def entry_write(
         "delta": delta,
         **{f"x_{column}": db_value for column, (_, db_value) in extra.items()},
     }
-    sql = _write_sql(wallet is not None, credit, tuple((c, _db_type(c)) for c in extra))
+    sql = _write_sql(wallet is not None, credit, tuple((c, _ledger_fields()[c].db_type(connection)) for c in extra))
     for _attempt in range(3):
         row = fetch_prepared(sql, params)
         if row is None:  # no wallet yet: the person becomes a member (welcome credit once), then again
@@ -339,10 +344,10 @@ def entry_write(
         "idempotency_key": idempotency_key,
         "reverses_id": reverses.pk if reverses else None,
         "created_at": now,
-        **{_attname(column): value for column, (value, _) in extra.items()},
+        **{_ledger_fields()[column].attname: value for column, (value, _) in extra.items()},
     }
     # The row as written (what a read would give, every column in order), with the objects at hand attached.
-    entry = LedgerEntry.from_db("default", None, [written.get(f.attname) for f in LedgerEntry._meta.concrete_fields])
+    entry = LedgerEntry.from_db("default", None, [written.get(f.attname) for f in _ledger_fields().values()])
     entry.brand = brand
     if actor is not None:
         entry.actor = actor
@@ -361,15 +366,6 @@ def entry_write(
     if credit:
         signals.gems_credited.send(sender=LedgerEntry, entry=entry, user=user, context=context)
     return entry, True
-
-
-def _db_type(column: str) -> str:
-    field = next(f for f in LedgerEntry._meta.concrete_fields if f.column == column)
-    return field.db_type(connection)
-
-
-def _attname(column: str) -> str:
-    return next(f.attname for f in LedgerEntry._meta.concrete_fields if f.column == column)
 
 
 def _check_amount(amount: Any) -> int:
