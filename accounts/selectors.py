@@ -60,7 +60,7 @@ def active_person(user_id: int) -> User | None:
     connection = connections[DEFAULT_DB_ALIAS]
     args = list(params)
     args[slot] = user_id
-    row = fetch_prepared(sql, args)  # planned once per connection
+    row = fetch_prepared(sql, args, read=True)  # planned once per connection
     if row is None:
         return None
     if converters:

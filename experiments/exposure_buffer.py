@@ -30,7 +30,7 @@ from django.conf import settings
 from redis.commands.core import Script
 
 from experiments.selectors import VERSION_NAME
-from focusedroom import redis_client, versions
+from focusedroom import counters, redis_client, versions
 from focusedroom.ids import uuid7_for
 
 GROUP = "writers"
@@ -54,25 +54,39 @@ def impression_id(entry_id: str):
     return uuid7_for(int(entry_id.partition("-")[0]), stream_key() + "/" + entry_id)
 
 
-# Appends an entry only while the definitions' shared version is the one the entry was assigned at.
-_PUSH_AT_VERSION = Script(
+# Appends an entry — only while the definitions' shared version is the one the entry was assigned at,
+# when ARGV[1] names one — after counting the request's throttle when KEYS[3] is its counter (nothing
+# appended over the limit). Answers {appended (1/0), the count (0: none)}.
+_PUSH = Script(
     None,
-    b"if tonumber(redis.call('GET', KEYS[1]) or '0') ~= tonumber(ARGV[1]) then return 0 end "
-    b"redis.call('XADD', KEYS[2], '*', 'e', ARGV[2]) return 1",
+    (
+        counters.COUNT_LUA
+        + "local n = 0 "
+        + "if KEYS[3] then n = count(KEYS[3], ARGV[3]) if n > tonumber(ARGV[4]) then return {0, n} end end "
+        + "if ARGV[1] ~= '' and tonumber(redis.call('GET', KEYS[1]) or '0') ~= tonumber(ARGV[1]) then "
+        + "return {0, n} end "
+        + "redis.call('XADD', KEYS[2], '*', 'e', ARGV[2]) return {1, n}"
+    ).encode(),
 )
 
 
-def push(event: dict[str, Any], *, definitions_version: int | None = None) -> bool:
+def push(event: dict[str, Any], *, definitions_version: int | None = None, owed: counters.Owed | None = None) -> bool:
     """Append an exposure (one round trip). With ``definitions_version`` (the version its assignment
     used), only while that is still the shared version — checked and appended in one script — and
-    False when it moved: the caller reloads the definitions and assigns again."""
+    False when it moved: the caller reloads the definitions and assigns again. With ``owed`` (a
+    request's throttle count not made yet), the same script counts it first and appends nothing over
+    the limit (``counters.LimitReached``)."""
     payload = json.dumps(event, separators=(",", ":"), default=str)
-    if definitions_version is None:
-        redis_client.client().xadd(stream_key(), {"e": payload})
-        return True
-    version_key = versions.redis_key(VERSION_NAME)
-    keys, args = [version_key, stream_key()], [definitions_version, payload]
-    return bool(_PUSH_AT_VERSION(keys=keys, args=args, client=redis_client.client()))
+    keys = [versions.redis_key(VERSION_NAME), stream_key()]
+    args: list[Any] = ["" if definitions_version is None else definitions_version, payload]
+    owed = owed if owed is not None and owed.counted is None else None
+    if owed is not None:
+        keys.append(owed.redis_key())
+        args += [owed.redis_ttl(), owed.limit]
+    appended, count = _PUSH(keys=keys, args=args, client=redis_client.client())
+    if owed is not None:
+        owed.pay(count)
+    return bool(appended)
 
 
 def ensure_group() -> None:

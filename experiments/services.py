@@ -55,7 +55,7 @@ from experiments.selectors import (
     holdout_invalidate,
     holdout_member,
 )
-from focusedroom import partitions
+from focusedroom import counters, partitions
 from focusedroom.context import visitor_id_from_token
 from focusedroom.db import fetch_prepared
 from focusedroom.errors import ApplicationError, Conflict, NotFound, PermissionDenied
@@ -698,6 +698,11 @@ def _clean_tracking(tracking: dict[str, Any] | None, allowed: frozenset[str]) ->
     return cleaned
 
 
+def exposures_buffered() -> bool:
+    """Exposures go to the buffer (``experiments.exposure_buffer``), not to the database in the request."""
+    return exposure_buffer.enabled()
+
+
 def exposure_record(
     *,
     key: str,
@@ -705,6 +710,7 @@ def exposure_record(
     anonymous_id: str = "",
     tracking: dict[str, Any] | None = None,
     context: RequestContext | None = None,
+    owed: counters.Owed | None = None,
 ) -> Assignment:
     """Assign the participant and record the exposure (impression + participation upsert).
 
@@ -724,13 +730,15 @@ def exposure_record(
     participant first exposed before a change of coverage or eligibility rules). The exposure then
     costs one round trip: the definition this process holds is assigned from, and the append
     checks in the same script that the definitions have not changed since (else they are reloaded
-    and the participant assigned again).
+    and the participant assigned again). ``owed``: the request's throttle count, made by that same
+    script (``counters.LimitReached`` over the limit, nothing appended); without the buffer, or when
+    nothing is appended, the caller counts it (``Owed.settle``).
     """
     tracking = _clean_tracking(
         _with_context(dict(tracking or {}), context, IMPRESSION_TRACKING_FIELDS), IMPRESSION_TRACKING_FIELDS
     )
-    if exposure_buffer.enabled():
-        return _exposure_buffered(key, user, anonymous_id, tracking)
+    if exposures_buffered():
+        return _exposure_buffered(key, user, anonymous_id, tracking, owed)
     definition = experiment_definition(key=key)
     outcome = _exposure_outcome(key, definition, user, anonymous_id, tracking)
     if isinstance(outcome, Assignment):
@@ -743,7 +751,9 @@ def exposure_record(
     return Assignment(key, chosen["name"], chosen["config"], in_experiment, recorded=True, reason=reason)
 
 
-def _exposure_buffered(key: str, user, anonymous_id: str, tracking: dict[str, Any]) -> Assignment:
+def _exposure_buffered(
+    key: str, user, anonymous_id: str, tracking: dict[str, Any], owed: counters.Owed | None
+) -> Assignment:
     """Assign from the definition this process holds and append the exposure only while the shared
     version is still the one it was loaded at (one script, one round trip). When the held copy is out
     of date — or records nothing, which no append would check — assign again from the current
@@ -752,13 +762,13 @@ def _exposure_buffered(key: str, user, anonymous_id: str, tracking: dict[str, An
     if held is not None:
         outcome = _exposure_outcome(key, held, user, anonymous_id, tracking)
         if not isinstance(outcome, Assignment) and exposure_buffer.push(
-            outcome[0], definitions_version=definitions_version_held()
+            outcome[0], definitions_version=definitions_version_held(), owed=owed
         ):
             return _appended(key, outcome)
     outcome = _exposure_outcome(key, experiment_definition(key=key), user, anonymous_id, tracking)
     if isinstance(outcome, Assignment):
         return outcome
-    exposure_buffer.push(outcome[0])
+    exposure_buffer.push(outcome[0], owed=owed)
     return _appended(key, outcome)
 
 
@@ -1000,7 +1010,7 @@ def anonymous_participant(
     # One indexed look-up: has this id taken part in anything? Every impression is written with its
     # participation (``exposures_write``) and stitching clears the id from both, so participations
     # hold every id an impression does — without a probe into every monthly partition of impressions.
-    unused = fetch_prepared(_ANONYMOUS_ID_SEEN, [anonymous_id]) is None
+    unused = fetch_prepared(_ANONYMOUS_ID_SEEN, [anonymous_id], read=True) is None
     if first_exposure and unused:
         return anonymous_id
     raise PermissionDenied(

@@ -27,7 +27,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from django.db import connection
@@ -44,11 +44,14 @@ PRUNE_EVERY = 1000
 # Rows are kept this long after their window ended (a late request of the old window still counts).
 PRUNE_GRACE_SECONDS = 60
 
-# Counts one event in Redis: the key's first count in its window sets its expiry.
-_INCR = Script(
-    None,
-    b"local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n",
+# Counts one event in Redis: the key's first count in its window sets its expiry. The one Lua rule
+# of counting: ``_INCR`` runs it alone, and a script doing a request's own work may run it too
+# (``Owed``, e.g. the exposure buffer's append).
+COUNT_LUA = (
+    "local function count(key, ttl) local n = redis.call('INCR', key) "
+    "if n == 1 then redis.call('EXPIRE', key, ttl) end return n end "
 )
+_INCR = Script(None, (COUNT_LUA + "return count(KEYS[1], ARGV[1])").encode())
 
 _UPSERT = """
 INSERT INTO focusedroom_counter AS c (key, window_start, window_seconds, count)
@@ -65,6 +68,47 @@ RETURNING count, window_start
 class Hit:
     count: int  # events counted in the window so far, this one included
     reset_in: int  # seconds until the window ends (at least 1)
+
+
+class LimitReached(Exception):
+    """An ``Owed`` count went over its limit: the work that carried it was not done."""
+
+    def __init__(self, hit: Hit) -> None:
+        super().__init__(f"{hit.count} counted; the window ends in {hit.reset_in} s")
+        self.hit = hit
+
+
+@dataclass
+class Owed:
+    """A count a request owes (one event for ``name``, at most ``limit`` a window), paid by the Redis
+    script that does the request's own work — one round trip for both — or by ``settle``.
+
+    A script that pays it takes ``redis_key()`` as one of its keys and ``redis_ttl()`` as an argument,
+    runs ``count(key, ttl)`` of ``COUNT_LUA`` before its work and does no work when the count is over
+    ``limit``; its caller then calls ``pay(count)``, which raises ``LimitReached`` over the limit."""
+
+    name: str
+    window: int
+    limit: int
+    now: float = field(default_factory=time.time)
+    counted: Hit | None = None
+
+    def redis_key(self) -> str:
+        return _redis_key(self.name, _window_start(self.window, self.now))
+
+    def redis_ttl(self) -> int:
+        return self.window + PRUNE_GRACE_SECONDS
+
+    def pay(self, count: int) -> None:
+        self.counted = Hit(int(count), _reset_in(_window_start(self.window, self.now), self.window, self.now))
+        if self.counted.count > self.limit:
+            raise LimitReached(self.counted)
+
+    def settle(self) -> Hit:
+        """Count now (one round trip) unless a script paid already; the count either way."""
+        if self.counted is None:
+            self.counted = hit(self.name, window=self.window, now=self.now)
+        return self.counted
 
 
 def backend() -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 import psycopg
 from django.conf import settings
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 
 REPLICA_ALIAS = "replica"
 
@@ -37,12 +37,40 @@ class ReplicaRouter:
         return db == "default"
 
 
-def fetch_prepared(sql: str, params: dict[str, Any] | list[Any]) -> tuple | None:
+def fetch_prepared(sql: str, params: dict[str, Any] | list[Any], *, read: bool = False) -> tuple | None:
     """The first row of ``sql`` run as a prepared statement on the default connection: parsed and
     planned on the connection's first run, executed by name afterwards (settings.PREPARE_WHEN_ASKED_ONLY).
     For the few statements every request or write sends; values travel as parameters (server-side
     binding). Behind a transaction-mode pgbouncer, where psycopg's ``prepare_threshold`` is None, it is
-    sent unprepared. Errors are Django's; the query log sees the statement."""
+    sent unprepared. Errors are Django's; the query log sees the statement.
+
+    ``read``: the statement changes nothing, so it may be sent twice. When it is the first of a
+    request on a persistent connection (``CONN_HEALTH_CHECKS``: Django would first send ``SELECT 1``
+    to learn whether the held connection still works), it is its own health check: if it fails and
+    the connection turns out dead, the connection is closed and the statement sent again on a new
+    one — what the health check would have done, in one round trip instead of two."""
+    if read and _health_check_due():
+        connection.health_check_done = True
+        try:
+            return _fetch_prepared(sql, params)
+        except (InterfaceError, OperationalError):
+            if connection.is_usable():
+                raise  # the statement failed, not the connection
+            connection.close()
+    return _fetch_prepared(sql, params)
+
+
+def _health_check_due() -> bool:
+    """Django would check the held connection before its next statement (outside a transaction)."""
+    return (
+        connection.connection is not None
+        and connection.health_check_enabled
+        and not connection.health_check_done
+        and not connection.in_atomic_block
+    )
+
+
+def _fetch_prepared(sql: str, params: dict[str, Any] | list[Any]) -> tuple | None:
     with connection.cursor() as logged:
         debug = getattr(logged, "debug_sql", None)
         with (

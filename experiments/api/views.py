@@ -26,6 +26,7 @@ from experiments.api.serializers import (
 )
 from experiments.models import Experiment, Variant
 from experiments.selectors import active_definitions, experiment_results
+from focusedroom.api import throttling
 from focusedroom.api.permissions import StaffModelPermissions
 from focusedroom.context import RequestContext, visitor_token
 from focusedroom.errors import PermissionDenied
@@ -104,6 +105,10 @@ class ExperimentViewSet(viewsets.ModelViewSet):
         if self.action == "results":
             return [HasPerm.of("experiments.view_experiment")()]
         return super().get_permissions()
+
+    def counts_throttle_itself(self, request) -> bool:
+        """An exposure appended to the buffer counts the request's throttle in the same script."""
+        return self.action == "exposures" and services.exposures_buffered()
 
     def _require_variant_perm(self, perm: str) -> None:
         if not self.request.user.has_perm(perm):
@@ -197,21 +202,22 @@ class ExperimentViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"], filter_backends=[])
     def exposures(self, request, key=None):
         """Assign the participant and record an exposure. ``?fr_force=<key>:<variant>`` previews without recording."""
-        data = ExposureInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
-        participant = fields.pop("participant", None)
-        forced = services.parse_force(request.query_params.get("fr_force")).get(key)
-        if forced:
-            assignment = services.forced_assignment(key=key, variant_name=forced)
-            if assignment is not None:
-                return Response(assignment.as_dict())
-        user, anonymous_id, context = resolve_participant(
-            request, participant, tracking_perm="experiments.add_impression", first_exposure=True
-        )
-        assignment = services.exposure_record(
-            key=key, user=user, anonymous_id=anonymous_id, tracking=fields, context=context
-        )
+        with throttling.count_owed(request) as owed:
+            data = ExposureInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            fields = dict(data.validated_data)
+            participant = fields.pop("participant", None)
+            forced = services.parse_force(request.query_params.get("fr_force")).get(key)
+            if forced:
+                assignment = services.forced_assignment(key=key, variant_name=forced)
+                if assignment is not None:
+                    return Response(assignment.as_dict())
+            user, anonymous_id, context = resolve_participant(
+                request, participant, tracking_perm="experiments.add_impression", first_exposure=True
+            )
+            assignment = services.exposure_record(
+                key=key, user=user, anonymous_id=anonymous_id, tracking=fields, context=context, owed=owed
+            )
         body = assignment.as_dict()
         if user is None and anonymous_id:
             # Proof that this client holds the id: send it back with later exposures and conversions.

@@ -16,6 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from accounts.tests.factories import CustomerFactory
 from experiments import exposure_buffer, services
 from experiments.models import Experiment, Impression, Participation
+from focusedroom import counters
+from focusedroom.api.throttling import RateThrottle
 
 
 def _experiment(key: str) -> Experiment:
@@ -256,3 +258,78 @@ def test_the_writer_refuses_to_run_without_the_buffer(settings):
 def test_make_run_may_always_start_the_writer(settings):
     settings.REDIS_URL = ""
     call_command("exposure_writer", "--if-enabled")  # the buffer is off: nothing to do, no error
+
+
+def _exposures(key: str) -> str:
+    return f"/api/v1/experiments/{key}/exposures/"
+
+
+def _anonymous_count() -> int:
+    """The hour's throttle count of the test client's address (127.0.0.1)."""
+    return counters.peek(counters.digest("throttle-anon", "127.0.0.1"), window=3600).count
+
+
+@pytest.mark.django_db
+def test_a_buffered_exposure_counts_its_throttle_in_the_append_and_appends_nothing_over_the_limit(
+    with_redis, settings, make_experiment, client, monkeypatch
+):
+    """The default throttle's count travels in the append's script (one round trip for both); every
+    request counts once whatever it does — refused, previewed, not recorded — and over the limit
+    the answer is 429 and nothing is appended, whatever the body says."""
+    settings.EXPOSURE_BUFFER = "redis"
+    monkeypatch.setattr(RateThrottle, "anon_rate", "6/hour")
+    experiment = make_experiment(key="counted")
+    services.exposure_record(key="counted", anonymous_id="warm-up-visitor")  # the definition is in memory now
+    import redis
+
+    commands = []
+    real = redis.Redis.execute_command
+    monkeypatch.setattr(
+        redis.Redis, "execute_command", lambda self, *args, **kw: commands.append(args[0]) or real(self, *args, **kw)
+    )
+
+    def post(body: dict, query: str = ""):
+        return client.post(_exposures("counted") + query, body, content_type="application/json")
+
+    assert post({"participant": {"anonymous_id": "counted-visitor-1"}}).status_code == 200
+    assert commands == ["EVALSHA"]  # counted and appended in one script
+    assert (_anonymous_count(), exposure_buffer.backlog()) == (1, 2)
+    assert post({"participant": {"anonymous_id": "counted-visitor-2"}, "colour": "red"}).status_code == 400
+    assert post({"participant": {"anonymous_id": "counted-visitor-3"}}, "?fr_force=counted:control").status_code == 200
+    assert (_anonymous_count(), exposure_buffer.backlog()) == (3, 2)  # each counted once, on its own
+
+    # The definitions moved since this process loaded them (paused elsewhere): the script counts
+    # and refuses the append, the experiment is read again and records nothing — counted once.
+    services.experiment_pause(experiment=experiment)
+    answer = post({"participant": {"anonymous_id": "counted-visitor-4"}})
+    assert answer.status_code == 200 and answer.json()["in_experiment"] is False
+    assert (_anonymous_count(), exposure_buffer.backlog()) == (4, 2)
+    services.experiment_start(experiment=Experiment.objects.get(key="counted"))
+    assert post({"participant": {"anonymous_id": "counted-visitor-5"}}).status_code == 200
+    assert post({"participant": {"anonymous_id": "counted-visitor-6"}}).status_code == 200
+    assert (_anonymous_count(), exposure_buffer.backlog()) == (6, 4)
+
+    commands.clear()
+    refused = post({"participant": {"anonymous_id": "counted-visitor-7"}})
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "throttled"
+    assert 0 < int(refused["Retry-After"]) <= 3600
+    assert commands == ["EVALSHA"] and exposure_buffer.backlog() == 4  # counted, nothing appended
+    assert post({"participant": {"anonymous_id": "counted-visitor-8"}, "colour": "red"}).status_code == 429
+    assert _anonymous_count() == 8
+
+
+@pytest.mark.django_db
+def test_a_synchronous_exposure_is_refused_over_the_limit_before_it_writes(
+    settings, make_experiment, client, monkeypatch
+):
+    """Without the buffer the throttle counts before the view, as for any request (the counter table)."""
+    settings.REDIS_URL = ""
+    monkeypatch.setattr(RateThrottle, "anon_rate", "2/hour")
+    make_experiment(key="sync-counted")
+    for i in range(2):
+        body = {"participant": {"anonymous_id": f"sync-counted-{i}"}}
+        assert client.post(_exposures("sync-counted"), body, content_type="application/json").status_code == 200
+    body = {"participant": {"anonymous_id": "sync-counted-2"}}
+    assert client.post(_exposures("sync-counted"), body, content_type="application/json").status_code == 429
+    assert Impression.objects.filter(experiment__key="sync-counted").count() == 2
+    assert _anonymous_count() == 3

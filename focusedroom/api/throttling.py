@@ -8,16 +8,22 @@ The client address is ``focusedroom.context.client_ip`` (the one rule): DRF's ow
 ``X-Forwarded-For`` with their own logic; these use the same function as the rest of FocusedRoom,
 so a client rotating that header never gets a fresh count unless a configured proxy wrote it.
 
+A view whose work is one Redis script may carry the count in it (``count_owed``; the buffered
+exposure's append): the throttle leaves it the count, the script counts before its work and does
+none of it over the limit, and a count no script made is made when the view ends — one round trip
+for the throttle and the work, every request still counted once.
+
 Windows are fixed (``120/min`` allows 120 requests from :00 to :59): a client can at most double
 its rate across a window boundary, and the counter is one integer instead of a list of timestamps.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
-from rest_framework import throttling
+from rest_framework import exceptions, throttling
 from rest_framework.settings import api_settings
 
 from focusedroom import counters
@@ -26,6 +32,8 @@ from focusedroom.context import client_ip
 T = TypeVar("T")
 # The Django request's attribute that carries a count made in advance: (counter name, window, Hit).
 _ADVANCE = "focusedroom_counted_in_advance"
+# ... and the one that carries the default throttle's count left to the view (``counters.Owed``).
+_OWED = "focusedroom_count_owed"
 
 
 def _parse(rate: str | None) -> tuple[int, int] | None:
@@ -36,9 +44,14 @@ def _parse(rate: str | None) -> tuple[int, int] | None:
 
 
 class CounterThrottle(throttling.BaseThrottle):
-    """Allow ``num`` requests per fixed window for the key ``scope_and_ident`` returns (None: not throttled)."""
+    """Allow ``num`` requests per fixed window for the key ``scope_and_ident`` returns (None: not throttled).
+
+    A view whose work is one Redis script may count in that script (``count_owed``): when its
+    ``counts_throttle_itself(request)`` says so, a throttle with ``may_leave_to_view`` leaves the
+    count to it."""
 
     _wait: int | None = None
+    may_leave_to_view = False
 
     def rate_for(self, scope: str) -> str | None:
         return getattr(self, f"{scope}_rate", None) or api_settings.DEFAULT_THROTTLE_RATES.get(scope)
@@ -60,6 +73,10 @@ class CounterThrottle(throttling.BaseThrottle):
         limit, window = parsed
         name = counters.digest(f"throttle-{scope}", ident)
         django_request = getattr(request, "_request", request)
+        leave = getattr(view, "counts_throttle_itself", None)
+        if self.may_leave_to_view and leave is not None and leave(request):
+            setattr(django_request, _OWED, counters.Owed(name, window=window, limit=limit))
+            return True
         advance = getattr(django_request, _ADVANCE, None)
         if advance is not None and advance[:2] == (name, window):
             delattr(django_request, _ADVANCE)  # counted while the person was read (count_person_while)
@@ -78,6 +95,7 @@ class CounterThrottle(throttling.BaseThrottle):
 class RateThrottle(CounterThrottle):
     """The default throttle: ``user`` rate per person, ``anon`` rate per client address — one per request."""
 
+    may_leave_to_view = True
     anon_rate: str | None = None  # overrides of DEFAULT_THROTTLE_RATES (tests)
     user_rate: str | None = None
 
@@ -98,6 +116,23 @@ class ScopedRateThrottle(CounterThrottle):
         user = getattr(request, "user", None)
         ident = f"user-{user.pk}" if user is not None and user.is_authenticated else self.get_ident(request)
         return scope, ident
+
+
+@contextlib.contextmanager
+def count_owed(request) -> Iterator[counters.Owed | None]:
+    """The default throttle's count left to this view (``counts_throttle_itself``), or None: the view
+    hands it to the Redis script that does its work (one round trip for both). Whatever path the
+    view takes, the request is counted once: a count no script made is made on the way out. Over the
+    limit the answer is 429, as if the throttle had refused it — and a script that carried the count
+    did none of its work (``counters.LimitReached``)."""
+    owed = getattr(getattr(request, "_request", request), _OWED, None)
+    try:
+        yield owed
+    finally:  # also after counters.LimitReached: the count is over the limit
+        if owed is not None:
+            counted = owed.settle()
+            if counted.count > owed.limit:
+                raise exceptions.Throttled(wait=counted.reset_in)
 
 
 def count_person_while(request, *, user_id: int, work: Callable[[], T]) -> T:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 
 
 @pytest.mark.django_db(transaction=True)
@@ -32,3 +32,59 @@ def test_fetch_prepared_plans_a_statement_once_per_connection_unless_behind_a_po
         assert prepared("fr_unprepared_probe") == []
     finally:
         raw.prepare_threshold = threshold
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_is_its_own_health_check_and_is_sent_again_on_a_new_connection_when_the_held_one_died(
+    monkeypatch,
+):
+    """With health checks on, the first statement of a request is normally preceded by ``SELECT 1``
+    (Django's check of the held connection). ``fetch_prepared(read=True)`` is the check itself: no
+    ``SELECT 1``; and when the held connection died meanwhile, the read still answers, from a new
+    connection. A read that fails on a live connection is not sent again."""
+    from django.db import OperationalError
+
+    from focusedroom.db import fetch_prepared
+
+    checks = []
+    wrapper = connections["default"]
+    real_is_usable = wrapper.is_usable
+    monkeypatch.setattr(wrapper, "is_usable", lambda: checks.append(1) or real_is_usable())
+
+    def new_request() -> None:  # what Django does between requests (close_if_unusable_or_obsolete)
+        connection.ensure_connection()
+        connection.health_check_enabled, connection.health_check_done = True, False
+
+    sql = "SELECT %s::int * 2 AS fr_checked_probe"
+    new_request()
+    assert fetch_prepared(sql, [21], read=True) == (42,) and checks == []
+    with connection.cursor() as cursor:  # a later statement of the same request: nothing to check
+        cursor.execute("SELECT 1")
+    assert checks == []
+    new_request()
+    with connection.cursor() as cursor:  # any other first statement is preceded by the check
+        cursor.execute("SELECT 1")
+    assert checks == [1]
+
+    new_request()
+    dead = connection.connection.info.backend_pid
+    other = connection.copy()  # a second connection, as the server's own restart or an idle timeout would
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [dead])
+    finally:
+        other.close()
+    checks.clear()
+    assert fetch_prepared(sql, [5], read=True) == (10,)
+    assert connection.connection.info.backend_pid != dead and checks == [1]  # found dead once, then reconnected
+
+    new_request()
+    alive = connection.connection.info.backend_pid
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 50")
+    new_request()
+    with pytest.raises(OperationalError):
+        fetch_prepared("SELECT pg_sleep(1) AS fr_slow_probe", [], read=True)
+    assert connection.connection.info.backend_pid == alive  # the statement failed, not the connection
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 0")
