@@ -333,3 +333,27 @@ def test_a_synchronous_exposure_is_refused_over_the_limit_before_it_writes(
     assert client.post(_exposures("sync-counted"), body, content_type="application/json").status_code == 429
     assert Impression.objects.filter(experiment__key="sync-counted").count() == 2
     assert _anonymous_count() == 3
+
+
+@pytest.mark.django_db
+def test_a_person_s_buffered_exposure_is_counted_once_under_the_user_rate(
+    with_redis, settings, make_experiment, client, monkeypatch
+):
+    """A token's count is made while the person's row is read (``count_person_while``): the append
+    then carries no second count."""
+    from accounts.services import api_token_create
+
+    settings.EXPOSURE_BUFFER = "redis"
+    monkeypatch.setattr(RateThrottle, "user_rate", "2/hour")
+    make_experiment(key="person-counted")
+    person = CustomerFactory()
+    _, raw = api_token_create(user=person)
+    answers = [
+        client.post(
+            _exposures("person-counted"), {}, content_type="application/json", HTTP_AUTHORIZATION=f"Token {raw}"
+        )
+        for _ in range(3)
+    ]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert counters.peek(counters.digest("throttle-user", str(person.pk)), window=3600).count == 3
+    assert exposure_buffer.backlog() == 2
