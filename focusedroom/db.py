@@ -6,7 +6,6 @@ Analytics reads (experiment results, dashboards) ask for ``analytics_alias()`` a
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import psycopg
@@ -71,12 +70,17 @@ def _health_check_due() -> bool:
 
 
 def _fetch_prepared(sql: str, params: dict[str, Any] | list[Any]) -> tuple | None:
-    with connection.cursor() as logged:
-        debug = getattr(logged, "debug_sql", None)
-        with (
-            debug(sql, params, use_last_executed_query=False) if debug else contextlib.nullcontext(),
-            connection.wrap_database_errors,
-            psycopg.Cursor(connection.connection) as cursor,
-        ):
-            cursor.execute(sql, params, prepare=True)
-            return cursor.fetchone()
+    if connection.queries_logged:  # DEBUG or a test's query capture: through Django's cursor, logged
+        with connection.cursor() as logged, logged.debug_sql(sql, params, use_last_executed_query=False):
+            return _run_prepared(sql, params)
+    # What Django's cursor() checks, without building its cursor and wrapper (a third of the call).
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    return _run_prepared(sql, params)
+
+
+def _run_prepared(sql: str, params: dict[str, Any] | list[Any]) -> tuple | None:
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, prepare=True)
+        return cursor.fetchone()
