@@ -50,6 +50,7 @@ bench: bootstrap
 
 lint: bootstrap
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) manage.py makemigrations --check --dry-run
 

@@ -329,9 +329,7 @@ class Participation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False
     )
     anonymous_id = models.CharField(max_length=64, blank=True, default="", db_default="")
-    experiment = models.ForeignKey(
-        Experiment, on_delete=models.CASCADE, related_name="participations", db_index=False
-    )
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="participations", db_index=False)
     variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="participations")
     first_exposure_date = models.DateTimeField(default=timezone.now, db_default=Now())
     was_eligible_at_exposure = models.BooleanField(default=True, db_default=True)

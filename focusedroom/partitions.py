@@ -241,9 +241,10 @@ def partitions_maintain(*, now: datetime | None = None) -> MaintenanceReport:
         for entry in registries.partitioned_tables.entries()
         if is_partitioned(entry.table)
     }
-    retention = {name: job() for name, job in zip(
-        registries.retention_jobs.names(), registries.retention_jobs.entries(), strict=True
-    )}
+    retention = {
+        name: job()
+        for name, job in zip(registries.retention_jobs.names(), registries.retention_jobs.entries(), strict=True)
+    }
     return MaintenanceReport(created=created, retention=retention)
 
 
@@ -312,9 +313,7 @@ def _shape(cursor, table: str) -> dict:
             "WHERE i.indrelid = %s AND NOT i.indisprimary ORDER BY c.relname",
             [oid],
         ),
-        "pkey": _fetch(
-            cursor, "SELECT conname FROM pg_constraint WHERE conrelid = %s AND contype = 'p'", [oid]
-        ),
+        "pkey": _fetch(cursor, "SELECT conname FROM pg_constraint WHERE conrelid = %s AND contype = 'p'", [oid]),
         "foreign_keys": _fetch(
             cursor,
             "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s AND contype = 'f' "
@@ -335,8 +334,16 @@ def _shape(cursor, table: str) -> dict:
     }
 
 
-def _convert(cursor, *, table: str, column: str, partitioned: bool, fill: dict[str, str] | None,
-             months_ahead: int, months_behind: int) -> None:
+def _convert(
+    cursor,
+    *,
+    table: str,
+    column: str,
+    partitioned: bool,
+    fill: dict[str, str] | None,
+    months_ahead: int,
+    months_behind: int,
+) -> None:
     q = connection.ops.quote_name
     old = f"{table}__old"
     shape = _shape(cursor, table)
@@ -390,8 +397,15 @@ def _convert(cursor, *, table: str, column: str, partitioned: bool, fill: dict[s
             cursor.execute(f"COMMENT ON TRIGGER {q(name)} ON {q(table)} IS %s", [comment])
 
 
-def table_partition(schema_editor, *, table: str, column: str, fill: dict[str, str] | None = None,
-                    months_ahead: int = 3, months_behind: int = 24) -> None:
+def table_partition(
+    schema_editor,
+    *,
+    table: str,
+    column: str,
+    fill: dict[str, str] | None = None,
+    months_ahead: int = 3,
+    months_behind: int = 24,
+) -> None:
     """Convert ``table`` into a table partitioned by month on ``column``, keeping every row (a migration step).
 
     Partitions cover the months of the existing rows, ``months_behind`` months back and
@@ -401,8 +415,15 @@ def table_partition(schema_editor, *, table: str, column: str, fill: dict[str, s
     if is_partitioned(table):
         return
     with schema_editor.connection.cursor() as cursor:
-        _convert(cursor, table=table, column=column, partitioned=True, fill=fill,
-                 months_ahead=months_ahead, months_behind=months_behind)
+        _convert(
+            cursor,
+            table=table,
+            column=column,
+            partitioned=True,
+            fill=fill,
+            months_ahead=months_ahead,
+            months_behind=months_behind,
+        )
 
 
 def table_unpartition(schema_editor, *, table: str, column: str) -> None:

@@ -245,6 +245,7 @@ def job_retry(*, job_id: int, actor: Any) -> int:
     logging.getLogger(__name__).info("job %s (%s) retried as job %s by %s", job_id, job.task_name, new_id, actor)
     return new_id
 
+
 # ------------------------------------------------------------------------ partition maintenance
 
 

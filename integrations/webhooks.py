@@ -424,9 +424,9 @@ def webhook_log_prune(*, older_than_days: int, chunk: int = 5_000) -> int:
     while True:
         with transaction.atomic():
             ids = list(
-                WebhookLog.objects.filter(created_at__lt=cutoff).order_by("created_at").values_list("pk", flat=True)[
-                    :chunk
-                ]
+                WebhookLog.objects.filter(created_at__lt=cutoff)
+                .order_by("created_at")
+                .values_list("pk", flat=True)[:chunk]
             )
             if not ids:
                 return total

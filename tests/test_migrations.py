@@ -152,20 +152,31 @@ def test_events_and_impressions_move_into_monthly_partitions_without_losing_a_ro
         other = Brand.objects.create(slug="partner", name="Partner")
         person = User.objects.create(email="months@example.com", password="!")
         # Rows in many months, one of them older than the two years the migration covers by itself.
-        times = [datetime(2023, 5, 20, tzinfo=UTC), datetime(2025, 1, 31, 23, 59, 59, tzinfo=UTC),
-                 datetime(2025, 2, 1, tzinfo=UTC), datetime(2026, 6, 15, 8, tzinfo=UTC)]
+        times = [
+            datetime(2023, 5, 20, tzinfo=UTC),
+            datetime(2025, 1, 31, 23, 59, 59, tzinfo=UTC),
+            datetime(2025, 2, 1, tzinfo=UTC),
+            datetime(2026, 6, 15, 8, tzinfo=UTC),
+        ]
         times.append(partitions._utc(partitions.month_start(datetime.now(UTC))))
         events = [
-            Event.objects.create(user=person, event_type=f"e{i}", created_at=at, brand=other if i == 1 else None,
-                                 metadata={"i": i}, page_url=f"/p{i}")
+            Event.objects.create(
+                user=person,
+                event_type=f"e{i}",
+                created_at=at,
+                brand=other if i == 1 else None,
+                metadata={"i": i},
+                page_url=f"/p{i}",
+            )
             for i, at in enumerate(times)
         ]
         experiment = Experiment.objects.create(key="months", name="Months")
         variant = Variant.objects.create(experiment=experiment, name="control", weight="1", is_control=True)
         participation = Participation.objects.create(user=person, experiment=experiment, variant=variant)
         impressions = [
-            Impression.objects.create(user=person, experiment=experiment, variant=variant, impression_at=at,
-                                      city=f"c{i}")
+            Impression.objects.create(
+                user=person, experiment=experiment, variant=variant, impression_at=at, city=f"c{i}"
+            )
             for i, at in enumerate(times)
         ]
         conversion = Conversion.objects.create(
@@ -181,7 +192,9 @@ def test_events_and_impressions_move_into_monthly_partitions_without_losing_a_ro
         Participation = new.get_model("experiments", "Participation")
         Conversion = new.get_model("experiments", "Conversion")
 
-        assert {e.pk: (e.event_type, e.created_at, e.metadata, e.page_url) for e in Event.objects.all()} == before_events
+        assert {
+            e.pk: (e.event_type, e.created_at, e.metadata, e.page_url) for e in Event.objects.all()
+        } == before_events
         assert {i.pk: (i.impression_at, i.city) for i in Impression.objects.all()} == before_impressions
         # Every row is in the partition of its month.
         with connection.cursor() as cursor:

@@ -63,9 +63,7 @@ class TestShape:
     @pytest.mark.parametrize(("table", "column"), HISTORY.items())
     def test_partitioned_by_month_with_the_partition_key_in_the_primary_key(self, db, table, column):
         assert partitions.is_partitioned(table)
-        assert _one(
-            "SELECT pg_get_partkeydef(%s::regclass)", [table]
-        ) == [(f"RANGE ({column})",)]
+        assert _one("SELECT pg_get_partkeydef(%s::regclass)", [table]) == [(f"RANGE ({column})",)]
         [(pkey,)] = _one(
             "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'p'",
             [table],
@@ -128,7 +126,9 @@ class TestShape:
 class TestCreation:
     def test_ensure_creates_the_missing_months_once(self, db):
         start = partitions.add_months(partitions.month_start(timezone.now()), 30)
-        created = partitions.partitions_ensure(table="engagement_event", start=start, end=partitions.add_months(start, 2))
+        created = partitions.partitions_ensure(
+            table="engagement_event", start=start, end=partitions.add_months(start, 2)
+        )
         assert created == [
             partitions.partition_name("engagement_event", partitions.add_months(start, n)) for n in range(3)
         ]
@@ -199,8 +199,13 @@ class TestRetention:
         now = timezone.now()
         rows = WebhookLog.objects.bulk_create(
             [
-                WebhookLog(source="kit", webhook_type="t", event_id=f"e{i}", processed_successfully=True,
-                           created_at=now - timedelta(days=days))
+                WebhookLog(
+                    source="kit",
+                    webhook_type="t",
+                    event_id=f"e{i}",
+                    processed_successfully=True,
+                    created_at=now - timedelta(days=days),
+                )
                 for i, days in enumerate((400, 200, 184, 100, 1))
             ]
         )
@@ -223,8 +228,14 @@ def make_traffic(make_experiment):
         impressions = []
         for n in (0, 1, 9, 14):
             impressions.append(
-                Impression(user=person, variant_id=participation.variant_id, experiment=experiment,
-                           impression_at=_months_ago(n), city="Paris", page_url="https://x.example/?email=a")
+                Impression(
+                    user=person,
+                    variant_id=participation.variant_id,
+                    experiment=experiment,
+                    impression_at=_months_ago(n),
+                    city="Paris",
+                    page_url="https://x.example/?email=a",
+                )
             )
         Impression.objects.bulk_create(impressions)
         old = [i.pk for i in impressions[2:]]
@@ -243,21 +254,37 @@ class TestErasureAcrossPartitions:
         months = (0, 2, 7, 13, 22)
         Event.objects.bulk_create(
             [
-                Event(user=person, event_type="page_viewed", created_at=_months_ago(n), page_url="/secret",
-                      user_agent="UA", ip_address="203.0.113.9", metadata={"q": "me"})
+                Event(
+                    user=person,
+                    event_type="page_viewed",
+                    created_at=_months_ago(n),
+                    page_url="/secret",
+                    user_agent="UA",
+                    ip_address="203.0.113.9",
+                    metadata={"q": "me"},
+                )
                 for n in months
             ]
         )
         Impression.objects.bulk_create(
             [
-                Impression(user=person, variant_id=participation.variant_id, experiment=experiment,
-                           impression_at=_months_ago(n), city="Paris", user_agent="UA", page_url="/secret")
+                Impression(
+                    user=person,
+                    variant_id=participation.variant_id,
+                    experiment=experiment,
+                    impression_at=_months_ago(n),
+                    city="Paris",
+                    user_agent="UA",
+                    page_url="/secret",
+                )
                 for n in months
             ]
         )
         spread = {
-            p for (p,) in _one("SELECT DISTINCT tableoid::regclass::text FROM engagement_event WHERE user_id = %s",
-                               [person.pk])
+            p
+            for (p,) in _one(
+                "SELECT DISTINCT tableoid::regclass::text FROM engagement_event WHERE user_id = %s", [person.pk]
+            )
         }
         assert len(spread) == len(months)  # the rows really live in five partitions
 

@@ -13,41 +13,64 @@ import focusedroom.ids
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('experiments', '0005_sequential_cuped_segments_holdouts'),
+        ("experiments", "0005_sequential_cuped_segments_holdouts"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='impression',
-            name='experiment',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='impressions', to='experiments.experiment'),
+            model_name="impression",
+            name="experiment",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="impressions",
+                to="experiments.experiment",
+            ),
         ),
         migrations.AlterField(
-            model_name='impression',
-            name='id',
+            model_name="impression",
+            name="id",
             field=models.UUIDField(default=focusedroom.ids.uuid7, editable=False, primary_key=True, serialize=False),
         ),
         migrations.AlterField(
-            model_name='impression',
-            name='user',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="impression",
+            name="user",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AlterField(
-            model_name='participation',
-            name='experiment',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='participations', to='experiments.experiment'),
+            model_name="participation",
+            name="experiment",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="participations",
+                to="experiments.experiment",
+            ),
         ),
         migrations.AlterField(
-            model_name='participation',
-            name='id',
+            model_name="participation",
+            name="id",
             field=models.UUIDField(default=focusedroom.ids.uuid7, editable=False, primary_key=True, serialize=False),
         ),
         migrations.AlterField(
-            model_name='participation',
-            name='user',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="participation",
+            name="user",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
     ]

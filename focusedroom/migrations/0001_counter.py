@@ -21,7 +21,9 @@ class Migration(migrations.Migration):
                         ("key", models.TextField(primary_key=True, serialize=False)),
                         (
                             "window_start",
-                            models.BigIntegerField(help_text="Start of the current window, in seconds since the epoch."),
+                            models.BigIntegerField(
+                                help_text="Start of the current window, in seconds since the epoch."
+                            ),
                         ),
                         ("window_seconds", models.IntegerField()),
                         ("count", models.IntegerField()),

@@ -77,7 +77,9 @@ def test_old_finished_jobs_leave_the_queue_table_and_failed_ones_stay_longer(tas
         )
     tasks.defer("focusedroom.remove_old_jobs", timestamp=0)
     tasks.run_jobs(queues=["maintenance"])
-    remaining = set(ProcrastinateJob.objects.filter(task_name="focusedroom.tests.record").values_list("status", flat=True))
+    remaining = set(
+        ProcrastinateJob.objects.filter(task_name="focusedroom.tests.record").values_list("status", flat=True)
+    )
     assert remaining == {"failed"}  # the finished one went after 7 days; the failed one stays 30
     with connection.cursor() as cursor:
         cursor.execute(
