@@ -71,11 +71,8 @@ class Hit:
 
 
 class LimitReached(Exception):
-    """An ``Owed`` count went over its limit: the work that carried it was not done."""
-
-    def __init__(self, hit: Hit) -> None:
-        super().__init__(f"{hit.count} counted; the window ends in {hit.reset_in} s")
-        self.hit = hit
+    """An ``Owed`` count went over its limit: the work that carried it was not done (the count is
+    the ``Owed``'s ``counted``)."""
 
 
 @dataclass
@@ -102,7 +99,7 @@ class Owed:
     def pay(self, count: int) -> None:
         self.counted = Hit(int(count), _reset_in(_window_start(self.window, self.now), self.window, self.now))
         if self.counted.count > self.limit:
-            raise LimitReached(self.counted)
+            raise LimitReached(f"{self.counted.count} counted, at most {self.limit} a window")
 
     def settle(self) -> Hit:
         """Count now (one round trip) unless a script paid already; the count either way."""

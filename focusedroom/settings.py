@@ -137,9 +137,10 @@ if DB_POOL:
         "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
     }
 # Prepared statements only where the code asks for one (``execute(sql, params, prepare=True)`` on a
-# server-side binding cursor: the ledger write, the token's person, the exposure's visitor-id look-up),
-# planned once per connection. psycopg would prepare any statement run this many times; the ORM's, whose values are in
-# the text, never are. Django's default (None) would refuse even the asked-for ones.
+# server-side binding cursor: the ledger write, the token's person, the exposure's visitor-id
+# look-up), planned once per connection. psycopg would prepare any statement run this many times;
+# the ORM's, whose values are in the text, never are. Django's default (None) would refuse even the
+# asked-for ones.
 PREPARE_WHEN_ASKED_ONLY = 2**31 - 1
 DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = PREPARE_WHEN_ASKED_ONLY
 if DB_PGBOUNCER:

@@ -146,19 +146,25 @@ def test_a_buffered_exposure_writes_nothing_in_the_request(with_redis, settings,
     assert exposure_buffer.backlog() == 2
 
 
+def _redis_commands(monkeypatch) -> list[str]:
+    """The names of the Redis commands sent from now on (the list grows as they are sent)."""
+    import redis
+
+    commands: list[str] = []
+    real = redis.Redis.execute_command
+    monkeypatch.setattr(
+        redis.Redis, "execute_command", lambda self, *args, **kw: commands.append(args[0]) or real(self, *args, **kw)
+    )
+    return commands
+
+
 def test_a_buffered_exposure_is_one_round_trip_and_never_uses_a_definition_changed_meanwhile(
     with_redis, settings, make_experiment, monkeypatch
 ):
     settings.EXPOSURE_BUFFER = "redis"
     experiment = make_experiment(key="held-copy")
     services.exposure_record(key="held-copy", anonymous_id="held-visitor-0")  # the definition is in memory now
-    import redis
-
-    commands = []
-    real = redis.Redis.execute_command
-    monkeypatch.setattr(
-        redis.Redis, "execute_command", lambda self, *args, **kw: commands.append(args[0]) or real(self, *args, **kw)
-    )
+    commands = _redis_commands(monkeypatch)
     assert services.exposure_record(key="held-copy", anonymous_id="held-visitor-1").recorded
     assert commands == ["EVALSHA"]  # the definitions' version checked and the entry appended together
     assert exposure_buffer.backlog() == 2
@@ -280,13 +286,7 @@ def test_a_buffered_exposure_counts_its_throttle_in_the_append_and_appends_nothi
     monkeypatch.setattr(RateThrottle, "anon_rate", "6/hour")
     experiment = make_experiment(key="counted")
     services.exposure_record(key="counted", anonymous_id="warm-up-visitor")  # the definition is in memory now
-    import redis
-
-    commands = []
-    real = redis.Redis.execute_command
-    monkeypatch.setattr(
-        redis.Redis, "execute_command", lambda self, *args, **kw: commands.append(args[0]) or real(self, *args, **kw)
-    )
+    commands = _redis_commands(monkeypatch)
 
     def post(body: dict, query: str = ""):
         return client.post(_exposures("counted") + query, body, content_type="application/json")

@@ -74,11 +74,10 @@ class CounterThrottle(throttling.BaseThrottle):
         name = counters.digest(f"throttle-{scope}", ident)
         django_request = getattr(request, "_request", request)
         advance = getattr(django_request, _ADVANCE, None)
-        leave = getattr(view, "counts_throttle_itself", None)
         if advance is not None and advance[:2] == (name, window):
             delattr(django_request, _ADVANCE)  # counted while the person was read (count_person_while)
             counted = advance[2]
-        elif self.may_leave_to_view and leave is not None and leave(request):
+        elif self.may_leave_to_view and getattr(view, "counts_throttle_itself", lambda _request: False)(request):
             setattr(django_request, _OWED, counters.Owed(name, window=window, limit=limit))
             return True
         else:
