@@ -10,7 +10,7 @@ from typing import Any
 
 import psycopg
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 
 REPLICA_ALIAS = "replica"
 
@@ -48,39 +48,35 @@ def fetch_prepared(sql: str, params: dict[str, Any] | list[Any], *, read: bool =
     to learn whether the held connection still works), it is its own health check: if it fails and
     the connection turns out dead, the connection is closed and the statement sent again on a new
     one — what the health check would have done, in one round trip instead of two."""
-    if read and _health_check_due():
-        connection.health_check_done = True
+    db = connections[DEFAULT_DB_ALIAS]  # once: every ``connection.x`` looks the connection up again
+    if read and _health_check_due(db):
+        db.health_check_done = True
         try:
-            return _fetch_prepared(sql, params)
+            return _fetch_prepared(db, sql, params)
         except (InterfaceError, OperationalError):
-            if connection.is_usable():
+            if db.is_usable():
                 raise  # the statement failed, not the connection
-            connection.close()
-    return _fetch_prepared(sql, params)
+            db.close()
+    return _fetch_prepared(db, sql, params)
 
 
-def _health_check_due() -> bool:
+def _health_check_due(db) -> bool:
     """Django would check the held connection before its next statement (outside a transaction)."""
-    return (
-        connection.connection is not None
-        and connection.health_check_enabled
-        and not connection.health_check_done
-        and not connection.in_atomic_block
-    )
+    return db.connection is not None and db.health_check_enabled and not db.health_check_done and not db.in_atomic_block
 
 
-def _fetch_prepared(sql: str, params: dict[str, Any] | list[Any]) -> tuple | None:
-    if connection.queries_logged:  # DEBUG or a test's query capture: through Django's cursor, logged
-        with connection.cursor() as logged, logged.debug_sql(sql, params, use_last_executed_query=False):
-            return _run_prepared(sql, params)
+def _fetch_prepared(db, sql: str, params: dict[str, Any] | list[Any]) -> tuple | None:
+    if db.queries_logged:  # DEBUG or a test's query capture: through Django's cursor, logged
+        with db.cursor() as logged, logged.debug_sql(sql, params, use_last_executed_query=False):
+            return _run_prepared(db, sql, params)
     # What Django's cursor() checks, without building its cursor and wrapper (a third of the call).
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    return _run_prepared(sql, params)
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    db.validate_thread_sharing()
+    return _run_prepared(db, sql, params)
 
 
-def _run_prepared(sql: str, params: dict[str, Any] | list[Any]) -> tuple | None:
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+def _run_prepared(db, sql: str, params: dict[str, Any] | list[Any]) -> tuple | None:
+    with db.wrap_database_errors, psycopg.Cursor(db.connection) as cursor:
         cursor.execute(sql, params, prepare=True)
         return cursor.fetchone()

@@ -322,7 +322,9 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     # The API reads JSON only (one way to send each value; forms are the pages' business).
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["focusedroom.api.negotiation.JSONParser"],
+    # DRF's negotiation, the usual Accept headers answered without parsing (focusedroom.api.negotiation).
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "focusedroom.api.negotiation.ContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "focusedroom.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     # One throttle per request (user rate for a person, anon rate for an address), counted by

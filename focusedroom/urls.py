@@ -10,7 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from focusedroom import views
 
-API_APPS = ["accounts", "engagement", "experiments", "rewards", "profiles", "integrations"]
+API_APPS = ["experiments", "accounts", "engagement", "rewards", "profiles", "integrations"]
 PAGE_APPS = ["accounts", "engagement", "experiments", "rewards", "profiles"]
 
 api_v1 = [path("", include(f"{app}.api.urls")) for app in API_APPS]

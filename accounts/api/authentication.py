@@ -1,7 +1,7 @@
 """``Authorization: Token <token>`` authentication against hashed tokens."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions
+from rest_framework import HTTP_HEADER_ENCODING, authentication, exceptions
 
 from accounts import services
 from focusedroom.api.throttling import count_person_while
@@ -11,7 +11,10 @@ class HashedTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Token"
 
     def authenticate(self, request):
-        parts = authentication.get_authorization_header(request).split()
+        # The header read from META (what ``get_authorization_header`` reads through ``request.headers``,
+        # which builds a map of every header first): most API requests carry no token.
+        header = request.META.get("HTTP_AUTHORIZATION", b"")
+        parts = (header.encode(HTTP_HEADER_ENCODING) if isinstance(header, str) else header).split()
         if not parts or parts[0].lower() != self.keyword.lower().encode():
             return None
         if len(parts) != 2:

@@ -84,7 +84,6 @@ class StrictInputMixin:
 
     def resolve_names(self, data: Mapping) -> Mapping:
         fields = self.fields
-        writable = [name for name, field in fields.items() if not field.read_only]
         errors: dict[str, list[str]] = {}
         renames: dict[str, str] = {}
         for key in data:
@@ -100,6 +99,7 @@ class StrictInputMixin:
                 else:
                     renames[key] = target
                 continue
+            writable = [name for name, field in fields.items() if not field.read_only]
             close = suggestion(str(key), [*writable, *(a for a, t in self.aliases.items() if t in fields)])
             close = self.aliases.get(close, close) if close else None  # suggest the API's own name
             errors[str(key)] = [f"Unknown field. Did you mean {close}?" if close else "Unknown field."]
@@ -178,23 +178,39 @@ class FieldsBuiltOnceMixin:
             cls._fields_skipped_when_absent = frozenset(
                 name for name, field in shared.items() if _skipped_when_absent(field)
             )
+            cls._writable_bound_once = tuple((name, f) for name, f in shared.items() if not f.read_only)
+            cls._read_only_with_default = any(
+                f.read_only and f.default is not serializers.empty for f in shared.values()
+            )
         return shared
+
+    def _shares_fields(self) -> bool:
+        return self.fields is type(self).__dict__.get("_fields_bound_once")
 
     def to_internal_value(self, data):
         # A JSON body names a few of many optional fields: the others would each be looked up and
         # skipped by DRF with an exception. With shared fields, they are left out of the loop instead.
-        if type(data) is dict and self.fields is type(self).__dict__.get("_fields_bound_once"):
+        if type(data) is dict and self._shares_fields():
             aliases = getattr(self, "aliases", {})
             self._fields_sent = {aliases.get(key, key) for key in data}
         return super().to_internal_value(data)
 
     @property
     def _writable_fields(self):
+        if not self._shares_fields():
+            yield from super()._writable_fields
+            return
         sent = self.__dict__.get("_fields_sent")
         skipped = type(self)._fields_skipped_when_absent if sent is not None else frozenset()
-        for name, field in self.fields.items():
-            if not field.read_only and (name not in skipped or name in sent):
+        for name, field in type(self)._writable_bound_once:
+            if name not in skipped or name in sent:
                 yield field
+
+    def _read_only_defaults(self):
+        # DRF looks through every field for read-only ones with a default; the shared ones were looked at once.
+        if self._shares_fields() and not type(self)._read_only_with_default:
+            return {}
+        return super()._read_only_defaults()
 
 
 # How DRF's fields read a value from a JSON object: ``data.get(field_name, empty)`` (other branches are
