@@ -1,6 +1,7 @@
 """The process's Redis client: one per thread, each holding a connection of the shared pool; none
 carried into a forked child."""
 
+import gc
 import os
 import threading
 
@@ -23,6 +24,12 @@ def test_each_thread_holds_its_own_connection_of_one_pool(with_redis):
     assert other["client"].connection_pool is mine.connection_pool
     # Two connections to the server: the thread's command did not go through this thread's.
     assert other["id"] != mine.client_id()
+    # A finished thread's client gives its connection back to the pool (short-lived request threads).
+    pool = mine.connection_pool
+    other.clear()
+    del thread
+    gc.collect()
+    assert len(pool._in_use_connections) == 1
 
 
 def test_a_forked_child_opens_its_own_connection(with_redis):
