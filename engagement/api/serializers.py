@@ -6,7 +6,7 @@ from accounts.services import career_stage_value
 from engagement.bigfive.inventory import INVENTORY_ID, INVENTORY_NAME, INVENTORY_VERSION, ITEMS, SCALE, facet_name
 from engagement.models import BlogEngagement, BlogEngagementType, QuizResult, Sex
 from engagement.services import compare_link_invite_path
-from focusedroom.api.serializers import NormalizedChoiceField, StrictSerializer
+from focusedroom.api.serializers import FieldsBuiltOnceMixin, NormalizedChoiceField, StrictSerializer
 
 
 class InventoryItemSerializer(serializers.Serializer):
@@ -47,7 +47,7 @@ def inventory_payload() -> dict:
     }
 
 
-class BigFiveSubmitSerializer(StrictSerializer):
+class BigFiveSubmitSerializer(FieldsBuiltOnceMixin, StrictSerializer):
     """Shapes only; the submit service validates the values (one set of rules for page and API)."""
 
     answers = serializers.JSONField(help_text='{"<item id>": 1-5, …} for all 120 items of the inventory.')

@@ -11,6 +11,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import DataError, connection
 from django.test import RequestFactory
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rest_framework import serializers
 
 from focusedroom import bounds
@@ -26,6 +28,46 @@ def test_unstorable_path_names_the_first_bad_string_or_key():
     assert bounds.unstorable_path({"k\x00": 1}) == "k\x00"
     assert bounds.unstorable_path(["\ud800"]) == "[0]"
     assert bounds.unstorable_path("😀 and \u00e9") is None  # real characters, surrogate pairs included
+
+
+_TEXT = st.text(alphabet=st.sampled_from(["a", "é", "😀", "\x00", "\ud800", "\udfff", "\\", "u", "0", '"']), max_size=8)
+_LEAVES = (
+    _TEXT | st.integers() | st.floats(allow_nan=True) | st.booleans() | st.none() | st.builds(Decimal, st.integers())
+)
+_KEYS = _TEXT | st.integers() | st.booleans() | st.tuples(st.integers())
+_DOCUMENTS = st.recursive(
+    _LEAVES,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(_KEYS, inner, max_size=4)
+        | st.frozensets(st.integers(), max_size=2)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(st.dictionaries(_KEYS, _DOCUMENTS, max_size=5), st.lists(_DOCUMENTS, max_size=5)))
+def test_the_one_pass_check_of_a_document_finds_what_the_walk_finds(document):
+    """A clean JSON text is decided in one pass; any other document is walked: the answer (the first
+    bad path, or None) is the walk's for every document, a literal backslash-u-zero text included."""
+    assert bounds.unstorable_path(document) == bounds._first_unstorable(document)
+
+
+def test_the_model_guard_checks_each_kind_of_field(db):
+    from accounts.models import Customer
+    from engagement.models import QuizResult
+
+    person = Customer(email="guard@example.com", first_name="a\x00b", age=2**40)
+    with pytest.raises(ValidationError) as refused:
+        bounds.check_instance(person)
+    assert {"first_name", "age"} <= set(refused.value.message_dict)
+    result = QuizResult(scores={"ok": ["x", {"deep": "\ud800"}]}, result_details={"fine": "\\u0000 as text"})
+    with pytest.raises(ValidationError) as refused:
+        bounds.check_instance(result)
+    assert set(refused.value.message_dict) == {"scores"}
+    bounds.check_instance(result, update_fields=["result_details"])  # only what is saved is checked
 
 
 @pytest.mark.parametrize(
