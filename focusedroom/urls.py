@@ -10,6 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from focusedroom import views
 
+# Tried in this order: the experiments API first, as every page of a running experiment posts an exposure.
 API_APPS = ["experiments", "accounts", "engagement", "rewards", "profiles", "integrations"]
 PAGE_APPS = ["accounts", "engagement", "experiments", "rewards", "profiles"]
 

@@ -27,15 +27,14 @@ class ContentNegotiation(DefaultContentNegotiation):
         return super().select_parser(request, parsers)
 
     def select_renderer(self, request, renderers, format_suffix=None):
-        first = renderers[0] if renderers else None
         if (
-            first is not None
-            and first.media_type == "application/json"
+            renderers
+            and renderers[0].media_type == "application/json"
             and not format_suffix
             and request.META.get("HTTP_ACCEPT", "*/*").strip() in _JSON_ACCEPTED
             and api_settings.URL_FORMAT_OVERRIDE not in request.query_params
         ):
-            return first, first.media_type
+            return renderers[0], renderers[0].media_type
         return super().select_renderer(request, renderers, format_suffix)
 
 
