@@ -182,6 +182,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         indexes = [
             models.Index(fields=["channel", "created_at"], name="accounts_user_channel_created"),
             models.Index(fields=["deleted_at"], name="accounts_user_deleted", condition=Q(deleted_at__isnull=False)),
+            # The "email bounces" guardrail of every experiment's results reads the bounces since its start.
+            models.Index(
+                fields=["email_bounced_at"], name="accounts_user_bounced", condition=Q(email_bounced_at__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -464,7 +468,11 @@ class PersonChange(models.Model):
     class Meta:
         db_table = "person_change_log"
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "-created_at"], name="person_change_user_time")]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="person_change_user_time"),
+            # The "unsubscribes" guardrail of every experiment's results reads the opt-outs since its start.
+            models.Index(fields=["created_at"], name="person_change_opt_out_time", condition=Q(marketing_opt_in=False)),
+        ]
         triggers = [pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
 
     def __str__(self) -> str:

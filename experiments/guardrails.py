@@ -20,7 +20,7 @@ UNSUBSCRIBES = GuardrailMetric(
     sql=f"""
         SELECT user_id, created_at AS occurred_at, 1 AS value
           FROM {PERSON_CHANGE_TABLE}
-         WHERE marketing_opt_in IS FALSE AND created_at >= %(since)s
+         WHERE NOT marketing_opt_in AND created_at >= %(since)s
     """,  # noqa: S608 (table name constant)
 )
 

@@ -424,9 +424,24 @@ class Participation(models.Model):
             models.Index(fields=["user"], condition=Q(user__isnull=False), name="participation_user"),
             models.Index(fields=["-first_exposure_date"], name="participation_exposed"),
             models.Index(fields=["experiment", "-first_exposure_date"], name="participation_exp_exposed"),
-            # Whether an experiment has participants with pre-exposure traits (regression adjustment).
+            # The participants with pre-exposure traits (regression adjustment): whether an experiment has
+            # any, and the results' traits pass, read from the index alone (it holds every column the
+            # pass reads, so the participations' pages are not visited one by one).
             models.Index(
-                fields=["experiment"], condition=Q(pre_exposure_traits__isnull=False), name="participation_exp_traits"
+                fields=["experiment"],
+                include=[
+                    "variant",
+                    "id",
+                    "was_eligible_at_exposure",
+                    "has_multiple_exposures",
+                    "trait_n",
+                    "trait_e",
+                    "trait_o",
+                    "trait_a",
+                    "trait_c",
+                ],
+                condition=Q(pre_exposure_traits__isnull=False),
+                name="participation_traits",
             ),
         ]
 

@@ -130,19 +130,22 @@ def _per_type(n_types: int, flag: str, value: str, source: str) -> str:
     return ", ".join(columns)
 
 
-def _joins(n_types: int, *, pre: bool) -> str:
+def _joins(n_types: int, *, pre: bool, among: str = "") -> str:
     """Each participation's conversions of every type (converted, value) and, with ``pre``, the same in
-    its pre-exposure window."""
+    its pre-exposure window. ``among`` (a relation with a unique ``id`` column of participations) limits
+    both to those participations: a pass over a few of them groups their conversions only, not the
+    experiment's (a join, so PostgreSQL hashes the few rather than probing the conversions once per row)."""
+    only = f" JOIN {among} a ON a.id = participation_id" if among else ""
     joins = f"""
   LEFT JOIN (SELECT participation_id, {_per_type(n_types, "y", "yv", "coalesce(conversion_value, 0)")}
-               FROM conversions
+               FROM conversions{only}
               WHERE experiment_id = %(experiment)s AND conversion_type = ANY(%(types)s)
                 AND conversion_within_window AND conversion_eligibility_verified
               GROUP BY participation_id) c ON c.participation_id = p.id"""  # noqa: S608
     if pre:
         joins += f"""
   LEFT JOIN (SELECT participation_id, {_per_type(n_types, "x", "xv", "value")}
-               FROM ({_PRE_BY_PERSON} UNION {_PRE_BY_VISITOR}) z
+               FROM ({_PRE_BY_PERSON} UNION {_PRE_BY_VISITOR}) z{only}
               GROUP BY participation_id) x ON x.participation_id = p.id"""  # noqa: S608
     return joins
 
@@ -205,18 +208,22 @@ SELECT p.variant_id, p.device_type, p.acquisition_channel, p.traits_segment, {",
 
 
 def traits_sql(n_types: int, *, pre: bool = True) -> str:
-    """The participants who took the Big Five before their exposure (``participation_exp_traits`` index):
+    """The participants who took the Big Five before their exposure (``participation_traits`` index, read alone):
     per variant, the traits' sums and products, and their products with every conversion type's sums.
-    (``OFFSET 0`` keeps each coordinate computed once per row, not once per product that uses it.)"""
+    (Materialised: each coordinate is computed once per row, not once per product that uses it, and only
+    these participants' conversions are grouped.)"""
     columns = ["count(*)", *PERSONALITY_COLUMNS]
     for i in range(n_types):
         columns += trait_columns(i, pre=pre)
+    joins = _joins(n_types, pre=pre, among="traited") if n_types else ""
     return f"""
+WITH traited AS MATERIALIZED (
+    SELECT p.variant_id, p.id, {_TRAIT_COLUMNS}
+      FROM user_experiment_participation p
+     WHERE p.experiment_id = %(experiment)s AND p.pre_exposure_traits IS NOT NULL AND {COUNTED}
+)
 SELECT p.variant_id, {", ".join(columns)}
-  FROM (SELECT p.variant_id, p.id, {_TRAIT_COLUMNS}
-          FROM user_experiment_participation p
-         WHERE p.experiment_id = %(experiment)s AND p.pre_exposure_traits IS NOT NULL AND {COUNTED}
-        OFFSET 0) p{_joins(n_types, pre=pre) if n_types else ""}
+  FROM traited p{joins}
  GROUP BY p.variant_id
 """  # noqa: S608 (built from constants; values are parameters)
 

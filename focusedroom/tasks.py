@@ -70,10 +70,15 @@ def defer(task_name: str, /, *, queueing_lock: str | None = None, lock: str | No
     ).defer(**kwargs)
 
 
+# A waiting job holding a queueing lock (procrastinate's unique index on it, for waiting jobs).
+_WAITING_SQL = "SELECT 1 FROM procrastinate_jobs WHERE queueing_lock = %s AND status = 'todo'"
+
+
 def defer_once(task_name: str, /, *, queueing_lock: str, **kwargs: Any) -> bool:
     """Queue ``task_name`` unless a job holding ``queueing_lock`` is already waiting; True if queued.
 
-    The insert runs in a savepoint, so a refusal leaves the caller's transaction usable. In eager
+    A waiting job is looked for first; the insert (when none was seen, or one is being queued at the
+    same moment) runs in a savepoint, so a refusal leaves the caller's transaction usable. In eager
     mode the task runs once at commit however many times the transaction asked for it.
     """
     if settings.TASKS_EAGER:
@@ -89,6 +94,12 @@ def defer_once(task_name: str, /, *, queueing_lock: str, **kwargs: Any) -> bool:
         transaction.on_commit(run)
         return True
     task = app.tasks[task_name]
+    # Usually a job holding the lock is already waiting (a burst of changes): one indexed read says so,
+    # where the insert would fail — a savepoint rolled back and an ERROR in the database's log per call.
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(_WAITING_SQL, [queueing_lock])
+        if cursor.fetchone():
+            return False
     try:
         with transaction.atomic():
             configure_task(

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from procrastinate.contrib.django import app
 from procrastinate.contrib.django.models import ProcrastinateJob
 
@@ -45,6 +49,46 @@ def test_a_queueing_lock_keeps_one_waiting_job(task_queue):
     with pytest.raises(Exception, match="queueing"):
         tasks.defer("focusedroom.tests.record", queueing_lock="one", value=2)
     assert ProcrastinateJob.objects.filter(task_name="focusedroom.tests.record").count() == 1
+
+
+def test_defer_once_finds_the_waiting_job_without_a_failed_insert(task_queue):
+    assert tasks.defer_once("focusedroom.tests.record", queueing_lock="one", value=1) is True
+    with CaptureQueriesContext(connection) as queries:
+        assert tasks.defer_once("focusedroom.tests.record", queueing_lock="one", value=2) is False
+    assert len(queries) == 1 and "procrastinate_jobs" in queries[0]["sql"]  # one read: no savepoint, no insert
+    ProcrastinateJob.objects.filter(queueing_lock="one").update(status="doing")  # the job has started
+    assert tasks.defer_once("focusedroom.tests.record", queueing_lock="one", value=3) is True
+    assert sorted(ProcrastinateJob.objects.values_list("args__value", flat=True)) == [1, 3]
+
+
+def test_defer_once_racing_another_transaction_is_refused_by_the_insert(task_queue):
+    """Both transactions find no waiting job; the second's insert waits for the first to commit, is refused
+    by the unique index, and leaves its transaction usable."""
+    holding, release = threading.Event(), threading.Event()
+
+    def other() -> None:
+        try:
+            with transaction.atomic():
+                assert tasks.defer_once("focusedroom.tests.record", queueing_lock="race", value=1) is True
+                holding.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        threading.Timer(0.5, release.set).start()
+        with transaction.atomic():
+            started = time.monotonic()
+            assert tasks.defer_once("focusedroom.tests.record", queueing_lock="race", value=2) is False
+            assert time.monotonic() - started >= 0.4  # it waited on the insert, not on the look-up
+            assert ProcrastinateJob.objects.filter(queueing_lock="race").count() == 1  # still usable
+    finally:
+        release.set()
+        thread.join(10)
+    assert list(ProcrastinateJob.objects.values_list("args__value", flat=True)) == [1]
 
 
 @pytest.mark.django_db
