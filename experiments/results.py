@@ -122,11 +122,14 @@ _PRE_BY_VISITOR = _PRE_BRANCH.format(
 
 
 def _per_type(n_types: int, flag: str, value: str, source: str) -> str:
-    """Per conversion type ``i``: whether the participant has one (``{flag}{i}``) and its value (``{value}{i}``)."""
+    """Per conversion type ``i``: whether the participant has one (``{flag}{i}``) and its value (``{value}{i}``),
+    summed as float8 (the statistics' type; a numeric sum is slower and cast anyway)."""
     columns = []
     for i in range(n_types):
-        columns.append(f"max(CASE WHEN conversion_type = %(type_{i})s THEN 1.0 ELSE 0.0 END)::float8 AS {flag}{i}")
-        columns.append(f"sum(CASE WHEN conversion_type = %(type_{i})s THEN {source} ELSE 0 END)::float8 AS {value}{i}")
+        columns.append(f"max(CASE WHEN conversion_type = %(type_{i})s THEN 1::float8 ELSE 0::float8 END) AS {flag}{i}")
+        columns.append(
+            f"sum(CASE WHEN conversion_type = %(type_{i})s THEN ({source})::float8 ELSE 0::float8 END) AS {value}{i}"
+        )
     return ", ".join(columns)
 
 
