@@ -223,3 +223,10 @@ def test_the_pool_opens_real_connections():
     result = run_python(code, {"DATABASE_URL": url, "DB_POOL": "true", "DB_POOL_MIN_SIZE": "1"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["1", "True"]
+
+
+def test_the_web_process_freezes_what_set_up_created():
+    """``focusedroom.wsgi`` (what gunicorn loads) takes set-up's objects out of the collector's full passes."""
+    result = run_python("import gc, focusedroom.wsgi; print(gc.get_freeze_count())", {})
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) > 50_000
