@@ -182,6 +182,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         indexes = [
             models.Index(fields=["channel", "created_at"], name="accounts_user_channel_created"),
             models.Index(fields=["deleted_at"], name="accounts_user_deleted", condition=Q(deleted_at__isnull=False)),
+            # Staff (a few dozen among millions of people): the console's staff list and its count.
+            models.Index(
+                fields=["-created_at", "-id"],
+                name="accounts_user_staff",
+                condition=Q(is_staff=True, deleted_at__isnull=True),
+            ),
             # The "email bounces" guardrail of every experiment's results reads the bounces since its start.
             models.Index(
                 fields=["email_bounced_at"], name="accounts_user_bounced", condition=Q(email_bounced_at__isnull=False)

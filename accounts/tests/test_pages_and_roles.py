@@ -103,3 +103,17 @@ def test_ensure_demo_admin_creates_one_superuser_once_and_never_in_production(se
     settings.IS_PRODUCTION = True
     with pytest.raises(CommandError, match="production"):
         call_command("ensure_demo_admin")
+
+
+@pytest.mark.django_db
+def test_the_staff_change_page_reads_the_permissions_with_their_content_types(
+    admin_client, django_assert_max_num_queries
+):
+    """Each of the 300-odd permissions is shown as "app | model | name": one query for all, not one each."""
+    from django.contrib.auth.models import Permission
+
+    staff = User.objects.create_user(email="staff.page@example.com", password="correct-horse-42", is_staff=True)
+    assert Permission.objects.count() > 100
+    with django_assert_max_num_queries(15):
+        response = admin_client.get(f"/admin/accounts/staffuser/{staff.pk}/change/")
+    assert response.status_code == 200 and b"staff.page@example.com" in response.content
