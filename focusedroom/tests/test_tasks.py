@@ -64,14 +64,24 @@ def test_defer_once_finds_the_waiting_job_without_a_failed_insert(task_queue):
 def test_defer_once_racing_another_transaction_is_refused_by_the_insert(task_queue):
     """Both transactions find no waiting job; the second's insert waits for the first to commit, is refused
     by the unique index, and leaves its transaction usable."""
-    holding, release = threading.Event(), threading.Event()
+    connection.ensure_connection()
+    this_pid = connection.connection.info.backend_pid
+    holding = threading.Event()
+    saw_the_insert_wait: list[bool] = []
 
     def other() -> None:
         try:
             with transaction.atomic():
                 assert tasks.defer_once("focusedroom.tests.record", queueing_lock="race", value=1) is True
                 holding.set()
-                release.wait(10)
+                # Commit only once the test's insert waits for this transaction's row (a lock not granted).
+                with connection.cursor() as cursor:
+                    for _ in range(1000):
+                        cursor.execute("SELECT 1 FROM pg_locks WHERE pid = %s AND NOT granted", [this_pid])
+                        if cursor.fetchone():
+                            saw_the_insert_wait.append(True)
+                            break
+                        time.sleep(0.01)
         finally:
             connection.close()
 
@@ -79,15 +89,12 @@ def test_defer_once_racing_another_transaction_is_refused_by_the_insert(task_que
     thread.start()
     try:
         assert holding.wait(10)
-        threading.Timer(0.5, release.set).start()
         with transaction.atomic():
-            started = time.monotonic()
             assert tasks.defer_once("focusedroom.tests.record", queueing_lock="race", value=2) is False
-            assert time.monotonic() - started >= 0.4  # it waited on the insert, not on the look-up
             assert ProcrastinateJob.objects.filter(queueing_lock="race").count() == 1  # still usable
     finally:
-        release.set()
-        thread.join(10)
+        thread.join(20)
+    assert saw_the_insert_wait == [True]  # refused by the insert, not by the look-up
     assert list(ProcrastinateJob.objects.values_list("args__value", flat=True)) == [1]
 
 
