@@ -70,10 +70,6 @@ def defer(task_name: str, /, *, queueing_lock: str | None = None, lock: str | No
     ).defer(**kwargs)
 
 
-# A waiting job holding a queueing lock (procrastinate's unique index on it, for waiting jobs).
-_WAITING_SQL = "SELECT 1 FROM procrastinate_jobs WHERE queueing_lock = %s AND status = 'todo'"
-
-
 def defer_once(task_name: str, /, *, queueing_lock: str, **kwargs: Any) -> bool:
     """Queue ``task_name`` unless a job holding ``queueing_lock`` is already waiting; True if queued.
 
@@ -93,13 +89,14 @@ def defer_once(task_name: str, /, *, queueing_lock: str, **kwargs: Any) -> bool:
         run.queueing_lock = queueing_lock  # type: ignore[attr-defined]
         transaction.on_commit(run)
         return True
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
     task = app.tasks[task_name]
-    # Usually a job holding the lock is already waiting (a burst of changes): one indexed read says so,
-    # where the insert would fail — a savepoint rolled back and an ERROR in the database's log per call.
-    with transaction.get_connection().cursor() as cursor:
-        cursor.execute(_WAITING_SQL, [queueing_lock])
-        if cursor.fetchone():
-            return False
+    # Usually a job holding the lock is already waiting (a burst of changes): one read of procrastinate's
+    # unique index of waiting jobs' locks says so, where the insert would fail — a savepoint rolled back
+    # and an ERROR in the database's log per call.
+    if ProcrastinateJob.objects.filter(queueing_lock=queueing_lock, status="todo").exists():
+        return False
     try:
         with transaction.atomic():
             configure_task(
