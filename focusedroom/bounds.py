@@ -51,7 +51,6 @@ BIGINT_MIN, BIGINT_MAX = INTEGER_RANGES["BigIntegerField"]
 
 NUL_MESSAGE = "Contains a character that cannot be stored (NUL or an unpaired surrogate)."
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 OFFSET_MESSAGE = "The UTC offset must be between -15:59 and +15:59."
 YEAR_MESSAGE = "Enter a date between the years 1 and 9999."
 _OFFSET = re.compile(r"T?\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*[+-](\d{2}):?\d{0,2}$")
@@ -85,7 +84,7 @@ def _storable_document(value: dict | list) -> bool:
         text = json.dumps(value, ensure_ascii=False, default=_nothing, check_circular=False)
     except (TypeError, ValueError, RecursionError):
         return False
-    return "\\u0000" not in text and not _SURROGATE.search(text)
+    return "\\u0000" not in text and not has_unstorable(text)
 
 
 def _nothing(value: Any) -> None:
