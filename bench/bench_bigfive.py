@@ -8,8 +8,10 @@
   deployment runs them beside the web processes) apply the effects while the answers come in and
   until the queue is empty — membership and gems, stitching and the conversion, outbox rows, the
   event, the verification email. The headline rate is submissions / (time from the first answer
-  until the last job finished); the answers' own rate (with the workers competing for the same two
-  cores) is reported beside it.
+  until the last job finished); the answers' own rate, the workers stopped, is reported beside it.
+* **The floor**: ``bench/bigfive_floor.py`` adds to a second server one view that only scores the
+  answers and stores them with one ``INSERT`` — strictly less than a submission — measured against
+  that server's ``GET /healthz``. No submission can reach a higher ratio on the same machine.
 * Statements per request and per job, counted in this process with Django's query capture (one new
   customer through the test client, then its jobs run in this thread).
 * ``scoring.score`` (raw sums, T-scores, percentiles, levels for 5 domains and 30 facets) per result,
@@ -26,7 +28,7 @@ import threading
 import time
 import uuid
 
-from common import Result, background_process, captured_statements, live_server, per_call, throughput
+from common import ROOT, Result, background_process, captured_statements, live_server, per_call, throughput
 
 SETS = 50
 WORKERS = 2
@@ -93,6 +95,8 @@ def _statements(answers: dict) -> tuple[int, int, int, float]:
 
 
 def run() -> list[Result]:
+    from django.test import override_settings
+
     from engagement.bigfive import scoring
     from engagement.bigfive.inventory import ITEMS
 
@@ -114,28 +118,45 @@ def run() -> list[Result]:
 
     from focusedroom.tasks import run_jobs
 
-    while _pending_jobs():
-        run_jobs(queues=QUEUES)
-    with contextlib.ExitStack() as stack:
-        for _ in range(WORKERS):
-            stack.enter_context(
-                background_process(
-                    "procrastinate", "worker", "--queues", ",".join(QUEUES), env={**ENV, "LOG_LEVEL": "WARNING"}
+    def drain() -> None:
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            while _pending_jobs():
+                run_jobs(queues=QUEUES)
+
+    drain()
+    with live_server(workers=2, env=ENV) as url:
+        with contextlib.ExitStack() as workers:
+            for _ in range(WORKERS):
+                workers.enter_context(
+                    background_process(
+                        "procrastinate", "worker", "--queues", ",".join(QUEUES), env={**ENV, "LOG_LEVEL": "WARNING"}
+                    )
                 )
+            time.sleep(2)  # the workers are listening
+            health = throughput(url + "/healthz", concurrency=4, duration=DURATION)
+            started = time.monotonic()
+            answered = throughput(
+                url + url_path, method="POST", body_factory=new_customer, concurrency=4, duration=DURATION
             )
-        url = stack.enter_context(live_server(workers=2, env=ENV))
-        time.sleep(2)  # the workers are listening
-        health = throughput(url + "/healthz", concurrency=4, duration=DURATION)
-        started = time.monotonic()
-        answered = throughput(
-            url + url_path, method="POST", body_factory=new_customer, concurrency=4, duration=DURATION
+            answering = time.monotonic() - started
+            queued = _pending_jobs()
+            while _pending_jobs():
+                time.sleep(0.05)
+            total = time.monotonic() - started
+        submissions = sent[0]
+        # The workers are stopped: the answers alone, their jobs left waiting (applied below).
+        alone = throughput(url + url_path, method="POST", body_factory=new_customer, concurrency=4, duration=DURATION)
+    floor_env = {**ENV, "DJANGO_SETTINGS_MODULE": "bigfive_floor_settings", "PYTHONPATH": str(ROOT / "bench")}
+    with live_server(workers=2, env=floor_env) as url:
+        floor_health = throughput(url + "/healthz", concurrency=4, duration=DURATION)
+        floor = throughput(
+            url + "/bench-floor/big-five/",
+            method="POST",
+            body_factory=lambda i: {"answers": answer_sets[i % SETS], "age": 30, "sex": "F"},
+            concurrency=4,
+            duration=DURATION,
         )
-        answering = time.monotonic() - started
-        queued = _pending_jobs()
-        while _pending_jobs():
-            time.sleep(0.05)
-        total = time.monotonic() - started
-    submissions = sent[0]
+    drain()
     applied = submissions / total
     return [
         Result(
@@ -151,11 +172,22 @@ def run() -> list[Result]:
         ),
         Result(
             "POST big-five (new customer), the answer only",
-            answered,
+            alone,
             "req/s",
             "GET /healthz",
             health,
-            "the request's own rate (person, result, one job), the task workers competing for the cores",
+            f"the request's own rate (person, result, one job) with no task worker running; {answered:,.0f} req/s "
+            "while the workers applied the effects",
+        ),
+        Result(
+            "Big Five floor: scoring and one INSERT, nothing else",
+            floor,
+            "req/s",
+            "GET /healthz",
+            floor_health,
+            "bench/bigfive_floor.py: strictly less than a submission (no person, insights, job, throttle or "
+            "serializer; no effects), so no submission can beat this ratio on this machine; baseline from "
+            "the same server",
         ),
         Result(
             "Big Five scoring per result",
