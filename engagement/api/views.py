@@ -40,10 +40,12 @@ class BigFiveInventoryView(APIView):
 
 
 def _result_body(request, result) -> dict:
-    """The owner (logged in) gets the report number and gems; anyone else the scores only."""
+    """The owner (logged in) gets the report number and gems; anyone else the scores only. Serialised
+    without a context (fields built once per class), the report's path made absolute here."""
     own = selectors.quiz_result_is_owner(result=result, user=request.user)
-    serializer = OwnBigFiveResultSerializer if own else BigFiveResultSerializer
-    return serializer(result, context={"request": request}).data
+    body = (OwnBigFiveResultSerializer if own else BigFiveResultSerializer)(result).data
+    body["url"] = request.build_absolute_uri(body["url"])
+    return body
 
 
 class BigFiveSubmitView(APIView):

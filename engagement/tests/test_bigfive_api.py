@@ -41,7 +41,7 @@ def test_submit_anonymous_returns_201_with_scores(api_client):
     assert body["scores"]["norm_group"]["id"] == "F_41_60"
     assert set(body["scores"]["percentiles"]) == set("NEOAC")
     assert body["suggestions"] and body["insights"]["suggestions"]
-    assert body["url"].endswith(f"/big-five/results/{body['id']}/")
+    assert body["url"] == f"http://testserver/big-five/results/{body['id']}/"  # absolute, from the request
     assert {"id", "scores", "suggestions", "created_at"} <= set(body)
 
 
@@ -98,8 +98,10 @@ def test_result_by_public_id(api_client):
     response = api_client.get(f"/api/v1/assessments/big-five/{result.public_id}/")
     assert response.status_code == 200
     assert response.json()["id"] == result.public_id and "report_id" not in response.json()
+    assert response.json()["url"] == f"http://testserver/big-five/results/{result.public_id}/"
     api_client.force_authenticate(result.customer)  # the owner sees its number
-    assert api_client.get(f"/api/v1/assessments/big-five/{result.public_id}/").json()["report_id"] == 1
+    own = api_client.get(f"/api/v1/assessments/big-five/{result.public_id}/", HTTP_HOST="localhost").json()
+    assert own["report_id"] == 1 and own["url"] == f"http://localhost/big-five/results/{result.public_id}/"
     api_client.force_authenticate(None)
     assert api_client.get("/api/v1/assessments/big-five/does-not-exist/").status_code == 404
     assert api_client.get(f"/api/v1/assessments/big-five/{result.pk}/").status_code == 404  # not by numeric id
