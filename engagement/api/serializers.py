@@ -77,8 +77,8 @@ class BigFiveSubmitSerializer(FieldsBuiltOnceMixin, StrictSerializer):
 class BigFiveResultSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     """A result as anyone holding its link sees it: its own scores only (no person, no number, no gems),
     the same shape whoever the email given belongs to. Without a context (the submission's answer and
-    the result's page: ``engagement.api.views``), its fields are built once per class and ``url`` is
-    the path; with a request in the context, the absolute URL."""
+    ``GET /api/v1/assessments/big-five/<id>/``: ``engagement.api.views``), its fields are built once per
+    class and ``url`` is the path; with a request in the context, the absolute URL."""
 
     id = serializers.CharField(source="public_id", read_only=True, help_text="Public id (use it in URLs).")
     url = serializers.SerializerMethodField()
