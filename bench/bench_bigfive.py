@@ -112,9 +112,12 @@ def run() -> list[Result]:
     lock = threading.Lock()
 
     def new_customer(i: int) -> dict:
+        # Numbered by the submissions sent so far, not by the client's index: the answer-alone phase
+        # reuses the indexes, and each submission must be a new customer's.
         with lock:
             sent[0] += 1
-        return {"answers": answer_sets[i % SETS], "email": f"bench.{run_id}.{i}@example.com", "age": 30, "sex": "F"}
+            n = sent[0]
+        return {"answers": answer_sets[i % SETS], "email": f"bench.{run_id}.{n}@example.com", "age": 30, "sex": "F"}
 
     from focusedroom.tasks import run_jobs
 
